@@ -1,0 +1,260 @@
+/**
+ * Kernel plumbing shared by every shader: a kernel's bindings, uniform parameters and compile-time
+ * constants are declared once in TypeScript; from that one declaration we generate the WGSL
+ * binding lines (prepended to the hand-written shader body in `shaders/`) and bind groups, so the
+ * two cannot drift (the pattern of praeclarum/webgpu-torch).
+ *
+ * @module
+ */
+
+import type { GpuContext } from "./device.ts";
+
+/** How a shader sees one storage binding. */
+export type Access = "read" | "read_write";
+
+/** One storage-buffer binding: its WGSL name, element type and access. */
+export interface BindingSpec {
+  /** Variable name used in the WGSL body. */
+  name: string;
+  /** WGSL store type, e.g. `array<f32>` or `array<atomic<u32>>`. */
+  type: string;
+  /** Read-only or read-write. */
+  access: Access;
+}
+
+/** A uniform parameter: a 32-bit scalar in the generated `Params` struct. */
+export type ParamType = "u32" | "f32" | "i32";
+
+/** A kernel family: one WGSL file with its declared interface. */
+export interface KernelSpec {
+  /** File name under `shaders/`, e.g. `matmul.wgsl`. */
+  file: string;
+  /** Storage bindings, in binding order (binding 0 is always `params`). */
+  bindings: BindingSpec[];
+  /** Uniform parameters, packed in order into `params`. */
+  params: [name: string, type: ParamType][];
+}
+
+/** Compile-time constants baked into one pipeline variant (`const NAME = value;`). */
+export type Constants = Record<string, number | boolean>;
+
+/** A dispatch ready to encode: pipeline, bind group and grid, built once and replayed. */
+export interface Op {
+  /** Label for error messages and profiling. */
+  label: string;
+  /** Records the dispatch into an open compute pass. */
+  encode(pass: GPUComputePassEncoder): void;
+  /** Rewrites the uniform parameters (takes effect at the next submit). */
+  setParams(values: Record<string, number>): void;
+  /** Frees the op's own uniform buffer. */
+  destroy(): void;
+}
+
+const SHADER_DIR = new URL("../../shaders/", import.meta.url);
+const sourceCache = new Map<string, string>();
+const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+/** Maximum workgroups per grid dimension guaranteed by WebGPU. */
+export const MAX_GRID = 65535;
+
+/** Shader compile or validation failure, reported with the WGSL file and line. */
+export class ShaderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ShaderError";
+  }
+}
+
+function readShader(file: string): string {
+  let src = sourceCache.get(file);
+  if (src === undefined) {
+    src = Deno.readTextFileSync(new URL(file, SHADER_DIR));
+    sourceCache.set(file, src);
+  }
+  return src;
+}
+
+/** Builds the generated WGSL header (constants, params struct, bindings) for a spec. */
+export function wgslHeader(spec: KernelSpec, constants: Constants): string {
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(constants)) {
+    if (typeof value === "boolean") lines.push(`const ${name} = ${value};`);
+    else if (Number.isInteger(value)) lines.push(`const ${name} = ${value}u;`);
+    else lines.push(`const ${name} = ${value};`);
+  }
+  lines.push("struct Params {");
+  for (const [name, type] of spec.params) lines.push(`  ${name}: ${type},`);
+  if (spec.params.length === 0) lines.push("  unused: u32,");
+  lines.push("}");
+  lines.push("@group(0) @binding(0) var<uniform> params: Params;");
+  spec.bindings.forEach((b, i) => {
+    lines.push(`@group(0) @binding(${i + 1}) var<storage, ${b.access}> ${b.name}: ${b.type};`);
+  });
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Compiles (or fetches from cache) the pipeline for a kernel variant. Compile and validation
+ * errors are rethrown as `ShaderError` naming `shaders/<file>:<line>`.
+ */
+export async function getPipeline(
+  gpu: GpuContext,
+  spec: KernelSpec,
+  constants: Constants,
+): Promise<GPUComputePipeline> {
+  const key = spec.file + JSON.stringify(constants);
+  let cache = pipelineCache.get(gpu.device);
+  if (!cache) pipelineCache.set(gpu.device, cache = new Map());
+  const hit = cache.get(key);
+  if (hit) return hit;
+
+  const header = wgslHeader(spec, constants);
+  const headerLines = header.split("\n").length - 1;
+  const code = header + readShader(spec.file);
+  const { device } = gpu;
+  device.pushErrorScope("validation");
+  const module = device.createShaderModule({ label: spec.file, code });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === "error");
+  const scoped = await device.popErrorScope();
+  if (errors.length > 0 || scoped) {
+    const where = (line: number) =>
+      line > headerLines
+        ? `shaders/${spec.file}:${line - headerLines}`
+        : `shaders/${spec.file} (generated header line ${line})`;
+    const text = errors.length > 0
+      ? errors.map((m) => `${where(m.lineNum)}: ${firstLine(m.message)}`).join("; ")
+      : `shaders/${spec.file}: ${relabel(scoped!.message, headerLines, spec.file)}`;
+    throw new ShaderError(text);
+  }
+  device.pushErrorScope("validation");
+  const pipeline = device.createComputePipeline({
+    label: spec.file,
+    layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout(gpu, spec)] }),
+    compute: { module, entryPoint: "main" },
+  });
+  const err = await device.popErrorScope();
+  if (err) {
+    throw new ShaderError(
+      `shaders/${spec.file}: pipeline: ${relabel(err.message, headerLines, spec.file)}`,
+    );
+  }
+  cache.set(key, pipeline);
+  return pipeline;
+}
+
+const layoutCache = new WeakMap<GPUDevice, Map<string, GPUBindGroupLayout>>();
+
+/** The explicit bind-group layout of a spec: uniform params, then each storage binding. */
+function bindGroupLayout(gpu: GpuContext, spec: KernelSpec): GPUBindGroupLayout {
+  let cache = layoutCache.get(gpu.device);
+  if (!cache) layoutCache.set(gpu.device, cache = new Map());
+  const hit = cache.get(spec.file);
+  if (hit) return hit;
+  const entries: GPUBindGroupLayoutEntry[] = [
+    { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } },
+  ];
+  spec.bindings.forEach((b, i) => {
+    entries.push({
+      binding: i + 1,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: b.access === "read" ? "read-only-storage" : "storage" },
+    });
+  });
+  const layout = gpu.device.createBindGroupLayout({ label: spec.file, entries });
+  cache.set(spec.file, layout);
+  return layout;
+}
+
+function firstLine(message: string): string {
+  return message.split("\n").map((s) => s.trim()).filter((s) => s.length > 0)[0] ?? message;
+}
+
+function relabel(message: string, headerLines: number, file: string): string {
+  return firstLine(
+    message.replace(
+      /wgsl:(\d+):(\d+)/g,
+      (_m, l, c) => `shaders/${file}:${Number(l) - headerLines}:${c}`,
+    ),
+  ) + (message.includes("wgsl:") ? ` (${message.match(/wgsl:\d+:\d+/)?.[0]})` : "");
+}
+
+/** Splits a 1-D workgroup count into a grid that respects the per-dimension limit. */
+export function grid1d(workgroups: number): [number, number, number] {
+  if (workgroups <= MAX_GRID) return [Math.max(1, workgroups), 1, 1];
+  const y = Math.ceil(workgroups / MAX_GRID);
+  return [Math.ceil(workgroups / y), y, 1];
+}
+
+/**
+ * Creates an op: a pipeline bound to concrete buffers and parameters with a fixed grid.
+ * The bind group and uniform buffer are built once; encoding is then allocation-free.
+ */
+export async function createOp(
+  gpu: GpuContext,
+  spec: KernelSpec,
+  constants: Constants,
+  buffers: Record<string, GPUBuffer>,
+  params: Record<string, number>,
+  grid: [number, number, number],
+): Promise<Op> {
+  const pipeline = await getPipeline(gpu, spec, constants);
+  const { device } = gpu;
+  const paramBytes = Math.max(16, Math.ceil((spec.params.length * 4) / 16) * 16);
+  const uniform = device.createBuffer({
+    label: `${spec.file}.params`,
+    size: paramBytes,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  const scratch = new ArrayBuffer(paramBytes);
+  const u32 = new Uint32Array(scratch);
+  const f32 = new Float32Array(scratch);
+  const i32 = new Int32Array(scratch);
+  const current: Record<string, number> = { ...params };
+  const write = () => {
+    spec.params.forEach(([name, type], i) => {
+      const v = current[name];
+      if (v === undefined) throw new Error(`${spec.file}: missing parameter ${name}`);
+      if (type === "f32") f32[i] = v;
+      else if (type === "i32") i32[i] = v;
+      else u32[i] = v;
+    });
+    device.queue.writeBuffer(uniform, 0, scratch);
+  };
+  write();
+  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
+  spec.bindings.forEach((b, i) => {
+    const buffer = buffers[b.name];
+    if (!buffer) throw new Error(`${spec.file}: no buffer bound for ${b.name}`);
+    entries.push({ binding: i + 1, resource: { buffer } });
+  });
+  const bindGroup = device.createBindGroup({
+    label: spec.file,
+    layout: bindGroupLayout(gpu, spec),
+    entries,
+  });
+  return {
+    label: spec.file,
+    encode(pass) {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    },
+    setParams(values) {
+      Object.assign(current, values);
+      write();
+    },
+    destroy() {
+      uniform.destroy();
+    },
+  };
+}
+
+/** Encodes ops into one compute pass of one command buffer and submits it. */
+export function submitOps(gpu: GpuContext, ops: Iterable<Op>): void {
+  const encoder = gpu.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  for (const op of ops) op.encode(pass);
+  pass.end();
+  gpu.device.queue.submit([encoder.finish()]);
+}

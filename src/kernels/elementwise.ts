@@ -1,0 +1,74 @@
+/**
+ * Elementwise kernels: ReLU backward (shaders/relu_backward.wgsl) and mask apply
+ * (shaders/mask_apply.wgsl).
+ *
+ * @module
+ */
+
+import type { GpuContext } from "../gpu/device.ts";
+import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
+import { checkBuffer, checkDim, elementwiseGrid } from "./shapes.ts";
+
+/** Bindings of shaders/relu_backward.wgsl. */
+export const RELU_BACKWARD_SPEC: KernelSpec = {
+  file: "relu_backward.wgsl",
+  params: [["count", "u32"], ["row_stride", "u32"]],
+  bindings: [
+    { name: "dy", type: "array<f32>", access: "read" },
+    { name: "act", type: "array<f32>", access: "read" },
+    { name: "dx", type: "array<f32>", access: "read_write" },
+  ],
+};
+
+/** Bindings of shaders/mask_apply.wgsl. */
+export const MASK_APPLY_SPEC: KernelSpec = {
+  file: "mask_apply.wgsl",
+  params: [["count", "u32"], ["row_stride", "u32"]],
+  bindings: [
+    { name: "w", type: "array<f32>", access: "read_write" },
+    { name: "mask", type: "array<f32>", access: "read" },
+  ],
+};
+
+/**
+ * `dx = dy ⊙ [act > 0]` over `count` elements.
+ *
+ * @example
+ * ```ts
+ * const op = await createReluBackward(gpu, 128 * 1000, { dy, act, dx });
+ * ```
+ */
+export function createReluBackward(
+  gpu: GpuContext,
+  count: number,
+  buffers: { dy: GPUBuffer; act: GPUBuffer; dx: GPUBuffer },
+): Promise<Op> {
+  const name = "relu_backward";
+  checkDim(name, "count", count);
+  for (const key of ["dy", "act", "dx"] as const) {
+    checkBuffer(name, key, buffers[key], count, `[${count}]`);
+  }
+  const { grid, rowStride } = elementwiseGrid(gpu, count);
+  return createOp(gpu, RELU_BACKWARD_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
+}
+
+/**
+ * `w ← w ⊙ mask` in place over `count` elements.
+ *
+ * @example
+ * ```ts
+ * const op = await createMaskApply(gpu, 784 * 1000, { w, mask });
+ * ```
+ */
+export function createMaskApply(
+  gpu: GpuContext,
+  count: number,
+  buffers: { w: GPUBuffer; mask: GPUBuffer },
+): Promise<Op> {
+  const name = "mask_apply";
+  checkDim(name, "count", count);
+  checkBuffer(name, "w", buffers.w, count, `[${count}]`);
+  checkBuffer(name, "mask", buffers.mask, count, `[${count}]`);
+  const { grid, rowStride } = elementwiseGrid(gpu, count);
+  return createOp(gpu, MASK_APPLY_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
+}

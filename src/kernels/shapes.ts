@@ -1,0 +1,49 @@
+/**
+ * Shape checks shared by the kernel wrappers: a wrong shape throws before anything is dispatched,
+ * naming the kernel, what it expected and what it was given.
+ *
+ * @module
+ */
+
+import type { GpuContext } from "../gpu/device.ts";
+import { grid1d } from "../gpu/kernel.ts";
+
+/** Thrown when a kernel wrapper is given buffers or sizes that do not fit its shapes. */
+export class ShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ShapeError";
+  }
+}
+
+/** Checks that a dimension is a positive integer. */
+export function checkDim(kernel: string, name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ShapeError(`${kernel}: ${name} must be a positive integer, got ${value}`);
+  }
+}
+
+/** Checks that `buffer` holds at least `elements` 4-byte elements. */
+export function checkBuffer(
+  kernel: string,
+  name: string,
+  buffer: GPUBuffer,
+  elements: number,
+  shape: string,
+): void {
+  if (buffer.size < elements * 4) {
+    throw new ShapeError(
+      `${kernel}: ${name} expected ${shape} (${elements} elements, ${elements * 4} bytes), ` +
+        `got a buffer of ${buffer.size} bytes (${Math.floor(buffer.size / 4)} elements)`,
+    );
+  }
+}
+
+/** Grid and `row_stride` parameter for an elementwise kernel of 256 invocations per group. */
+export function elementwiseGrid(
+  _gpu: GpuContext,
+  count: number,
+): { grid: [number, number, number]; rowStride: number } {
+  const grid = grid1d(Math.ceil(count / 256));
+  return { grid, rowStride: grid[0] };
+}

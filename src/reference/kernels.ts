@@ -1,0 +1,161 @@
+/**
+ * Plain-TypeScript references of every WGSL kernel, written for clarity rather than speed. The
+ * shader tests compare GPU output with these on seeded random inputs (as llm.c's dev/cuda does).
+ *
+ * @module
+ */
+
+import type { MatmulShape } from "../kernels/matmul.ts";
+
+/**
+ * `C = op(A)·op(B)` (+bias, +C, ReLU) in f64 accumulation; A: [m,k] or [k,m] (transA),
+ * B: [k,n] or [n,k] (transB), C: [m,n]; all row-major.
+ *
+ * @example
+ * ```ts
+ * const c = matmulRef(new Float32Array([1, 2]), new Float32Array([3, 4]), { m: 1, n: 1, k: 2 });
+ * // c[0] === 11
+ * ```
+ */
+export function matmulRef(
+  a: Float32Array,
+  b: Float32Array,
+  shape: MatmulShape,
+  bias?: Float32Array,
+  cOld?: Float32Array,
+): Float32Array {
+  const { m, n, k } = shape;
+  const c = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < k; p++) {
+        const av = shape.transA ? a[p * m + i] : a[i * k + p];
+        const bv = shape.transB ? b[j * k + p] : b[p * n + j];
+        sum += av * bv;
+      }
+      if (bias) sum += bias[j];
+      if (shape.accumulate && cOld) sum += cOld[i * n + j];
+      if (shape.relu) sum = Math.max(0, sum);
+      c[i * n + j] = sum;
+    }
+  }
+  return c;
+}
+
+/** `dx = dy ⊙ [act > 0]`. */
+export function reluBackwardRef(dy: Float32Array, act: Float32Array): Float32Array {
+  return dy.map((g, i) => (act[i] > 0 ? g : 0));
+}
+
+/** `w ⊙ mask` (mask 0 → exactly 0). */
+export function maskApplyRef(w: Float32Array, mask: Float32Array): Float32Array {
+  return w.map((x, i) => (mask[i] !== 0 ? x : 0));
+}
+
+/**
+ * Mean softmax cross-entropy of logits [rows, classes] and its gradient (softmax − onehot)/rows.
+ */
+export function softmaxXentRef(
+  logits: Float32Array,
+  labels: Uint32Array,
+  rows: number,
+  classes: number,
+): { loss: number; sum: number; grad: Float32Array } {
+  const grad = new Float32Array(rows * classes);
+  let sum = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = logits.subarray(r * classes, (r + 1) * classes);
+    const top = Math.max(...row);
+    let z = 0;
+    for (const v of row) z += Math.exp(v - top);
+    sum += Math.log(z) + top - row[labels[r]];
+    for (let c = 0; c < classes; c++) {
+      const p = Math.exp(row[c] - top) / z;
+      grad[r * classes + c] = (p - (c === labels[r] ? 1 : 0)) / rows;
+    }
+  }
+  return { loss: sum / rows, sum, grad };
+}
+
+/** Number of rows whose argmax (lowest index on ties) equals the label. */
+export function accuracyRef(
+  logits: Float32Array,
+  labels: Uint32Array,
+  rows: number,
+  classes: number,
+): number {
+  let correct = 0;
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) {
+      if (logits[r * classes + c] > logits[r * classes + best]) best = c;
+    }
+    if (best === labels[r]) correct++;
+  }
+  return correct;
+}
+
+/** Column sums of dz [rows, cols]. */
+export function biasGradRef(dz: Float32Array, rows: number, cols: number): Float32Array {
+  const db = new Float32Array(cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) db[c] += dz[r * cols + c];
+  return db;
+}
+
+/** Adam state of one tensor, updated in place by `adamRef`. */
+export interface AdamStateRef {
+  /** Parameters. */
+  w: Float32Array;
+  /** First moment. */
+  m: Float32Array;
+  /** Second moment. */
+  v: Float32Array;
+}
+
+/**
+ * One masked Adam step (step number `t`, 1-based) with L1/L2 terms, in place; mirrors
+ * shaders/adam.wgsl.
+ */
+export function adamRef(
+  s: AdamStateRef,
+  grad: Float32Array,
+  mask: Float32Array,
+  t: number,
+  cfg: { lr: number; beta1: number; beta2: number; eps: number; l1: number; l2: number },
+): void {
+  for (let i = 0; i < s.w.length; i++) {
+    if (mask[i] === 0) {
+      s.w[i] = 0;
+      s.m[i] = 0;
+      s.v[i] = 0;
+      continue;
+    }
+    const w = s.w[i];
+    const g = grad[i] + cfg.l2 * w + cfg.l1 * Math.sign(w);
+    s.m[i] = cfg.beta1 * s.m[i] + (1 - cfg.beta1) * g;
+    s.v[i] = cfg.beta2 * s.v[i] + (1 - cfg.beta2) * g * g;
+    const mHat = s.m[i] / (1 - cfg.beta1 ** t);
+    const vHat = s.v[i] / (1 - cfg.beta2 ** t);
+    s.w[i] = w - (cfg.lr * mHat) / (Math.sqrt(vHat) + cfg.eps);
+  }
+}
+
+/** Gathers rows `order[cursor·rows + r]` of u8 pixels [samples, features] scaled to [0, 1]. */
+export function gatherRef(
+  pixels: Uint8Array,
+  labels: Uint32Array,
+  order: Uint32Array,
+  cursor: number,
+  rows: number,
+  features: number,
+): { x: Float32Array; y: Uint32Array } {
+  const x = new Float32Array(rows * features);
+  const y = new Uint32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const s = order[cursor * rows + r];
+    y[r] = labels[s];
+    for (let j = 0; j < features; j++) x[r * features + j] = pixels[s * features + j] / 255;
+  }
+  return { x, y };
+}
