@@ -77,14 +77,21 @@ export function createGather(
   checkBuffer(name, "y", buffers.y, rows, `[${rows}]`);
   checkBuffer(name, "order", buffers.order, rows, `[≥ ${rows}]`);
   const { grid, rowStride } = elementwiseGrid(gpu, rows * features);
-  return createOp(gpu, GATHER_SPEC, {}, {
-    pixels: buffers.pixels,
-    labels_all: buffers.labelsAll,
-    order: buffers.order,
-    state: buffers.state,
-    x: buffers.x,
-    y: buffers.y,
-  }, { rows, features, row_stride: rowStride }, grid);
+  return createOp(
+    gpu,
+    GATHER_SPEC,
+    {},
+    {
+      pixels: buffers.pixels,
+      labels_all: buffers.labelsAll,
+      order: buffers.order,
+      state: buffers.state,
+      x: buffers.x,
+      y: buffers.y,
+    },
+    { rows, features, row_stride: rowStride },
+    grid,
+  );
 }
 
 /**

@@ -55,13 +55,22 @@ export function createSoftmaxXent(
   checkBuffer(name, "logits", buffers.logits, rows * classes, `[${rows}, ${classes}]`);
   checkBuffer(name, "labels", buffers.labels, rows, `[${rows}]`);
   checkBuffer(name, "stats", buffers.stats, 2, "[2]");
-  if (buffers.grad) checkBuffer(name, "grad", buffers.grad, rows * classes, `[${rows}, ${classes}]`);
-  return createOp(gpu, SOFTMAX_XENT_SPEC, {}, {
-    logits: buffers.logits,
-    labels: buffers.labels,
-    stats: buffers.stats,
-    grad: buffers.grad ?? placeholderBuffer(gpu),
-  }, { rows, classes, write_grad: buffers.grad ? 1 : 0 }, [1, 1, 1]);
+  if (buffers.grad) {
+    checkBuffer(name, "grad", buffers.grad, rows * classes, `[${rows}, ${classes}]`);
+  }
+  return createOp(
+    gpu,
+    SOFTMAX_XENT_SPEC,
+    {},
+    {
+      logits: buffers.logits,
+      labels: buffers.labels,
+      stats: buffers.stats,
+      grad: buffers.grad ?? placeholderBuffer(gpu),
+    },
+    { rows, classes, write_grad: buffers.grad ? 1 : 0 },
+    [1, 1, 1],
+  );
 }
 
 /**
