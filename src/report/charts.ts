@@ -1,0 +1,148 @@
+/**
+ * PNG charts: chart.js drawn on @napi-rs/canvas. Loaded lazily (only when a PNG is written), so
+ * the training path does not need the native canvas module.
+ *
+ * @module
+ */
+
+import { createCanvas } from "@napi-rs/canvas";
+import { Chart, type ChartConfiguration, registerables } from "chart.js";
+import type { EpochRecord } from "../train/trainer.ts";
+
+Chart.register(...registerables);
+
+/** One line of a chart. */
+export interface Series {
+  /** Legend label. */
+  label: string;
+  /** Points (x, y). */
+  points: [number, number][];
+  /** Dashed line. */
+  dashed?: boolean;
+  /** Draw points only, no line. */
+  scatter?: boolean;
+}
+
+/** One chart panel. */
+export interface Panel {
+  /** Title above the panel. */
+  title: string;
+  /** X axis label. */
+  xLabel: string;
+  /** Y axis label. */
+  yLabel: string;
+  /** Lines. */
+  series: Series[];
+  /** Logarithmic y axis. */
+  logY?: boolean;
+  /** Y axis range. */
+  yMin?: number;
+  /** Y axis range. */
+  yMax?: number;
+}
+
+const COLORS = [
+  "#1f77b4",
+  "#d62728",
+  "#2ca02c",
+  "#ff7f0e",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
+
+/** chart.js configuration of a panel (shared with the HTML report). */
+export function panelConfig(panel: Panel): ChartConfiguration<"line"> {
+  return {
+    type: "line",
+    data: {
+      datasets: panel.series.map((s, i) => ({
+        label: s.label,
+        data: s.points.map(([x, y]) => ({ x, y })),
+        borderColor: COLORS[i % COLORS.length],
+        backgroundColor: COLORS[i % COLORS.length],
+        borderDash: s.dashed ? [6, 4] : [],
+        showLine: !s.scatter,
+        pointRadius: 3,
+        tension: 0,
+      })),
+    },
+    options: {
+      animation: false,
+      responsive: false,
+      plugins: {
+        title: { display: true, text: panel.title, font: { size: 16 } },
+        legend: { position: "bottom" },
+      },
+      scales: {
+        x: { type: "linear", title: { display: true, text: panel.xLabel } },
+        y: {
+          type: panel.logY ? "logarithmic" : "linear",
+          title: { display: true, text: panel.yLabel },
+          min: panel.yMin,
+          max: panel.yMax,
+        },
+      },
+    },
+  };
+}
+
+/**
+ * Renders panels side by side into one PNG.
+ *
+ * @example
+ * ```ts
+ * const png = await renderPanels([{ title: "t", xLabel: "x", yLabel: "y", series: [] }]);
+ * ```
+ */
+export async function renderPanels(
+  panels: Panel[],
+  panelWidth = 640,
+  height = 440,
+): Promise<Uint8Array> {
+  const out = createCanvas(panelWidth * panels.length, height);
+  const octx = out.getContext("2d");
+  octx.fillStyle = "#ffffff";
+  octx.fillRect(0, 0, out.width, out.height);
+  panels.forEach((panel, i) => {
+    const canvas = createCanvas(panelWidth, height);
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, panelWidth, height);
+    // chart.js only needs a 2-D context; @napi-rs/canvas provides a compatible one.
+    const chart = new Chart(ctx as unknown as CanvasRenderingContext2D, panelConfig(panel));
+    chart.draw();
+    octx.drawImage(canvas, i * panelWidth, 0);
+    chart.destroy();
+  });
+  return new Uint8Array(await out.encode("png"));
+}
+
+/** training.png: loss and accuracy per epoch, train and validation. */
+export function renderTrainingPng(history: EpochRecord[]): Promise<Uint8Array> {
+  const pts = (key: keyof EpochRecord, scale = 1) =>
+    history.map((r) => [r.epoch, (r[key] as number) * scale] as [number, number]);
+  return renderPanels([
+    {
+      title: "Loss",
+      xLabel: "epoch",
+      yLabel: "cross-entropy",
+      series: [
+        { label: "train", points: pts("train_loss") },
+        { label: "validation", points: pts("valid_loss"), dashed: true },
+      ],
+    },
+    {
+      title: "Accuracy",
+      xLabel: "epoch",
+      yLabel: "accuracy (%)",
+      series: [
+        { label: "train", points: pts("train_accuracy", 100) },
+        { label: "validation", points: pts("valid_accuracy", 100), dashed: true },
+      ],
+    },
+  ]);
+}

@@ -1,0 +1,226 @@
+/**
+ * One experiment folder, `<output-dir>/<id>/`: trains (or reuses the finished checkpoint),
+ * evaluates on the test set, and writes checkpoint.safetensors, init.safetensors, history.csv,
+ * metrics.json and training.png, each atomically.
+ *
+ * @module
+ */
+
+import { stringify } from "csv-stringify/sync";
+import type { GpuContext } from "../gpu/device.ts";
+import { UsageError } from "../cli/errors.ts";
+import type { TrainConfig } from "../cli/train_options.ts";
+import { type Dataset, loadDataset } from "../data/datasets.ts";
+import { initMlp, type MlpParams, paramsToTensors, tensorsToParams } from "../model/mlp.ts";
+import { readSafetensors, writeSafetensors } from "../model/safetensors.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
+import { destroySplit, type GpuSplit, uploadSplit } from "./gpu_mlp.ts";
+import { DivergedError, type EpochRecord, evaluateParams, trainMlp } from "./trainer.ts";
+
+/** Files of an experiment folder. */
+export function experimentPaths(config: TrainConfig) {
+  const dir = `${config.outputDir.replace(/\/$/, "")}/${config.experimentId}`;
+  return {
+    dir,
+    checkpoint: `${dir}/checkpoint.safetensors`,
+    init: `${dir}/init.safetensors`,
+    history: `${dir}/history.csv`,
+    metrics: `${dir}/metrics.json`,
+    trainingPng: `${dir}/training.png`,
+    snapshot: (epoch: number) => `${dir}/epoch_${epoch}.safetensors`,
+  };
+}
+
+/** Layer widths of the configured model (784 inputs, 10 logits). */
+export function modelSizes(config: TrainConfig, features = 784, classes = 10): number[] {
+  return [features, ...config.hidden, classes];
+}
+
+/** Data of an experiment, uploaded once. */
+export interface LoadedData {
+  /** CPU copy of the splits. */
+  data: Dataset;
+  /** Training split on the GPU. */
+  train: GpuSplit;
+  /** Validation split on the GPU. */
+  valid: GpuSplit;
+  /** Test split on the GPU. */
+  test: GpuSplit;
+  /** Frees the GPU copies. */
+  destroy(): void;
+}
+
+/** Loads the configured dataset and uploads its splits. */
+export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<LoadedData> {
+  const data = await loadDataset({
+    dataset: config.dataset,
+    dataDir: config.dataDir,
+    numValid: config.numValid,
+    seed: config.seed,
+    limitTrain: config.limitTrain,
+  });
+  const train = uploadSplit(gpu, data.train, "train");
+  const valid = data.valid.count > 0 ? uploadSplit(gpu, data.valid, "valid") : train;
+  const test = uploadSplit(gpu, data.test, "test");
+  return {
+    data,
+    train,
+    valid,
+    test,
+    destroy() {
+      destroySplit(train);
+      if (valid !== train) destroySplit(valid);
+      destroySplit(test);
+    },
+  };
+}
+
+/** Metrics written to metrics.json. */
+export interface TrainMetrics {
+  /** Test-set accuracy of the kept parameters. */
+  test_accuracy: number;
+  /** Test-set mean cross-entropy. */
+  test_loss: number;
+  /** Epochs trained. */
+  epochs: number;
+  /** Epoch whose parameters were kept. */
+  best_epoch: number;
+  /** Mean seconds per epoch of training steps. */
+  seconds_per_epoch: number;
+  /** Training samples per epoch. */
+  train_samples: number;
+  /** Adapter that ran the training. */
+  adapter: string;
+  /** The configuration. */
+  config: TrainConfig;
+}
+
+/** Reads a finished checkpoint of this experiment, or undefined if there is none. */
+export async function readCheckpoint(
+  config: TrainConfig,
+  path = experimentPaths(config).checkpoint,
+): Promise<{ params: MlpParams; metadata: Record<string, string> } | undefined> {
+  if (!(await exists(path))) return undefined;
+  const file = await readSafetensors(path);
+  if (file.metadata.finished !== "true") return undefined;
+  const params = tensorsToParams(file.tensors, modelSizes(config), config.bias, path);
+  return { params, metadata: file.metadata };
+}
+
+/** Writes parameters (with metadata) as safetensors. */
+export function saveParams(
+  path: string,
+  params: MlpParams,
+  metadata: Record<string, string>,
+): Promise<void> {
+  return writeSafetensors(path, paramsToTensors(params), metadata);
+}
+
+/** Column order of history.csv. */
+export const HISTORY_COLUMNS: (keyof EpochRecord)[] = [
+  "epoch",
+  "train_loss",
+  "train_accuracy",
+  "valid_loss",
+  "valid_accuracy",
+  "seconds",
+];
+
+/** Writes a training history as CSV (atomically). */
+export function writeHistory(path: string, history: EpochRecord[]): Promise<void> {
+  return writeFileAtomic(path, stringify(history, { header: true, columns: HISTORY_COLUMNS }));
+}
+
+/**
+ * Trains the configured model unless a finished checkpoint exists (and `forceTrain` is off);
+ * returns the parameters either way.
+ */
+export async function ensureTrained(
+  gpu: GpuContext,
+  config: TrainConfig,
+  loaded: LoadedData,
+): Promise<{ params: MlpParams; metrics: TrainMetrics; reused: boolean }> {
+  const paths = experimentPaths(config);
+  try {
+    await Deno.mkdir(paths.dir, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`cannot create ${paths.dir} (${(err as Error).message})`);
+  }
+  if (!config.forceTrain) {
+    const cached = await readCheckpoint(config);
+    if (cached && await exists(paths.metrics)) {
+      const metrics = JSON.parse(await Deno.readTextFile(paths.metrics)) as TrainMetrics;
+      console.error(
+        `train: reusing ${paths.checkpoint} (test accuracy ${
+          (metrics.test_accuracy * 100).toFixed(2)
+        }%); pass --force-train to retrain`,
+      );
+      return { params: cached.params, metrics, reused: true };
+    }
+  }
+  const init = initMlp(modelSizes(config, loaded.data.train.features), config.bias, config.seed);
+  const meta = {
+    format: "wgprune-mlp",
+    dataset: loaded.data.name,
+    sizes: JSON.stringify(init.sizes),
+    bias: String(config.bias),
+    config: JSON.stringify(config),
+  };
+  await saveParams(paths.init, init, { ...meta, finished: "true", kind: "init" });
+  const history: EpochRecord[] = [];
+  let outcome;
+  try {
+    outcome = await trainMlp(gpu, {
+      params: init,
+      train: loaded.train,
+      valid: loaded.valid,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      adam: { lr: config.learningRate, l1: config.l1, l2: config.l2 },
+      seed: config.seed,
+      keepBest: config.keepBest,
+      onEpoch: async (record, params) => {
+        history.push(record);
+        await writeHistory(paths.history, history);
+        // Snapshots for lottery-ticket rewinding to an early epoch (Frankle et al. 2020).
+        if (record.epoch <= 2) {
+          await saveParams(paths.snapshot(record.epoch), await params(), {
+            ...meta,
+            finished: "true",
+            kind: `epoch ${record.epoch}`,
+          });
+        }
+      },
+    });
+  } catch (err) {
+    if (err instanceof DivergedError) throw new UsageError(err.message);
+    throw err;
+  }
+  const test = await evaluateParams(gpu, outcome.params, loaded.test);
+  const metrics: TrainMetrics = {
+    test_accuracy: test.accuracy,
+    test_loss: test.loss,
+    epochs: config.epochs,
+    best_epoch: outcome.bestEpoch,
+    seconds_per_epoch: outcome.secondsPerEpoch,
+    train_samples: loaded.data.train.count,
+    adapter: `${gpu.adapter} via ${gpu.backend}`,
+    config,
+  };
+  await saveParams(paths.checkpoint, outcome.params, {
+    ...meta,
+    finished: "true",
+    kind: "trained",
+    test_accuracy: String(test.accuracy),
+    test_loss: String(test.loss),
+    best_epoch: String(outcome.bestEpoch),
+  });
+  await writeJsonAtomic(paths.metrics, metrics);
+  const { renderTrainingPng } = await import("../report/charts.ts");
+  await writeFileAtomic(paths.trainingPng, await renderTrainingPng(history));
+  console.error(
+    `train: test accuracy ${(test.accuracy * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}, ` +
+      `${outcome.secondsPerEpoch.toFixed(1)} s/epoch; wrote ${paths.dir}/`,
+  );
+  return { params: outcome.params, metrics, reused: false };
+}

@@ -1,0 +1,209 @@
+/**
+ * The epoch loop: shuffles, encodes many steps per submit, reads loss and accuracy back a few
+ * times per epoch for the progress bar, evaluates validation once per epoch, keeps the best
+ * weights, and stops cleanly if the loss stops being finite.
+ *
+ * @module
+ */
+
+import type { GpuContext } from "../gpu/device.ts";
+import { cloneParams, type MlpParams } from "../model/mlp.ts";
+import { createRng, permutation } from "../reference/random.ts";
+import { type EvalResult, GpuMlp, type GpuSplit } from "./gpu_mlp.ts";
+import type { AdamConfig } from "../kernels/adam.ts";
+import { createProgress, type Progress } from "../cli/progress.ts";
+
+/** One row of `history.csv`. */
+export interface EpochRecord {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Mean training loss over the epoch's steps. */
+  train_loss: number;
+  /** Training accuracy over the epoch's steps. */
+  train_accuracy: number;
+  /** Validation loss after the epoch. */
+  valid_loss: number;
+  /** Validation accuracy after the epoch. */
+  valid_accuracy: number;
+  /** Wall-clock seconds of the epoch's training steps. */
+  seconds: number;
+}
+
+/** Raised when the loss becomes NaN or infinite. */
+export class DivergedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DivergedError";
+  }
+}
+
+/** What a training run needs. */
+export interface TrainJob {
+  /** Starting parameters. */
+  params: MlpParams;
+  /** Training split on the GPU. */
+  train: GpuSplit;
+  /** Validation split on the GPU (optional: without it the last epoch is kept). */
+  valid?: GpuSplit;
+  /** Epochs to run. */
+  epochs: number;
+  /** Samples per step. */
+  batchSize: number;
+  /** Adam hyper-parameters. */
+  adam: AdamConfig;
+  /** Seed of the per-epoch shuffles. */
+  seed: number;
+  /** Keep the parameters of the best validation epoch. */
+  keepBest: boolean;
+  /** Masks ([in, out] 0/1 per layer) held fixed during training. */
+  masks?: Float32Array[];
+  /** Layers not updated. */
+  frozen?: boolean[];
+  /** Called after each epoch with the record and the parameters (e.g. to save snapshots). */
+  onEpoch?: (record: EpochRecord, params: () => Promise<MlpParams>) => Promise<void>;
+  /**
+   * Called every `everySteps` steps with the global step, to change masks mid-training
+   * (gradual pruning). Returns new masks, or undefined to keep them.
+   */
+  maskSchedule?: {
+    everySteps: number;
+    update: (step: number, params: () => Promise<MlpParams>) => Promise<Float32Array[] | undefined>;
+  };
+  /** Progress label (e.g. "train" or "finetune 95%"). */
+  label?: string;
+  /** Print nothing. */
+  quiet?: boolean;
+}
+
+/** Result of a training run. */
+export interface TrainOutcome {
+  /** Final (or best) parameters. */
+  params: MlpParams;
+  /** One record per epoch. */
+  history: EpochRecord[];
+  /** Epoch whose parameters were kept. */
+  bestEpoch: number;
+  /** Mean seconds per epoch of training steps. */
+  secondsPerEpoch: number;
+}
+
+/** Steps encoded per submit: large enough to hide the ~10 ms submit/readback cost. */
+const STEPS_PER_SUBMIT = 16;
+
+/**
+ * Trains on the GPU. Masks, when given, are applied before the first step and held by the
+ * masked Adam kernel.
+ */
+export async function trainMlp(gpu: GpuContext, job: TrainJob): Promise<TrainOutcome> {
+  const net = await GpuMlp.create(gpu, job.params, {
+    batch: job.batchSize,
+    evalBatch: 1000,
+    adam: job.adam,
+    frozen: job.frozen,
+  });
+  try {
+    if (job.masks) net.setMasks(job.masks);
+    await net.bindTrain(job.train);
+    const steps = net.stepsPerEpoch;
+    if (steps < 1) {
+      throw new DivergedError(
+        `training split has ${job.train.count} samples, fewer than one batch of ${job.batchSize}`,
+      );
+    }
+    const rng = createRng(job.seed ^ 0xabcdef);
+    const history: EpochRecord[] = [];
+    let best: { accuracy: number; epoch: number; params: MlpParams } | undefined;
+    let globalStep = 0;
+    for (let epoch = 1; epoch <= job.epochs; epoch++) {
+      const progress: Progress = createProgress(
+        `${job.label ?? "train"} epoch ${epoch}/${job.epochs}`,
+        steps,
+        job.quiet ?? false,
+      );
+      net.startEpoch(permutation(rng, job.train.count));
+      const t0 = performance.now();
+      let done = 0;
+      let running: EvalResult & { lastLoss: number } = { loss: NaN, accuracy: 0, lastLoss: NaN };
+      while (done < steps) {
+        let chunk = Math.min(STEPS_PER_SUBMIT, steps - done);
+        if (job.maskSchedule) {
+          const every = job.maskSchedule.everySteps;
+          chunk = Math.min(chunk, every - (globalStep % every));
+        }
+        net.trainSteps(chunk);
+        done += chunk;
+        globalStep += chunk;
+        running = await net.trainMetrics(done);
+        if (!Number.isFinite(running.lastLoss)) {
+          progress.stop();
+          throw new DivergedError(
+            `loss became ${running.lastLoss} in epoch ${epoch} (step ${done}/${steps}); ` +
+              "try a lower --learning-rate; the last good checkpoint is kept",
+          );
+        }
+        const elapsed = (performance.now() - t0) / 1000;
+        progress.update(done, {
+          loss: running.loss.toFixed(4),
+          rate: Math.round((done * job.batchSize) / elapsed),
+        });
+        if (job.maskSchedule && globalStep % job.maskSchedule.everySteps === 0) {
+          const masks = await job.maskSchedule.update(globalStep, () => net.getParams());
+          if (masks) net.setMasks(masks);
+        }
+      }
+      await net.sync();
+      const seconds = (performance.now() - t0) / 1000;
+      progress.stop();
+      const valid = job.valid ? await net.evaluate(job.valid) : { loss: NaN, accuracy: NaN };
+      const record: EpochRecord = {
+        epoch,
+        train_loss: running.loss,
+        train_accuracy: running.accuracy,
+        valid_loss: valid.loss,
+        valid_accuracy: valid.accuracy,
+        seconds,
+      };
+      history.push(record);
+      if (!job.quiet) {
+        console.error(
+          `${job.label ?? "train"} epoch ${epoch}/${job.epochs}: loss ${
+            record.train_loss.toFixed(4)
+          }` +
+            ` acc ${(record.train_accuracy * 100).toFixed(2)}% | valid loss ${
+              valid.loss.toFixed(4)
+            } acc ${(valid.accuracy * 100).toFixed(2)}% | ${seconds.toFixed(1)} s`,
+        );
+      }
+      if (job.onEpoch) await job.onEpoch(record, () => net.getParams());
+      if (job.keepBest && job.valid && (!best || valid.accuracy > best.accuracy)) {
+        best = { accuracy: valid.accuracy, epoch, params: await net.getParams() };
+      }
+    }
+    const params = best ? best.params : await net.getParams();
+    const secondsPerEpoch = history.reduce((s, r) => s + r.seconds, 0) / history.length;
+    return {
+      params: cloneParams(params),
+      history,
+      bestEpoch: best?.epoch ?? job.epochs,
+      secondsPerEpoch,
+    };
+  } finally {
+    net.destroy();
+  }
+}
+
+/** Evaluates parameters (with optional masks) on a split. */
+export async function evaluateParams(
+  gpu: GpuContext,
+  params: MlpParams,
+  split: GpuSplit,
+  masks?: Float32Array[],
+): Promise<EvalResult> {
+  const net = await GpuMlp.create(gpu, params, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
+  try {
+    if (masks) net.setMasks(masks);
+    return await net.evaluate(split);
+  } finally {
+    net.destroy();
+  }
+}
