@@ -12,7 +12,7 @@ export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
   GPUBufferUsage.COPY_DST;
 
 /**
- * Creates a storage buffer of `bytes` bytes (rounded up to 4, at least 16), zero-filled.
+ * Creates a storage buffer of `bytes` bytes (rounded up to 16), zero-filled.
  *
  * @example
  * ```ts
@@ -23,7 +23,8 @@ export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
 export function createStorage(gpu: GpuContext, bytes: number, label: string): GPUBuffer {
   return gpu.device.createBuffer({
     label,
-    size: Math.max(16, Math.ceil(bytes / 4) * 4),
+    // Multiples of 16 bytes so any buffer may be bound as array<vec4f>.
+    size: Math.max(16, Math.ceil(bytes / 16) * 16),
     usage: STORAGE_USAGE,
   });
 }

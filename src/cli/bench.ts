@@ -1,0 +1,150 @@
+/**
+ * `deno task bench`: median time and GFLOP/s of each matmul variant at the MLP's shapes, and the
+ * time of a training epoch; writes results/bench.json.
+ *
+ * @module
+ */
+
+import { runMain } from "./errors.ts";
+import { numberFlag, parseFlags } from "./train_options.ts";
+import { getGpu, type GpuContext } from "../gpu/device.ts";
+import { createStorage, uploadStorage } from "../gpu/buffers.ts";
+import { createMatmul, type MatmulShape } from "../kernels/matmul.ts";
+import { createRng, uniformArray } from "../reference/random.ts";
+import { writeJsonAtomic } from "../io/atomic.ts";
+import { initMlp } from "../model/mlp.ts";
+import { destroySplit, uploadSplit } from "../train/gpu_mlp.ts";
+import { trainMlp } from "../train/trainer.ts";
+
+const USAGE = `Usage: deno task bench [--batches 128,10000] [--epoch-samples N] [--no-epoch] [--out FILE]
+
+Times matmul forward (A·B), input-gradient (A·Bᵀ) and weight-gradient (Aᵀ·B) products at the
+MLP's layer shapes, then one training epoch of the default network on random data.`;
+
+/** Layer shapes [in, out] of the default network. */
+const LAYERS: [number, number][] = [[784, 1000], [1000, 1000], [1000, 500], [500, 200], [200, 10]];
+
+interface MatmulRow {
+  variant: string;
+  batch: number;
+  in: number;
+  out: number;
+  m: number;
+  n: number;
+  k: number;
+  median_ms: number;
+  gflops: number;
+}
+
+async function timeMatmul(
+  gpu: GpuContext,
+  shape: MatmulShape,
+  aLen: number,
+  bLen: number,
+): Promise<number> {
+  const rng = createRng(1);
+  const a = uploadStorage(gpu, uniformArray(rng, aLen), "bench.a");
+  const b = uploadStorage(gpu, uniformArray(rng, bLen), "bench.b");
+  const c = createStorage(gpu, shape.m * shape.n * 4, "bench.c");
+  const op = await createMatmul(gpu, shape, { a, b, c });
+  // Repeat enough dispatches per submit that the ~10 ms submit/wait cost is amortised.
+  const flops = 2 * shape.m * shape.n * shape.k;
+  const reps = Math.max(3, Math.min(200, Math.round(4e9 / flops)));
+  const times: number[] = [];
+  for (let trial = 0; trial < 6; trial++) {
+    const t0 = performance.now();
+    const encoder = gpu.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (let r = 0; r < reps; r++) op.encode(pass);
+    pass.end();
+    gpu.device.queue.submit([encoder.finish()]);
+    await gpu.device.queue.onSubmittedWorkDone();
+    if (trial > 0) times.push((performance.now() - t0) / reps);
+  }
+  op.destroy();
+  a.destroy();
+  b.destroy();
+  c.destroy();
+  times.sort((x, y) => x - y);
+  return times[Math.floor(times.length / 2)];
+}
+
+if (import.meta.main) {
+  await runMain("bench", async () => {
+    const flags = parseFlags(Deno.args, {
+      batches: { type: "string", default: "128,10000" },
+      "epoch-samples": { type: "string", default: "50000" },
+      "no-epoch": { type: "boolean", default: false },
+      out: { type: "string", default: "results/bench.json" },
+      help: { type: "boolean", short: "h", default: false },
+    });
+    if (flags.help) {
+      console.log(USAGE);
+      return;
+    }
+    const batches = flags.batches.split(",").map((s) => numberFlag("batches", s, { integer: true, min: 1 }));
+    const gpu = await getGpu();
+    const rows: MatmulRow[] = [];
+    console.log("variant  batch   in×out      median ms   GFLOP/s");
+    for (const batch of batches) {
+      for (const [inp, out] of LAYERS) {
+        const variants: [string, MatmulShape, number, number][] = [
+          ["A·B", { m: batch, n: out, k: inp }, batch * inp, inp * out],
+          ["A·Bᵀ", { m: batch, n: inp, k: out, transB: true }, batch * out, inp * out],
+          ["Aᵀ·B", { m: inp, n: out, k: batch, transA: true }, batch * inp, batch * out],
+        ];
+        for (const [variant, shape, aLen, bLen] of variants) {
+          const ms = await timeMatmul(gpu, shape, aLen, bLen);
+          const gflops = (2 * shape.m * shape.n * shape.k) / (ms * 1e6);
+          rows.push({ variant, batch, in: inp, out, ...pick(shape), median_ms: ms, gflops });
+          console.log(
+            `${variant.padEnd(7)} ${String(batch).padStart(6)}  ${`${inp}×${out}`.padEnd(10)} ${
+              ms.toFixed(3).padStart(10)
+            } ${gflops.toFixed(1).padStart(9)}`,
+          );
+        }
+      }
+    }
+    let epoch: Record<string, number> | undefined;
+    if (!flags["no-epoch"]) {
+      const samples = numberFlag("epoch-samples", flags["epoch-samples"], { integer: true, min: 128 });
+      const rng = createRng(2);
+      const split = {
+        count: samples,
+        features: 784,
+        pixels: new Uint8Array(samples * 784).map(() => Math.floor(rng() * 256)),
+        labels: new Uint8Array(samples).map(() => Math.floor(rng() * 10)),
+      };
+      const train = uploadSplit(gpu, split, "bench-train");
+      const outcome = await trainMlp(gpu, {
+        params: initMlp([784, 1000, 1000, 500, 200, 10], false, 0),
+        train,
+        epochs: 1,
+        batchSize: 128,
+        adam: { lr: 1e-3 },
+        seed: 0,
+        keepBest: false,
+        label: "bench epoch",
+      });
+      destroySplit(train);
+      epoch = { samples, batch_size: 128, seconds: outcome.secondsPerEpoch };
+      console.log(
+        `training epoch: ${samples} samples at batch 128 in ${outcome.secondsPerEpoch.toFixed(1)} s`,
+      );
+    }
+    await Deno.mkdir(flags.out.replace(/\/[^/]*$/, "") || ".", { recursive: true });
+    await writeJsonAtomic(flags.out, {
+      adapter: gpu.adapter,
+      backend: gpu.backend,
+      software: gpu.software,
+      date: new Date().toISOString(),
+      matmul: rows,
+      epoch,
+    });
+    console.log(`wrote ${flags.out}`);
+  });
+}
+
+function pick(s: MatmulShape) {
+  return { m: s.m, n: s.n, k: s.k };
+}
