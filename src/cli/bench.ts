@@ -16,7 +16,8 @@ import { initMlp } from "../model/mlp.ts";
 import { destroySplit, uploadSplit } from "../train/gpu_mlp.ts";
 import { trainMlp } from "../train/trainer.ts";
 
-const USAGE = `Usage: deno task bench [--batches 128,10000] [--epoch-samples N] [--no-epoch] [--out FILE]
+const USAGE =
+  `Usage: deno task bench [--batches 128,10000] [--epoch-samples N] [--no-epoch] [--out FILE]
 
 Times matmul forward (A·B), input-gradient (A·Bᵀ) and weight-gradient (Aᵀ·B) products at the
 MLP's layer shapes, then one training epoch of the default network on random data.`;
@@ -82,7 +83,9 @@ if (import.meta.main) {
       console.log(USAGE);
       return;
     }
-    const batches = flags.batches.split(",").map((s) => numberFlag("batches", s, { integer: true, min: 1 }));
+    const batches = flags.batches.split(",").map((s) =>
+      numberFlag("batches", s, { integer: true, min: 1 })
+    );
     const gpu = await getGpu();
     const rows: MatmulRow[] = [];
     console.log("variant  batch   in×out      median ms   GFLOP/s");
@@ -107,7 +110,10 @@ if (import.meta.main) {
     }
     let epoch: Record<string, number> | undefined;
     if (!flags["no-epoch"]) {
-      const samples = numberFlag("epoch-samples", flags["epoch-samples"], { integer: true, min: 128 });
+      const samples = numberFlag("epoch-samples", flags["epoch-samples"], {
+        integer: true,
+        min: 128,
+      });
       const rng = createRng(2);
       const split = {
         count: samples,
@@ -129,7 +135,9 @@ if (import.meta.main) {
       destroySplit(train);
       epoch = { samples, batch_size: 128, seconds: outcome.secondsPerEpoch };
       console.log(
-        `training epoch: ${samples} samples at batch 128 in ${outcome.secondsPerEpoch.toFixed(1)} s`,
+        `training epoch: ${samples} samples at batch 128 in ${
+          outcome.secondsPerEpoch.toFixed(1)
+        } s`,
       );
     }
     await Deno.mkdir(flags.out.replace(/\/[^/]*$/, "") || ".", { recursive: true });

@@ -15,8 +15,8 @@ import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
 import { placeholderBuffer } from "../gpu/buffers.ts";
 import { checkBuffer, checkDim } from "./shapes.ts";
 
-/** Invocations per workgroup along N (each computes 8 rows × 4 columns). */
-const WG = 64;
+/** Invocations per workgroup along N (each computes an 8 × 8 tile of C). */
+const WG = 32;
 
 /** Bindings and parameters of shaders/matmul.wgsl. */
 export const MATMUL_SPEC: KernelSpec = {
@@ -97,6 +97,6 @@ export function createMatmul(
     constants,
     { a: buffers.a, b: buffers.b, c: buffers.c, bias: buffers.bias ?? placeholderBuffer(gpu) },
     { m, n, k },
-    [Math.ceil(n / (4 * WG)), Math.ceil(m / 8), 1],
+    [Math.ceil(m / 8), Math.ceil(n / (8 * WG)), 1],
   );
 }

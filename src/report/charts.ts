@@ -113,7 +113,8 @@ export async function renderPanels(
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, panelWidth, height);
     // chart.js only needs a 2-D context; @napi-rs/canvas provides a compatible one.
-    const chart = new Chart(ctx as unknown as CanvasRenderingContext2D, panelConfig(panel));
+    const item = ctx as unknown as ConstructorParameters<typeof Chart>[0];
+    const chart = new Chart(item, panelConfig(panel));
     chart.draw();
     octx.drawImage(canvas, i * panelWidth, 0);
     chart.destroy();

@@ -1,0 +1,36 @@
+/**
+ * Name → pruning method registry (the pattern of jaxpruner's `create_updater_from_config`).
+ *
+ * @module
+ */
+
+import { UsageError } from "../cli/errors.ts";
+import type { PruneMethod } from "./method.ts";
+import { weightPruning } from "./weight.ts";
+import { globalPruning } from "./global.ts";
+import { unitPruning } from "./unit.ts";
+import { stdPruning } from "./std.ts";
+import { randomPruning } from "./random.ts";
+
+/** Every method, by name. */
+export const PRUNE_METHODS: ReadonlyMap<string, PruneMethod> = new Map(
+  [weightPruning, unitPruning, globalPruning, stdPruning, randomPruning].map((m) => [m.name, m]),
+);
+
+/**
+ * Looks a method up by name; unknown names are a usage error listing the valid ones.
+ *
+ * @example
+ * ```ts
+ * const unit = getPruneMethod("unit");
+ * ```
+ */
+export function getPruneMethod(name: string): PruneMethod {
+  const method = PRUNE_METHODS.get(name);
+  if (!method) {
+    throw new UsageError(
+      `unknown pruning method "${name}"; valid methods: ${[...PRUNE_METHODS.keys()].join(", ")}`,
+    );
+  }
+  return method;
+}
