@@ -147,3 +147,62 @@ export function renderTrainingPng(history: EpochRecord[]): Promise<Uint8Array> {
     },
   ]);
 }
+
+/** One histogram panel: bin edges and counts. */
+export interface HistogramPanel {
+  /** Panel title. */
+  title: string;
+  /** Left edge of each bin. */
+  edges: number[];
+  /** Count per bin. */
+  counts: number[];
+}
+
+/**
+ * Renders histogram panels in a grid (`columns` wide) into one PNG.
+ *
+ * @example
+ * ```ts
+ * const png = await renderHistogramGrid("|w|", [{ title: "k=0", edges: [0], counts: [1] }]);
+ * ```
+ */
+export async function renderHistogramGrid(
+  xLabel: string,
+  panels: HistogramPanel[],
+  columns = 4,
+  panelWidth = 360,
+  panelHeight = 260,
+): Promise<Uint8Array> {
+  const rows = Math.ceil(panels.length / columns);
+  const out = createCanvas(panelWidth * columns, panelHeight * rows);
+  const octx = out.getContext("2d");
+  octx.fillStyle = "#ffffff";
+  octx.fillRect(0, 0, out.width, out.height);
+  panels.forEach((panel, i) => {
+    const canvas = createCanvas(panelWidth, panelHeight);
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, panelWidth, panelHeight);
+    const item = ctx as unknown as ConstructorParameters<typeof Chart>[0];
+    const chart = new Chart(item, {
+      type: "bar",
+      data: {
+        labels: panel.edges.map((e) => e.toFixed(1)),
+        datasets: [{ label: panel.title, data: panel.counts, backgroundColor: COLORS[0] }],
+      },
+      options: {
+        animation: false,
+        responsive: false,
+        plugins: { title: { display: true, text: panel.title }, legend: { display: false } },
+        scales: {
+          x: { title: { display: true, text: xLabel }, ticks: { maxTicksLimit: 8 } },
+          y: { title: { display: true, text: "count" } },
+        },
+      },
+    });
+    chart.draw();
+    octx.drawImage(canvas, (i % columns) * panelWidth, Math.floor(i / columns) * panelHeight);
+    chart.destroy();
+  });
+  return new Uint8Array(await out.encode("png"));
+}

@@ -1,0 +1,262 @@
+/**
+ * Sweep figures and the HTML report: accuracy, loss and inference time against sparsity, the
+ * Pareto frontier over every method × strategy, weight-magnitude histograms, and one
+ * self-contained report.html (chart.js inlined, data embedded, no network needed).
+ *
+ * @module
+ */
+
+import {
+  type HistogramPanel,
+  type Panel,
+  panelConfig,
+  renderHistogramGrid,
+  renderPanels,
+} from "./charts.ts";
+import type { SweepRow } from "../sweep/results.ts";
+import { seriesLabel, sweepMarkdown } from "../sweep/table.ts";
+import type { MlpParams } from "../model/mlp.ts";
+import { getPruneMethod } from "../prune/registry.ts";
+import { columnNorms } from "../prune/unit.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+
+/** Points (x = sparsity %, y = f(row)) of each series, sorted by x. */
+function seriesOf(
+  rows: SweepRow[],
+  y: (r: SweepRow) => number,
+): { label: string; points: [number, number][] }[] {
+  const groups = new Map<string, [number, number][]>();
+  for (const r of rows) {
+    const label = seriesLabel(r);
+    if (!groups.has(label)) groups.set(label, []);
+    groups.get(label)!.push([Number(r.sparsity) * 100, y(r)]);
+  }
+  return [...groups].map(([label, points]) => ({
+    label,
+    points: points.sort((a, b) => a[0] - b[0]),
+  }));
+}
+
+/**
+ * The Pareto frontier of (sparsity, accuracy): points no other point beats on both.
+ *
+ * @example
+ * ```ts
+ * paretoFrontier([[0, 98], [50, 97], [60, 96.5], [55, 95]]); // [[0, 98], [50, 97], [60, 96.5]]
+ * ```
+ */
+export function paretoFrontier(points: [number, number][]): [number, number][] {
+  const sorted = [...points].sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+  const frontier: [number, number][] = [];
+  let best = -Infinity;
+  for (const p of sorted) {
+    if (p[1] > best) {
+      frontier.push(p);
+      best = p[1];
+    }
+  }
+  return frontier.reverse();
+}
+
+/** The chart panels of a sweep (shared by the PNGs and the HTML report). */
+export function sweepPanels(rows: SweepRow[]): Record<string, Panel> {
+  const all: [number, number][] = rows.map((
+    r,
+  ) => [Number(r.sparsity) * 100, Number(r.accuracy) * 100]);
+  return {
+    accuracy: {
+      title: "Test accuracy vs sparsity",
+      xLabel: "sparsity of prunable layers (%)",
+      yLabel: "test accuracy (%)",
+      series: seriesOf(rows, (r) => Number(r.accuracy) * 100),
+    },
+    loss: {
+      title: "Test loss vs sparsity",
+      xLabel: "sparsity of prunable layers (%)",
+      yLabel: "test cross-entropy",
+      series: seriesOf(rows, (r) => Number(r.loss)),
+      logY: true,
+    },
+    time: {
+      title: "Inference time over the test set",
+      xLabel: "sparsity of prunable layers (%)",
+      yLabel: "ms (median)",
+      series: [
+        ...seriesOf(rows, (r) => Number(r.infer_ms)).map((s) => ({
+          ...s,
+          label: `${s.label} (masked dense)`,
+        })),
+        ...seriesOf(rows, (r) => Number(r.infer_compact_ms)).map((s) => ({
+          ...s,
+          label: `${s.label} (dead units removed)`,
+          dashed: true,
+        })),
+      ],
+    },
+    pareto: {
+      title: "Accuracy vs sparsity: every method × strategy, Pareto frontier",
+      xLabel: "sparsity of prunable layers (%)",
+      yLabel: "test accuracy (%)",
+      series: [
+        ...seriesOf(rows, (r) => Number(r.accuracy) * 100).map((s) => ({ ...s, scatter: true })),
+        { label: "Pareto frontier", points: paretoFrontier(all), dashed: true },
+      ],
+    },
+  };
+}
+
+function histogram(
+  values: Float32Array,
+  lo: number,
+  hi: number,
+  bins: number,
+): { edges: number[]; counts: number[] } {
+  const counts = new Array(bins).fill(0);
+  const width = (hi - lo) / bins;
+  for (const v of values) {
+    const b = Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)));
+    counts[b]++;
+  }
+  return { edges: counts.map((_, i) => lo + i * width), counts };
+}
+
+/**
+ * hist_<method>.png: per k, the distribution of the surviving prunable weights as log10|w|
+ * (unit pruning: log10 of the surviving units' L2 norms), from one-shot masks of the trained
+ * network.
+ */
+export async function renderMethodHistograms(
+  params: MlpParams,
+  method: string,
+  ks: number[],
+  seed: number,
+): Promise<Uint8Array> {
+  const prep = getPruneMethod(method).prepare(params, seed);
+  const L = params.weights.length;
+  const panels: HistogramPanel[] = [];
+  for (const k of ks) {
+    const { masks } = prep.masks(k);
+    const values: number[] = [];
+    for (let l = 0; l < L - 1; l++) {
+      const w = params.weights[l];
+      if (method === "unit") {
+        const [rows, cols] = [params.sizes[l], params.sizes[l + 1]];
+        const norms = columnNorms(w, rows, cols);
+        for (let c = 0; c < cols; c++) {
+          if (masks[l][c] !== 0 && norms[c] > 0) values.push(Math.log10(norms[c]));
+        }
+      } else {
+        for (let i = 0; i < w.length; i++) {
+          if (masks[l][i] !== 0 && w[i] !== 0) values.push(Math.log10(Math.abs(w[i])));
+        }
+      }
+    }
+    const lo = method === "unit" ? -1 : -6;
+    const hi = method === "unit" ? 1.5 : 0;
+    panels.push({
+      title: `k = ${k}% (${values.length} left)`,
+      ...histogram(Float32Array.from(values), lo, hi, 40),
+    });
+  }
+  return renderHistogramGrid(method === "unit" ? "log10 unit L2 norm" : "log10 |w|", panels);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"]/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]!),
+  );
+}
+
+/** chart.js's UMD bundle, inlined into report.html. */
+async function chartJsSource(): Promise<string> {
+  const entry = new URL(import.meta.resolve("chart.js"));
+  return await Deno.readTextFile(new URL("./chart.umd.min.js", entry));
+}
+
+/** Builds the self-contained report.html. */
+export async function renderReportHtml(
+  rows: SweepRow[],
+  title: string,
+  summary: Record<string, string>,
+): Promise<string> {
+  const panels = sweepPanels(rows);
+  const configs = Object.fromEntries(
+    Object.entries(panels).map(([name, p]) => [name, panelConfig(p)]),
+  );
+  const table = sweepMarkdown(rows).trim().split("\n").filter((_, i) => i !== 1).map((line, i) => {
+    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+    const tag = i === 0 ? "th" : "td";
+    return `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("")}</tr>`;
+  }).join("\n");
+  const facts = Object.entries(summary).map(([k, v]) =>
+    `<li><b>${escapeHtml(k)}</b>: ${escapeHtml(v)}</li>`
+  ).join("\n");
+  const chartJs = (await chartJsSource()).replaceAll("</script", "<\\/script");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 1.5rem; }
+canvas { width: 100% !important; height: 380px !important; }
+table { border-collapse: collapse; margin-top: 1rem; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: right; }
+th { background: #f3f3f3; }
+</style></head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<ul>${facts}</ul>
+<div class="charts">
+<div><canvas id="chart-accuracy"></canvas></div>
+<div><canvas id="chart-loss"></canvas></div>
+<div><canvas id="chart-time"></canvas></div>
+<div><canvas id="chart-pareto"></canvas></div>
+</div>
+<h2>Accuracy by sparsity</h2>
+<table>${table}</table>
+<script>${chartJs}</script>
+<script>
+const configs = ${JSON.stringify(configs)};
+window.wgpruneCharts = {};
+for (const [name, config] of Object.entries(configs)) {
+  config.options.responsive = true;
+  config.options.maintainAspectRatio = false;
+  window.wgpruneCharts[name] = new Chart(document.getElementById("chart-" + name), config);
+}
+</script>
+</body></html>
+`;
+}
+
+/** Writes sweep.md, the PNG figures and report.html into `dir`; returns the markdown table. */
+export async function writeSweepReport(
+  dir: string,
+  rows: SweepRow[],
+  trained: MlpParams,
+  methods: string[],
+  ks: number[],
+  seed: number,
+  summary: Record<string, string>,
+): Promise<string> {
+  const markdown = sweepMarkdown(rows);
+  await writeFileAtomic(`${dir}/sweep.md`, markdown);
+  const panels = sweepPanels(rows);
+  await writeFileAtomic(
+    `${dir}/sweep_accuracy.png`,
+    await renderPanels([panels.accuracy], 900, 560),
+  );
+  await writeFileAtomic(`${dir}/sweep_loss.png`, await renderPanels([panels.loss], 900, 560));
+  await writeFileAtomic(`${dir}/sweep_time.png`, await renderPanels([panels.time], 900, 560));
+  await writeFileAtomic(`${dir}/pareto.png`, await renderPanels([panels.pareto], 900, 560));
+  for (const method of methods) {
+    await writeFileAtomic(
+      `${dir}/hist_${method}.png`,
+      await renderMethodHistograms(trained, method, ks, seed),
+    );
+  }
+  await writeFileAtomic(
+    `${dir}/report.html`,
+    await renderReportHtml(rows, `wgprune sweep: ${summary.experiment ?? ""}`, summary),
+  );
+  return markdown;
+}

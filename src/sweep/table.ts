@@ -1,0 +1,53 @@
+/**
+ * sweep.md: the sweep as a markdown table, one row per k, accuracy columns side by side per
+ * method (and strategy), plus the sparsity reached.
+ *
+ * @module
+ */
+
+import type { SweepRow } from "./results.ts";
+
+/** Column label of a method/strategy pair. */
+export function seriesLabel(
+  row: Pick<SweepRow, "method" | "strategy" | "finetune_epochs" | "rewind">,
+): string {
+  if (row.strategy === "oneshot") return row.method;
+  const ft = Number(row.finetune_epochs) > 0 ? ` ${row.finetune_epochs}ep` : "";
+  const rw = row.rewind !== "none" ? ` rewind ${row.rewind}` : "";
+  return `${row.method} ${row.strategy}${ft}${rw}`;
+}
+
+/**
+ * Renders the markdown table.
+ *
+ * @example
+ * ```ts
+ * console.log(sweepMarkdown(rows));
+ * ```
+ */
+export function sweepMarkdown(rows: SweepRow[]): string {
+  const labels = [...new Set(rows.map(seriesLabel))];
+  const ks = [...new Set(rows.map((r) => Number(r.k)))].sort((a, b) => a - b);
+  const cell = new Map(rows.map((r) => [`${seriesLabel(r)}|${Number(r.k)}`, r]));
+  const header = [
+    "k %",
+    ...labels.map((l) => `${l} acc %`),
+    ...labels.map((l) => `${l} sparsity %`),
+  ];
+  const lines = [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---:").join("|")}|`,
+  ];
+  for (const k of ks) {
+    const acc = labels.map((l) => {
+      const r = cell.get(`${l}|${k}`);
+      return r ? (Number(r.accuracy) * 100).toFixed(2) : "";
+    });
+    const sp = labels.map((l) => {
+      const r = cell.get(`${l}|${k}`);
+      return r ? (Number(r.sparsity) * 100).toFixed(2) : "";
+    });
+    lines.push(`| ${[String(k), ...acc, ...sp].join(" | ")} |`);
+  }
+  return lines.join("\n") + "\n";
+}
