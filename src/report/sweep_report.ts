@@ -133,7 +133,7 @@ export async function renderMethodHistograms(
 ): Promise<Uint8Array> {
   const prep = getPruneMethod(method).prepare(params, seed);
   const L = params.weights.length;
-  const panels: HistogramPanel[] = [];
+  const perK: { k: number; values: Float32Array }[] = [];
   for (const k of ks) {
     const { masks } = prep.masks(k);
     const values: number[] = [];
@@ -151,13 +151,23 @@ export async function renderMethodHistograms(
         }
       }
     }
-    const lo = method === "unit" ? -1 : -6;
-    const hi = method === "unit" ? 1.5 : 0;
-    panels.push({
-      title: `k = ${k}% (${values.length} left)`,
-      ...histogram(Float32Array.from(values), lo, hi, 40),
-    });
+    perK.push({ k, values: Float32Array.from(values) });
   }
+  // One x range for every panel: from the dense network's values (floored at 1e-6).
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const { values } of perK) {
+    for (const v of values) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  lo = Math.max(Number.isFinite(lo) ? Math.floor(lo) : -6, -6);
+  hi = Number.isFinite(hi) ? Math.ceil(hi * 10) / 10 : 1;
+  const panels: HistogramPanel[] = perK.map(({ k, values }) => ({
+    title: `k = ${k}% (${values.length} left)`,
+    ...histogram(values, lo, hi, 40),
+  }));
   return renderHistogramGrid(method === "unit" ? "log10 unit L2 norm" : "log10 |w|", panels);
 }
 

@@ -104,6 +104,8 @@ export class GpuMlp {
   #trainSplit: GpuSplit | undefined;
   #trainActs: GPUBuffer[] = [];
   #trainLabels: GPUBuffer | undefined;
+  #gradW: GPUBuffer[] = [];
+  #gradB: GPUBuffer[] = [];
 
   private constructor(gpu: GpuContext, params: MlpParams, options: GpuMlpOptions) {
     this.#gpu = gpu;
@@ -172,6 +174,8 @@ export class GpuMlp {
     const gradB = this.biases.map((_, l) =>
       own(createStorage(gpu, this.sizes[l + 1] * 4, `db${l}`))
     );
+    this.#gradW = gradW;
+    this.#gradB = gradB;
     const ones = own(uploadStorage(
       gpu,
       new Float32Array(Math.max(...this.sizes)).fill(1),
@@ -426,6 +430,20 @@ export class GpuMlp {
       ? await Promise.all(this.biases.map((b, l) => readF32(this.#gpu, b, this.sizes[l + 1])))
       : null;
     return { sizes: [...this.sizes], weights, biases };
+  }
+
+  /**
+   * Reads the gradients of the last training step (dW_l [in, out], db_l [out]) back; for tests
+   * that check the GPU backward pass against the CPU reference.
+   */
+  async readGradients(): Promise<{ weights: Float32Array[]; biases: Float32Array[] }> {
+    const weights = await Promise.all(
+      this.#gradW.map((g, l) => readF32(this.#gpu, g, this.sizes[l] * this.sizes[l + 1])),
+    );
+    const biases = await Promise.all(
+      this.#gradB.map((g, l) => readF32(this.#gpu, g, this.sizes[l + 1])),
+    );
+    return { weights, biases };
   }
 
   /** Frees every buffer this network created. */
