@@ -96,7 +96,10 @@ export function parseFlags<T extends ParseArgsConfig["options"]>(
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    const message = (err as Error).message.split(". To specify")[0].replace(/\.$/, "");
+    // Node's messages can span lines and suggest positional arguments, which we do not take.
+    const message = (err as Error).message.split(". To specify a positional")[0]
+      .split("\n").map((s) => s.trim()).filter((s) => s.length > 0).join(" ")
+      .replace(/\.$/, "");
     throw new UsageError(`${message} (see --help)`);
   }
 }

@@ -1,0 +1,86 @@
+import { assert, assertEquals } from "./_assert.ts";
+
+async function run(script: string, args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--unstable-webgpu", "--allow-all", `src/cli/${script}.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr).trim() };
+}
+
+const CASES: [string, string[], string][] = [
+  ["train", ["--bogus"], "train: error: Unknown option '--bogus' (see --help)"],
+  ["train", ["--epochs=-1"], 'train: error: --epochs must be an integer >= 1, got "-1"'],
+  [
+    "train",
+    ["--epochs", "-1"],
+    "train: error: Option '--epochs' argument is ambiguous. Did you forget to specify the option argument for '--epochs'? To specify an option argument starting with a dash use '--epochs=-XYZ' (see --help)",
+  ],
+  [
+    "train",
+    ["--hidden", "10,abc"],
+    'train: error: --hidden must be a comma list of positive integers like 1000,1000,500,200, got "10,abc"',
+  ],
+  [
+    "train",
+    ["--dataset", "cifar"],
+    'train: error: --dataset must be one of mnist, fashion, got "cifar"',
+  ],
+  [
+    "train",
+    ["--learning-rate", "0"],
+    'train: error: --learning-rate must be a number > 0, got "0"',
+  ],
+  [
+    "train",
+    ["--data-dir", "/nonexistent"],
+    "train: error: /nonexistent: missing train-images-idx3-ubyte (or train-images-idx3-ubyte.gz); --data-dir must hold the four standard IDX files",
+  ],
+  [
+    "sweep",
+    ["--method", "weight,magic"],
+    'sweep: error: unknown --method "magic"; valid methods: weight, unit, global, std, random',
+  ],
+  ["sweep", ["--k", "50,100"], "sweep: error: --k values must be in [0, 100), got 100"],
+  [
+    "sweep",
+    ["--rewind", "sometimes"],
+    'sweep: error: --rewind must be init, random or epoch:E (E a positive integer), got "sometimes"',
+  ],
+  [
+    "sweep",
+    ["--rewind", "epoch:99"],
+    "sweep: error: --rewind epoch:99: epoch must be in 1..10 (--epochs)",
+  ],
+  [
+    "sweep",
+    ["--rewind-lr", "--rewind", "init"],
+    "sweep: error: --rewind-lr keeps the trained weights; it cannot be combined with --rewind",
+  ],
+];
+
+for (const [script, args, message] of CASES) {
+  Deno.test(`${script} ${args.join(" ")}: one-line error, exit 2`, async () => {
+    const { code, stderr } = await run(script, args);
+    assertEquals(code, 2, `exit code (stderr: ${stderr})`);
+    const lines = stderr.split("\n").filter((l) => !l.startsWith("gpu: "));
+    assertEquals(lines, [message]);
+    assert(!stderr.includes("    at "), "no stack trace");
+  });
+}
+
+Deno.test("--help exits 0 and lists the flags", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "src/cli/sweep.ts", "--help"],
+    stdout: "piped",
+  }).output();
+  assertEquals(out.code, 0);
+  const text = new TextDecoder().decode(out.stdout);
+  for (
+    const flag of ["--method", "--k", "--finetune-epochs", "--rewind", "--hidden", "--force-train"]
+  ) {
+    assert(text.includes(flag), `help lacks ${flag}`);
+  }
+});
