@@ -233,6 +233,13 @@ for (const [name, config] of Object.entries(configs)) {
   config.options.maintainAspectRatio = false;
   window.wgpruneCharts[name] = new Chart(document.getElementById("chart-" + name), config);
 }
+// Points drawn per chart, for automated checks of the page.
+document.body.dataset.chartPoints = JSON.stringify(Object.fromEntries(
+  Object.entries(window.wgpruneCharts).map(([name, chart]) => [
+    name,
+    chart.data.datasets.reduce((n, d) => n + d.data.length, 0),
+  ]),
+));
 </script>
 </body></html>
 `;
