@@ -84,3 +84,27 @@ Deno.test("--help exits 0 and lists the flags", async () => {
     assert(text.includes(flag), `help lacks ${flag}`);
   }
 });
+
+const GRADUAL_CASES: [string[], string][] = [
+  [
+    ["--prune", "weight", "--target-sparsity", "1"],
+    "train: error: --target-sparsity must be a fraction in [0, 1), got 1",
+  ],
+  [
+    ["--prune", "weight", "--target-sparsity", "0.9", "--begin-step", "50", "--end-step", "10"],
+    "train: error: --begin-step (50) must come before --end-step (10)",
+  ],
+  [["--target-sparsity", "0.5"], "train: error: --target-sparsity needs --prune METHOD"],
+  [
+    ["--prune", "magic", "--target-sparsity", "0.5"],
+    'train: error: unknown --prune method "magic"; valid methods: weight, unit, global, std, random',
+  ],
+];
+
+for (const [args, message] of GRADUAL_CASES) {
+  Deno.test(`train ${args.join(" ")}: one-line error, exit 2`, async () => {
+    const { code, stderr } = await run("train", args);
+    assertEquals(code, 2, `exit code (stderr: ${stderr})`);
+    assertEquals(stderr.split("\n").filter((l) => !l.startsWith("gpu: ")), [message]);
+  });
+}

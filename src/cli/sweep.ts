@@ -56,7 +56,9 @@ Recovering accuracy:
   --finetune-epochs N       masked fine-tuning epochs after pruning (default 0: one-shot)
   --finetune-lr X           fine-tuning learning rate (default: the training rate)
   --finetune-freeze pruned|none  pruned: retrain only layers that were not pruned (default none)
-  --schedule oneshot|iterative   iterative: reach k through --steps prune→fine-tune rounds
+  --schedule oneshot|iterative|gradual  iterative: reach k through --steps prune→fine-tune
+                            rounds (Han et al. 2015); gradual: raise sparsity to k during
+                            --finetune-epochs (Zhu & Gupta 2017 polynomial schedule)
   --steps S                 rounds of the iterative schedule (default 3)
   --rewind init|epoch:E|random   lottery ticket: reset survivors to the initial (or epoch-E)
                             weights, or re-initialise at random (control), then retrain
@@ -96,8 +98,8 @@ if (import.meta.main) {
       throw new UsageError(`--finetune-freeze must be pruned or none, got "${freeze}"`);
     }
     const schedule = flags.schedule;
-    if (schedule !== "oneshot" && schedule !== "iterative") {
-      throw new UsageError(`--schedule must be oneshot or iterative, got "${schedule}"`);
+    if (schedule !== "oneshot" && schedule !== "iterative" && schedule !== "gradual") {
+      throw new UsageError(`--schedule must be oneshot, iterative or gradual, got "${schedule}"`);
     }
     const rewind = flags.rewind;
     if (!/^(none|init|random|epoch:\d+)$/.test(rewind)) {
@@ -124,8 +126,10 @@ if (import.meta.main) {
         "--rewind-lr keeps the trained weights; it cannot be combined with --rewind",
       );
     }
-    if (schedule === "iterative" && rewind !== "none") {
-      throw new UsageError("--schedule iterative cannot be combined with --rewind");
+    if (schedule !== "oneshot" && (rewind !== "none" || flags["rewind-lr"])) {
+      throw new UsageError(
+        `--schedule ${schedule} cannot be combined with --rewind or --rewind-lr`,
+      );
     }
     const paths = experimentPaths(config);
     if (rewind.startsWith("epoch:")) {

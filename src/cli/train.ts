@@ -5,7 +5,16 @@
  */
 
 import { runMain } from "./errors.ts";
-import { parseFlags, toTrainConfig, TRAIN_FLAGS, TRAIN_HELP } from "./train_options.ts";
+import {
+  deriveExperimentId,
+  GRADUAL_FLAGS,
+  GRADUAL_HELP,
+  parseFlags,
+  toGradualConfig,
+  toTrainConfig,
+  TRAIN_FLAGS,
+  TRAIN_HELP,
+} from "./train_options.ts";
 import { getGpu } from "../gpu/device.ts";
 import { ensureTrained, loadData } from "../train/experiment.ts";
 
@@ -14,19 +23,25 @@ const USAGE = `Usage: deno task train [flags]
 Trains a ReLU MLP on MNIST or Fashion-MNIST with WebGPU and writes
 <output-dir>/<experiment-id>/{checkpoint.safetensors,init.safetensors,history.csv,metrics.json,training.png}.
 
-${TRAIN_HELP}`;
+${TRAIN_HELP}
+${GRADUAL_HELP}`;
 
 if (import.meta.main) {
   await runMain("train", async () => {
-    const flags = parseFlags(Deno.args, TRAIN_FLAGS);
+    const flags = parseFlags(Deno.args, { ...TRAIN_FLAGS, ...GRADUAL_FLAGS });
     if (flags.help) {
       console.log(USAGE);
       return;
     }
     const config = toTrainConfig(flags);
+    // Validate the gradual-pruning flags that need no data before touching the GPU.
+    toGradualConfig(flags, Number.MAX_SAFE_INTEGER);
     const gpu = await getGpu();
     const loaded = await loadData(gpu, config);
     try {
+      const steps = config.epochs * Math.floor(loaded.data.train.count / config.batchSize);
+      config.gradual = toGradualConfig(flags, steps);
+      if (flags["experiment-id"] === undefined) config.experimentId = deriveExperimentId(config);
       await ensureTrained(gpu, config, loaded);
     } finally {
       loaded.destroy();

@@ -8,6 +8,8 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./errors.ts";
 import { type DatasetName, DATASETS } from "../data/datasets.ts";
+import type { ScheduleConfig } from "../prune/schedule.ts";
+import { PRUNE_METHODS } from "../prune/registry.ts";
 
 /** Everything that defines a training run. */
 export interface TrainConfig {
@@ -43,6 +45,16 @@ export interface TrainConfig {
   forceTrain: boolean;
   /** Use only the first N training samples (quick runs, tests). */
   limitTrain?: number;
+  /** Gradual pruning during training, if asked for (train only). */
+  gradual?: GradualConfig;
+}
+
+/** Gradual pruning settings of `deno task train --prune ...`. */
+export interface GradualConfig {
+  /** Pruning method name. */
+  method: string;
+  /** Schedule: sparsities as fractions; `end` resolved to a step count. */
+  schedule: ScheduleConfig;
 }
 
 /** parseArgs option table of the shared flags. */
@@ -155,6 +167,12 @@ export function deriveExperimentId(c: Omit<TrainConfig, "experimentId">): string
     `s${c.seed}`,
   ];
   if (c.numValid !== 10000) parts.push(`v${c.numValid}`);
+  if (c.gradual) {
+    const g = c.gradual.schedule;
+    parts.push(
+      `prune-${c.gradual.method}-${g.target}-${g.kind}-b${g.begin}-e${g.end}-f${g.frequency}`,
+    );
+  }
   if (c.limitTrain) parts.push(`n${c.limitTrain}`);
   return parts.join("_");
 }
@@ -192,4 +210,69 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     throw new UsageError(`--experiment-id may hold letters, digits, '.', '_' and '-', got "${id}"`);
   }
   return { ...config, experimentId: id ?? deriveExperimentId(config) };
+}
+
+/** parseArgs option table of the gradual-pruning flags (train only). */
+export const GRADUAL_FLAGS = {
+  prune: { type: "string" },
+  "target-sparsity": { type: "string" },
+  schedule: { type: "string", default: "polynomial" },
+  "begin-step": { type: "string", default: "0" },
+  "end-step": { type: "string" },
+  frequency: { type: "string", default: "100" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Help text of the gradual-pruning flags. */
+export const GRADUAL_HELP = `Gradual pruning during training (Zhu & Gupta 2017):
+  --prune weight|unit|global  prune while training with this method (default: no pruning)
+  --target-sparsity S       final sparsity as a fraction in [0, 1), e.g. 0.95
+  --schedule polynomial|constant  sparsity schedule (default polynomial)
+  --begin-step N            first pruning step (default 0)
+  --end-step N              step at which the target is reached (default: 75% of all steps)
+  --frequency N             steps between mask updates (default 100)`;
+
+/**
+ * Validates the gradual-pruning flags; `totalSteps` is epochs × steps per epoch (known once the
+ * data is loaded), used for the default end step and range checks.
+ */
+export function toGradualConfig(
+  v: Record<string, string | boolean | undefined>,
+  totalSteps: number,
+): GradualConfig | undefined {
+  const method = v.prune as string | undefined;
+  const given = ["target-sparsity", "end-step"].filter((f) => v[f] !== undefined);
+  if (method === undefined) {
+    if (given.length > 0) throw new UsageError(`--${given[0]} needs --prune METHOD`);
+    return undefined;
+  }
+  if (!PRUNE_METHODS.has(method)) {
+    throw new UsageError(
+      `unknown --prune method "${method}"; valid methods: ${[...PRUNE_METHODS.keys()].join(", ")}`,
+    );
+  }
+  if (v["target-sparsity"] === undefined) {
+    throw new UsageError("--prune needs --target-sparsity S (a fraction in [0, 1))");
+  }
+  const target = numberFlag("target-sparsity", String(v["target-sparsity"]), { min: 0 });
+  if (target >= 1) {
+    throw new UsageError(`--target-sparsity must be a fraction in [0, 1), got ${target}`);
+  }
+  const kind = String(v.schedule);
+  if (kind !== "polynomial" && kind !== "constant") {
+    throw new UsageError(`--schedule must be polynomial or constant, got "${kind}"`);
+  }
+  const begin = numberFlag("begin-step", String(v["begin-step"]), { integer: true, min: 0 });
+  const end = v["end-step"] === undefined
+    ? Math.max(begin + 1, Math.floor(0.75 * totalSteps))
+    : numberFlag("end-step", String(v["end-step"]), { integer: true, min: 0 });
+  if (begin >= end) {
+    throw new UsageError(`--begin-step (${begin}) must come before --end-step (${end})`);
+  }
+  if (end > totalSteps) {
+    throw new UsageError(
+      `--end-step (${end}) is after the last training step (${totalSteps} = epochs × steps per epoch)`,
+    );
+  }
+  const frequency = numberFlag("frequency", String(v.frequency), { integer: true, min: 1 });
+  return { method, schedule: { kind, initial: 0, target, begin, end, frequency } };
 }

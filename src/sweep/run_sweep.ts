@@ -18,12 +18,17 @@ import { type EpochRecord, trainMlp } from "../train/trainer.ts";
 import { createProgress } from "../cli/progress.ts";
 import { applyMasks, formatLayerReport, gzipBytes, sparsityOf } from "./measure.ts";
 import { compactUnits } from "./compact.ts";
+import { keepPruned } from "../prune/schedule.ts";
+import { type GradualPruner, gradualPruner } from "../prune/gradual.ts";
 import { pointKey, readSweep, type SweepRow, writeSweep } from "./results.ts";
 
 /** How each point recovers accuracy after pruning. */
 export interface RecoveryOptions {
-  /** `oneshot` prunes once; `iterative` reaches k through `steps` prune→fine-tune rounds. */
-  schedule: "oneshot" | "iterative";
+  /**
+   * `oneshot` prunes once; `iterative` reaches k through `steps` prune→fine-tune rounds;
+   * `gradual` raises sparsity to k during fine-tuning (Zhu & Gupta's polynomial schedule).
+   */
+  schedule: "oneshot" | "iterative" | "gradual";
   /** Rounds of the iterative schedule. */
   steps: number;
   /** Masked fine-tuning epochs after pruning (per round when iterative). */
@@ -74,13 +79,8 @@ export function strategyName(r: RecoveryOptions): string {
   if (r.rewindLr) return "lr-rewind";
   if (r.rewind !== "none") return "rewind";
   if (r.schedule === "iterative") return "iterative";
+  if (r.schedule === "gradual") return "gradual";
   return r.finetuneEpochs > 0 ? "finetune" : "oneshot";
-}
-
-/** Masks that never revive what `previous` pruned. */
-function intersect(masks: Float32Array[], previous: Float32Array[] | undefined): Float32Array[] {
-  if (!previous) return masks;
-  return masks.map((m, l) => m.map((x, i) => (previous[l][i] !== 0 ? x : 0)));
 }
 
 /** Median forward time over the test set with parameters already set on `net`. */
@@ -241,6 +241,7 @@ async function recoverPoint(
     epochs: number,
     lr: number,
     label: string,
+    pruner?: GradualPruner,
   ) => {
     if (epochs <= 0) return start;
     const L = start.weights.length;
@@ -253,9 +254,10 @@ async function recoverPoint(
       batchSize: job.training.batchSize,
       adam: { lr },
       seed: job.training.seed + 1 + history.length,
-      keepBest: true,
+      keepBest: !pruner,
       masks,
       frozen,
+      maskSchedule: pruner,
       label,
       quiet: !job.verbose,
     });
@@ -273,7 +275,7 @@ async function recoverPoint(
       const ks = 100 * (1 - Math.pow(1 - k / 100, s / rec.steps));
       const step = (s === 1 ? prep : getPruneMethod(method).prepare(params, job.training.seed))
         .masks(ks);
-      masks = intersect(step.masks, masks);
+      masks = keepPruned(step.masks, masks);
       detail = step.detail;
       params = await finetune(
         applyMasks(params, masks),
@@ -286,6 +288,31 @@ async function recoverPoint(
     return { params, masks: masks!, detail, history };
   }
 
+  if (rec.schedule === "gradual" && k > 0) {
+    // Zhu & Gupta 2017 during fine-tuning: sparsity rises from 0 to k over the first 75% of the
+    // fine-tuning steps, masks recomputed 20 times, then the last 25% trains at k.
+    const epochs = Math.max(1, rec.finetuneEpochs);
+    const steps = epochs * Math.floor(job.data.train.count / job.training.batchSize);
+    const end = Math.max(1, Math.floor(0.75 * steps));
+    const pruner = gradualPruner(getPruneMethod(method), {
+      kind: "polynomial",
+      initial: 0,
+      target: k / 100,
+      begin: 0,
+      end,
+      frequency: Math.max(1, Math.floor(end / 20)),
+    }, job.training.seed);
+    const ones = job.trained.weights.map((w) => new Float32Array(w.length).fill(1));
+    const params = await finetune(
+      job.trained,
+      ones,
+      epochs,
+      rec.finetuneLr,
+      `${method}@${k}% gradual`,
+      pruner,
+    );
+    return { params, masks: pruner.current() ?? ones, history };
+  }
   const { masks, detail } = prep.masks(k);
   if (rec.rewindLr) {
     // Renda et al. 2020: keep the trained weights, retrain with the original learning rate for

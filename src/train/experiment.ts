@@ -15,6 +15,9 @@ import { initMlp, type MlpParams, paramsToTensors, tensorsToParams } from "../mo
 import { readSafetensors, writeSafetensors } from "../model/safetensors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { destroySplit, type GpuSplit, uploadSplit } from "./gpu_mlp.ts";
+import { gradualPruner } from "../prune/gradual.ts";
+import { getPruneMethod } from "../prune/registry.ts";
+import { sparsityOf } from "../sweep/measure.ts";
 import { DivergedError, type EpochRecord, evaluateParams, trainMlp } from "./trainer.ts";
 
 /** Files of an experiment folder. */
@@ -28,6 +31,7 @@ export function experimentPaths(config: TrainConfig) {
     metrics: `${dir}/metrics.json`,
     trainingPng: `${dir}/training.png`,
     snapshot: (epoch: number) => `${dir}/epoch_${epoch}.safetensors`,
+    masks: `${dir}/masks.safetensors`,
   };
 }
 
@@ -93,6 +97,8 @@ export interface TrainMetrics {
   adapter: string;
   /** The configuration. */
   config: TrainConfig;
+  /** Sparsity of the prunable layers reached by gradual pruning (absent without it). */
+  sparsity?: number;
 }
 
 /** Reads a finished checkpoint of this experiment, or undefined if there is none. */
@@ -168,6 +174,9 @@ export async function ensureTrained(
   };
   await saveParams(paths.init, init, { ...meta, finished: "true", kind: "init" });
   const history: EpochRecord[] = [];
+  const pruner = config.gradual
+    ? gradualPruner(getPruneMethod(config.gradual.method), config.gradual.schedule, config.seed)
+    : undefined;
   let outcome;
   try {
     outcome = await trainMlp(gpu, {
@@ -178,7 +187,9 @@ export async function ensureTrained(
       batchSize: config.batchSize,
       adam: { lr: config.learningRate, l1: config.l1, l2: config.l2 },
       seed: config.seed,
-      keepBest: config.keepBest,
+      // While pruning gradually, earlier epochs are less sparse: keep the last epoch.
+      keepBest: config.keepBest && !pruner,
+      maskSchedule: pruner,
       onEpoch: async (record, params) => {
         history.push(record);
         await writeHistory(paths.history, history);
@@ -197,6 +208,21 @@ export async function ensureTrained(
     throw err;
   }
   const test = await evaluateParams(gpu, outcome.params, loaded.test);
+  let sparsity: number | undefined;
+  if (pruner) {
+    const masks = pruner.current() ??
+      outcome.params.weights.map((w) => new Float32Array(w.length).fill(1));
+    const tensors = new Map(masks.map((m, l) => [
+      `layers.${l}.mask`,
+      { shape: [init.sizes[l], init.sizes[l + 1]], data: m },
+    ]));
+    await writeSafetensors(paths.masks, tensors, { ...meta, kind: "masks" });
+    sparsity = sparsityOf(outcome.params).sparsity;
+    console.error(
+      `train: gradual ${config.gradual!.method} pruning reached ${(sparsity * 100).toFixed(2)}% ` +
+        `sparsity (target ${(config.gradual!.schedule.target * 100).toFixed(2)}%)`,
+    );
+  }
   const metrics: TrainMetrics = {
     test_accuracy: test.accuracy,
     test_loss: test.loss,
@@ -206,6 +232,7 @@ export async function ensureTrained(
     train_samples: loaded.data.train.count,
     adapter: `${gpu.adapter} via ${gpu.backend}`,
     config,
+    sparsity,
   };
   await saveParams(paths.checkpoint, outcome.params, {
     ...meta,

@@ -1,0 +1,55 @@
+/**
+ * Gradual pruning during training (Zhu & Gupta 2017): every `frequency` steps the method's masks
+ * are recomputed from the current weights at the schedule's sparsity, never reviving an entry
+ * pruned earlier in the run; the masked Adam kernel keeps pruned weights at exactly 0 between
+ * updates.
+ *
+ * @module
+ */
+
+import type { MlpParams } from "../model/mlp.ts";
+import type { PruneMethod } from "./method.ts";
+import { keepPruned, type ScheduleConfig, sparsityAt } from "./schedule.ts";
+
+/** A mask schedule for `trainMlp`, plus access to the latest masks. */
+export interface GradualPruner {
+  /** Steps between mask updates. */
+  everySteps: number;
+  /** Called by the training loop at every `everySteps`-th global step. */
+  update: (step: number, params: () => Promise<MlpParams>) => Promise<Float32Array[] | undefined>;
+  /** The masks in force (undefined before the first update). */
+  current(): Float32Array[] | undefined;
+  /** Sparsity (fraction) of the last update. */
+  lastSparsity(): number;
+}
+
+/**
+ * Builds a gradual pruner for `method` following `schedule`.
+ *
+ * @example
+ * ```ts
+ * const pruner = gradualPruner(weightPruning, { kind: "polynomial", initial: 0, target: 0.95,
+ *   begin: 0, end: 3000, frequency: 100 }, 0);
+ * ```
+ */
+export function gradualPruner(
+  method: PruneMethod,
+  schedule: ScheduleConfig,
+  seed: number,
+): GradualPruner {
+  let masks: Float32Array[] | undefined;
+  let last = 0;
+  return {
+    everySteps: schedule.frequency,
+    async update(step, params) {
+      const s = sparsityAt(schedule, step);
+      if (s === undefined || (masks && s <= last)) return undefined;
+      const current = await params();
+      masks = keepPruned(method.prepare(current, seed).masks(s * 100).masks, masks);
+      last = s;
+      return masks;
+    },
+    current: () => masks,
+    lastSparsity: () => last,
+  };
+}
