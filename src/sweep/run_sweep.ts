@@ -76,6 +76,11 @@ export interface SweepJob {
 
 /** The strategy name written to sweep.csv for a recovery setting. */
 export function strategyName(r: RecoveryOptions): string {
+  const base = baseStrategy(r);
+  return r.freeze === "pruned" && base !== "oneshot" ? `${base}-freeze` : base;
+}
+
+function baseStrategy(r: RecoveryOptions): string {
   if (r.rewindLr) return "lr-rewind";
   if (r.rewind !== "none") return "rewind";
   if (r.schedule === "iterative") return "iterative";

@@ -27,12 +27,15 @@ export function seriesLabel(
  */
 export function sweepMarkdown(rows: SweepRow[]): string {
   const labels = [...new Set(rows.map(seriesLabel))];
+  const methods = [...new Set(rows.map((r) => r.method))];
   const ks = [...new Set(rows.map((r) => Number(r.k)))].sort((a, b) => a - b);
   const cell = new Map(rows.map((r) => [`${seriesLabel(r)}|${Number(r.k)}`, r]));
+  // Sparsity depends on the method and k, not on how accuracy was recovered: one column each.
+  const sparsity = new Map(rows.map((r) => [`${r.method}|${Number(r.k)}`, r]));
   const header = [
     "k %",
     ...labels.map((l) => `${l} acc %`),
-    ...labels.map((l) => `${l} sparsity %`),
+    ...methods.map((m) => `${m} sparsity %`),
   ];
   const lines = [
     `| ${header.join(" | ")} |`,
@@ -43,8 +46,8 @@ export function sweepMarkdown(rows: SweepRow[]): string {
       const r = cell.get(`${l}|${k}`);
       return r ? (Number(r.accuracy) * 100).toFixed(2) : "";
     });
-    const sp = labels.map((l) => {
-      const r = cell.get(`${l}|${k}`);
+    const sp = methods.map((m) => {
+      const r = sparsity.get(`${m}|${k}`);
       return r ? (Number(r.sparsity) * 100).toFixed(2) : "";
     });
     lines.push(`| ${[String(k), ...acc, ...sp].join(" | ")} |`);
