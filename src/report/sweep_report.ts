@@ -125,7 +125,7 @@ function histogram(
  * (unit pruning: log10 of the surviving units' L2 norms), from one-shot masks of the trained
  * network.
  */
-export async function renderMethodHistograms(
+export function renderMethodHistograms(
   params: MlpParams,
   method: string,
   ks: number[],
