@@ -6,6 +6,7 @@
  */
 
 import type { MlpParams } from "../model/mlp.ts";
+import { pruneCount, pruneSmallest, sortedScores } from "./select.ts";
 
 /** Masks for every layer ([in, out] 0/1, the output layer all ones) plus method details. */
 export interface PruneResult {
@@ -39,4 +40,27 @@ export function prunableLayers(params: MlpParams): number[] {
 /** Keep-all masks for every layer. */
 export function onesMasks(params: MlpParams): Float32Array[] {
   return params.weights.map((w) => new Float32Array(w.length).fill(1));
+}
+
+/**
+ * A method that scores every weight of each prunable layer and prunes exactly round(k%·n) of
+ * them per layer, smallest scores first (shared by `weight` and `random`).
+ */
+export function prepareLayerwise(
+  params: MlpParams,
+  scoreOf: (w: Float32Array, layer: number) => Float32Array,
+): PreparedMethod {
+  const layers = prunableLayers(params).map((l) => {
+    const scores = scoreOf(params.weights[l], l);
+    return { l, scores, sorted: sortedScores(scores) };
+  });
+  return {
+    masks(k) {
+      const masks = onesMasks(params);
+      for (const { l, scores, sorted } of layers) {
+        masks[l] = pruneSmallest(scores, sorted, pruneCount(k, scores.length));
+      }
+      return { masks };
+    },
+  };
 }

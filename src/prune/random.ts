@@ -1,33 +1,20 @@
 /**
  * `random`: per layer, k% of the weights chosen uniformly at random (seeded) — the baseline
- * every pruning criterion must beat (Blalock et al. 2020).
+ * every pruning criterion must beat (Blalock et al. 2020, "What is the State of Neural Network
+ * Pruning?").
  *
  * @module
  */
 
-import type { PruneMethod } from "./method.ts";
-import { onesMasks, prunableLayers } from "./method.ts";
-import { pruneCount, pruneSmallest, sortedScores } from "./select.ts";
+import { prepareLayerwise, type PruneMethod } from "./method.ts";
 import { createRng } from "../reference/random.ts";
 
-/** Random pruning with a fixed per-layer random ranking (nested masks across k). */
+/** Random pruning with a fixed per-layer random ranking, so masks are nested across k. */
 export const randomPruning: PruneMethod = {
   name: "random",
   description: "per layer, k% of the weights chosen at random (baseline)",
   prepare(params, seed) {
     const rng = createRng(seed ^ 0x7a11d0);
-    const layers = prunableLayers(params).map((l) => {
-      const scores = new Float32Array(params.weights[l].length).map(() => rng());
-      return { l, scores, sorted: sortedScores(scores) };
-    });
-    return {
-      masks(k) {
-        const masks = onesMasks(params);
-        for (const { l, scores, sorted } of layers) {
-          masks[l] = pruneSmallest(scores, sorted, pruneCount(k, scores.length));
-        }
-        return { masks };
-      },
-    };
+    return prepareLayerwise(params, (w) => new Float32Array(w.length).map(() => rng()));
   },
 };

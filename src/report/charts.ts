@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createCanvas } from "@napi-rs/canvas";
+import { createCanvas, type SKRSContext2D } from "@napi-rs/canvas";
 import { Chart, type ChartConfiguration, registerables } from "chart.js";
 import type { EpochRecord } from "../train/trainer.ts";
 
@@ -108,18 +108,33 @@ export async function renderPanels(
   octx.fillStyle = "#ffffff";
   octx.fillRect(0, 0, out.width, out.height);
   panels.forEach((panel, i) => {
-    const canvas = createCanvas(panelWidth, height);
-    const ctx = canvas.getContext("2d");
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, panelWidth, height);
-    // chart.js only needs a 2-D context; @napi-rs/canvas provides a compatible one.
-    const item = ctx as unknown as ConstructorParameters<typeof Chart>[0];
-    const chart = new Chart(item, panelConfig(panel));
-    chart.draw();
-    octx.drawImage(canvas, i * panelWidth, 0);
-    chart.destroy();
+    drawChart(panelConfig(panel), panelWidth, height, octx, i * panelWidth, 0);
   });
   return new Uint8Array(await out.encode("png"));
+}
+
+/**
+ * Draws one chart.js configuration on a white canvas of its own and copies it onto `target` at
+ * (x, y) before the chart is destroyed (destroying clears the canvas).
+ */
+function drawChart(
+  config: ChartConfiguration<"line" | "bar">,
+  width: number,
+  height: number,
+  target: SKRSContext2D,
+  x: number,
+  y: number,
+): void {
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#ffffff";
+  ctx.fillRect(0, 0, width, height);
+  // chart.js only needs a 2-D context; @napi-rs/canvas provides a compatible one.
+  const item = ctx as unknown as ConstructorParameters<typeof Chart>[0];
+  const chart = new Chart(item, config as ChartConfiguration);
+  chart.draw();
+  target.drawImage(canvas, x, y);
+  chart.destroy();
 }
 
 /** training.png: loss and accuracy per epoch, train and validation. */
@@ -179,30 +194,31 @@ export async function renderHistogramGrid(
   octx.fillStyle = "#ffffff";
   octx.fillRect(0, 0, out.width, out.height);
   panels.forEach((panel, i) => {
-    const canvas = createCanvas(panelWidth, panelHeight);
-    const ctx = canvas.getContext("2d");
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, panelWidth, panelHeight);
-    const item = ctx as unknown as ConstructorParameters<typeof Chart>[0];
-    const chart = new Chart(item, {
-      type: "bar",
-      data: {
-        labels: panel.edges.map((e) => e.toFixed(1)),
-        datasets: [{ label: panel.title, data: panel.counts, backgroundColor: COLORS[0] }],
-      },
-      options: {
-        animation: false,
-        responsive: false,
-        plugins: { title: { display: true, text: panel.title }, legend: { display: false } },
-        scales: {
-          x: { title: { display: true, text: xLabel }, ticks: { maxTicksLimit: 8 } },
-          y: { title: { display: true, text: "count" } },
+    drawChart(
+      {
+        type: "bar",
+        data: {
+          labels: panel.edges.map((e) =>
+            e.toFixed(panel.edges.at(-1)! - panel.edges[0] < 2 ? 2 : 1)
+          ),
+          datasets: [{ label: panel.title, data: panel.counts, backgroundColor: COLORS[0] }],
+        },
+        options: {
+          animation: false,
+          responsive: false,
+          plugins: { title: { display: true, text: panel.title }, legend: { display: false } },
+          scales: {
+            x: { title: { display: true, text: xLabel }, ticks: { maxTicksLimit: 8 } },
+            y: { title: { display: true, text: "count" } },
+          },
         },
       },
-    });
-    chart.draw();
-    octx.drawImage(canvas, (i % columns) * panelWidth, Math.floor(i / columns) * panelHeight);
-    chart.destroy();
+      panelWidth,
+      panelHeight,
+      octx,
+      (i % columns) * panelWidth,
+      Math.floor(i / columns) * panelHeight,
+    );
   });
   return new Uint8Array(await out.encode("png"));
 }

@@ -59,10 +59,15 @@ export function paretoFrontier(points: [number, number][]): [number, number][] {
 }
 
 /** The chart panels of a sweep (shared by the PNGs and the HTML report). */
-export function sweepPanels(rows: SweepRow[]): Record<string, Panel> {
-  const all: [number, number][] = rows.map((
-    r,
-  ) => [Number(r.sparsity) * 100, Number(r.accuracy) * 100]);
+export function sweepPanels(allRows: SweepRow[]): Record<string, Panel> {
+  const all: [number, number][] = allRows.map((r) => [
+    Number(r.sparsity) * 100,
+    Number(r.accuracy) * 100,
+  ]);
+  // The per-method plots show one-shot pruning (the challenge's plot); the Pareto plot shows
+  // every method × strategy.
+  const oneshot = allRows.filter((r) => r.strategy === "oneshot");
+  const rows = oneshot.length > 0 ? oneshot : allRows;
   return {
     accuracy: {
       title: "Test accuracy vs sparsity",
@@ -98,7 +103,7 @@ export function sweepPanels(rows: SweepRow[]): Record<string, Panel> {
       xLabel: "sparsity of prunable layers (%)",
       yLabel: "test accuracy (%)",
       series: [
-        ...seriesOf(rows, (r) => Number(r.accuracy) * 100).map((s) => ({ ...s, scatter: true })),
+        ...seriesOf(allRows, (r) => Number(r.accuracy) * 100).map((s) => ({ ...s, scatter: true })),
         { label: "Pareto frontier", points: paretoFrontier(all), dashed: true },
       ],
     },

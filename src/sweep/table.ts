@@ -12,9 +12,9 @@ export function seriesLabel(
   row: Pick<SweepRow, "method" | "strategy" | "finetune_epochs" | "rewind">,
 ): string {
   if (row.strategy === "oneshot") return row.method;
-  const ft = Number(row.finetune_epochs) > 0 ? ` ${row.finetune_epochs}ep` : "";
-  const rw = row.rewind !== "none" ? ` rewind ${row.rewind}` : "";
-  return `${row.method} ${row.strategy}${ft}${rw}`;
+  const epochs = Number(row.finetune_epochs) > 0 ? ` ${row.finetune_epochs}ep` : "";
+  if (row.strategy === "rewind") return `${row.method} rewind:${row.rewind}${epochs}`;
+  return `${row.method} ${row.strategy}${epochs}`;
 }
 
 /**
