@@ -27,7 +27,7 @@ export type ParamType = "u32" | "f32" | "i32";
 
 /** A kernel family: one WGSL file with its declared interface. */
 export interface KernelSpec {
-  /** File name under `shaders/`, e.g. `matmul.wgsl`. */
+  /** File name under `shaders/`, e.g. `matmul.wgsl` (an absolute path is used as is). */
   file: string;
   /** Storage bindings, in binding order (binding 0 is always `params`). */
   bindings: BindingSpec[];
@@ -68,7 +68,7 @@ export class ShaderError extends Error {
 function readShader(file: string): string {
   let src = sourceCache.get(file);
   if (src === undefined) {
-    src = Deno.readTextFileSync(new URL(file, SHADER_DIR));
+    src = Deno.readTextFileSync(file.startsWith("/") ? file : new URL(file, SHADER_DIR));
     sourceCache.set(file, src);
   }
   return src;
@@ -120,11 +120,11 @@ export async function getPipeline(
   if (errors.length > 0 || scoped) {
     const where = (line: number) =>
       line > headerLines
-        ? `shaders/${spec.file}:${line - headerLines}`
-        : `shaders/${spec.file} (generated header line ${line})`;
+        ? `${shaderPath(spec.file)}:${line - headerLines}`
+        : `${shaderPath(spec.file)} (generated header line ${line})`;
     const text = errors.length > 0
       ? errors.map((m) => `${where(m.lineNum)}: ${firstLine(m.message)}`).join("; ")
-      : `shaders/${spec.file}: ${relabel(scoped!.message, headerLines, spec.file)}`;
+      : `${shaderPath(spec.file)}: ${relabel(scoped!.message, headerLines, spec.file)}`;
     throw new ShaderError(text);
   }
   device.pushErrorScope("validation");
@@ -136,7 +136,7 @@ export async function getPipeline(
   const err = await device.popErrorScope();
   if (err) {
     throw new ShaderError(
-      `shaders/${spec.file}: pipeline: ${relabel(err.message, headerLines, spec.file)}`,
+      `${shaderPath(spec.file)}: pipeline: ${relabel(err.message, headerLines, spec.file)}`,
     );
   }
   cache.set(key, pipeline);
@@ -166,6 +166,11 @@ function bindGroupLayout(gpu: GpuContext, spec: KernelSpec): GPUBindGroupLayout 
   return layout;
 }
 
+/** How error messages name a shader: `shaders/<file>`, or the absolute path given. */
+function shaderPath(file: string): string {
+  return file.startsWith("/") ? file : `shaders/${file}`;
+}
+
 function firstLine(message: string): string {
   return message.split("\n").map((s) => s.trim()).filter((s) => s.length > 0)[0] ?? message;
 }
@@ -174,7 +179,7 @@ function relabel(message: string, headerLines: number, file: string): string {
   return firstLine(
     message.replace(
       /wgsl:(\d+):(\d+)/g,
-      (_m, l, c) => `shaders/${file}:${Number(l) - headerLines}:${c}`,
+      (_m, l, c) => `${shaderPath(file)}:${Number(l) - headerLines}:${c}`,
     ),
   ) + (message.includes("wgsl:") ? ` (${message.match(/wgsl:\d+:\d+/)?.[0]})` : "");
 }

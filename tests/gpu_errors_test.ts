@@ -1,0 +1,28 @@
+import { assert, assertRejects } from "./_assert.ts";
+import { getGpu } from "../src/gpu/device.ts";
+import { getPipeline, ShaderError } from "../src/gpu/kernel.ts";
+
+Deno.test("a WGSL compile error names the shader file and line", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const file = new URL("./fixtures/broken.wgsl", import.meta.url).pathname;
+  const err = await assertRejects(
+    () =>
+      getPipeline(gpu, {
+        file,
+        params: [],
+        bindings: [{ name: "out", type: "array<f32>", access: "read_write" }],
+      }, {}),
+    ShaderError,
+  );
+  assert(err.message.startsWith(`${file}:4: `), err.message);
+  assert(err.message.includes("u32"), err.message);
+});
+
+Deno.test("the adapter is a real WebGPU adapter and names itself", async () => {
+  const gpu = await getGpu({ quiet: true });
+  assert(gpu.adapter.length > 0, "adapter description");
+  assert(
+    gpu.device.limits.maxStorageBufferBindingSize >= 128 * 1024 * 1024,
+    "raised storage binding limit",
+  );
+});
