@@ -108,3 +108,27 @@ for (const [args, message] of GRADUAL_CASES) {
     assertEquals(stderr.split("\n").filter((l) => !l.startsWith("gpu: ")), [message]);
   });
 }
+
+Deno.test("train stops with a one-line error naming the epoch when the loss becomes NaN", async () => {
+  const dir = await Deno.makeTempDir();
+  const { code, stderr } = await run("train", [
+    "--hidden",
+    "16",
+    "--epochs",
+    "2",
+    "--limit-train",
+    "1024",
+    "--learning-rate",
+    "1e30",
+    "--output-dir",
+    dir,
+  ]);
+  await Deno.remove(dir, { recursive: true });
+  assertEquals(code, 2, stderr);
+  const lines = stderr.split("\n").filter((l) => !l.startsWith("gpu: ") && !l.includes("/8 ("));
+  assertEquals(lines.length, 1, stderr);
+  assert(
+    /^train: error: loss became (NaN|Infinity|-Infinity) in epoch 1 /.test(lines[0]),
+    lines[0],
+  );
+});

@@ -7,6 +7,7 @@
  */
 
 import { stringify } from "csv-stringify/sync";
+import { parse } from "csv-parse/sync";
 import type { GpuContext } from "../gpu/device.ts";
 import { UsageError } from "../cli/errors.ts";
 import type { TrainConfig } from "../cli/train_options.ts";
@@ -32,6 +33,8 @@ export function experimentPaths(config: TrainConfig) {
     trainingPng: `${dir}/training.png`,
     snapshot: (epoch: number) => `${dir}/epoch_${epoch}.safetensors`,
     masks: `${dir}/masks.safetensors`,
+    last: `${dir}/last.safetensors`,
+    best: `${dir}/best.safetensors`,
   };
 }
 
@@ -164,7 +167,8 @@ export async function ensureTrained(
       return { params: cached.params, metrics, reused: true };
     }
   }
-  const init = initMlp(modelSizes(config, loaded.data.train.features), config.bias, config.seed);
+  const sizes = modelSizes(config, loaded.data.train.features);
+  const init = initMlp(sizes, config.bias, config.seed);
   const meta = {
     format: "wgprune-mlp",
     dataset: loaded.data.name,
@@ -172,15 +176,25 @@ export async function ensureTrained(
     bias: String(config.bias),
     config: JSON.stringify(config),
   };
-  await saveParams(paths.init, init, { ...meta, finished: "true", kind: "init" });
-  const history: EpochRecord[] = [];
+  const resume = config.forceTrain || config.gradual
+    ? undefined
+    : await findResumePoint(config, sizes);
+  if (!resume) await saveParams(paths.init, init, { ...meta, finished: "true", kind: "init" });
+  else {
+    console.error(
+      `train: resuming after epoch ${resume.epochsDone}/${config.epochs} from ${paths.last} ` +
+        "(Adam's moments restart); pass --force-train to start over",
+    );
+  }
+  const history: EpochRecord[] = [...(resume?.history ?? [])];
   const pruner = config.gradual
     ? gradualPruner(getPruneMethod(config.gradual.method), config.gradual.schedule, config.seed)
     : undefined;
   let outcome;
   try {
     outcome = await trainMlp(gpu, {
-      params: init,
+      params: resume?.params ?? init,
+      resume,
       train: loaded.train,
       valid: loaded.valid,
       epochs: config.epochs,
@@ -190,9 +204,20 @@ export async function ensureTrained(
       // While pruning gradually, earlier epochs are less sparse: keep the last epoch.
       keepBest: config.keepBest && !pruner,
       maskSchedule: pruner,
-      onEpoch: async (record, params) => {
+      onEpoch: async (record, params, best) => {
         history.push(record);
         await writeHistory(paths.history, history);
+        // Resume points: the weights after this epoch and the best so far.
+        const progress = { ...meta, finished: "false", epoch: String(record.epoch) };
+        await saveParams(paths.last, await params(), { ...progress, kind: "last" });
+        if (best && best.epoch === record.epoch) {
+          await saveParams(paths.best, best.params, {
+            ...progress,
+            kind: "best",
+            best_epoch: String(best.epoch),
+            best_valid_accuracy: String(best.accuracy),
+          });
+        }
         // Snapshots for lottery-ticket rewinding to an early epoch (Frankle et al. 2020).
         if (record.epoch <= 2) {
           await saveParams(paths.snapshot(record.epoch), await params(), {
@@ -204,7 +229,12 @@ export async function ensureTrained(
       },
     });
   } catch (err) {
-    if (err instanceof DivergedError) throw new UsageError(err.message);
+    if (err instanceof DivergedError) {
+      const last = history.at(-1);
+      throw new UsageError(
+        err.message + (last ? `; weights after epoch ${last.epoch} are in ${paths.last}` : ""),
+      );
+    }
     throw err;
   }
   const test = await evaluateParams(gpu, outcome.params, loaded.test);
@@ -243,6 +273,7 @@ export async function ensureTrained(
     best_epoch: String(outcome.bestEpoch),
   });
   await writeJsonAtomic(paths.metrics, metrics);
+  for (const done of [paths.last, paths.best]) await Deno.remove(done).catch(() => {});
   const { renderTrainingPng } = await import("../report/charts.ts");
   await writeFileAtomic(paths.trainingPng, await renderTrainingPng(history));
   console.error(
@@ -250,4 +281,52 @@ export async function ensureTrained(
       `${outcome.secondsPerEpoch.toFixed(1)} s/epoch; wrote ${paths.dir}/`,
   );
   return { params: outcome.params, metrics, reused: false };
+}
+
+/**
+ * A resume point of an interrupted run of the same configuration: `last.safetensors` (weights
+ * after the last finished epoch), the history so far and `best.safetensors`.
+ */
+async function findResumePoint(config: TrainConfig, sizes: number[]) {
+  const paths = experimentPaths(config);
+  if (!(await exists(paths.last)) || !(await exists(paths.history))) return undefined;
+  const last = await readSafetensors(paths.last);
+  const sameConfig = (stored: string | undefined) => {
+    if (!stored) return false;
+    const { forceTrain: _a, ...a } = JSON.parse(stored) as TrainConfig;
+    const { forceTrain: _b, ...b } = config;
+    return JSON.stringify(a) === JSON.stringify(b);
+  };
+  const epochsDone = Number(last.metadata.epoch);
+  if (!sameConfig(last.metadata.config) || !(epochsDone >= 1 && epochsDone < config.epochs)) {
+    return undefined;
+  }
+  const rows = parse(await Deno.readTextFile(paths.history), { columns: true }) as Record<
+    string,
+    string
+  >[];
+  const history: EpochRecord[] = rows.slice(0, epochsDone).map((r) => ({
+    epoch: Number(r.epoch),
+    train_loss: Number(r.train_loss),
+    train_accuracy: Number(r.train_accuracy),
+    valid_loss: Number(r.valid_loss),
+    valid_accuracy: Number(r.valid_accuracy),
+    seconds: Number(r.seconds),
+  }));
+  if (history.length !== epochsDone) return undefined;
+  let best;
+  if (await exists(paths.best)) {
+    const file = await readSafetensors(paths.best);
+    best = {
+      accuracy: Number(file.metadata.best_valid_accuracy),
+      epoch: Number(file.metadata.best_epoch),
+      params: tensorsToParams(file.tensors, sizes, config.bias, paths.best),
+    };
+  }
+  return {
+    epochsDone,
+    history,
+    best,
+    params: tensorsToParams(last.tensors, sizes, config.bias, paths.last),
+  };
 }

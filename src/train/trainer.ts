@@ -59,8 +59,15 @@ export interface TrainJob {
   masks?: Float32Array[];
   /** Layers not updated. */
   frozen?: boolean[];
-  /** Called after each epoch with the record and the parameters (e.g. to save snapshots). */
-  onEpoch?: (record: EpochRecord, params: () => Promise<MlpParams>) => Promise<void>;
+  /**
+   * Called after each epoch with the record, the current parameters and the best so far (e.g. to
+   * save snapshots and resume points).
+   */
+  onEpoch?: (
+    record: EpochRecord,
+    params: () => Promise<MlpParams>,
+    best?: { accuracy: number; epoch: number; params: MlpParams },
+  ) => Promise<void>;
   /**
    * Called every `everySteps` steps with the global step, to change masks mid-training
    * (gradual pruning). Returns new masks, or undefined to keep them.
@@ -68,6 +75,15 @@ export interface TrainJob {
   maskSchedule?: {
     everySteps: number;
     update: (step: number, params: () => Promise<MlpParams>) => Promise<Float32Array[] | undefined>;
+  };
+  /**
+   * Resume after this many finished epochs (their records and the best parameters so far);
+   * the shuffles of the skipped epochs are drawn and discarded so the run stays seeded.
+   */
+  resume?: {
+    epochsDone: number;
+    history: EpochRecord[];
+    best?: { accuracy: number; epoch: number; params: MlpParams };
   };
   /** Progress label (e.g. "train" or "finetune 95%"). */
   label?: string;
@@ -111,10 +127,12 @@ export async function trainMlp(gpu: GpuContext, job: TrainJob): Promise<TrainOut
       );
     }
     const rng = createRng(job.seed ^ 0xabcdef);
-    const history: EpochRecord[] = [];
-    let best: { accuracy: number; epoch: number; params: MlpParams } | undefined;
+    const history: EpochRecord[] = [...(job.resume?.history ?? [])];
+    let best: { accuracy: number; epoch: number; params: MlpParams } | undefined = job.resume?.best;
+    const firstEpoch = (job.resume?.epochsDone ?? 0) + 1;
+    for (let skipped = 1; skipped < firstEpoch; skipped++) permutation(rng, job.train.count);
     let globalStep = 0;
-    for (let epoch = 1; epoch <= job.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch <= job.epochs; epoch++) {
       const progress: Progress = createProgress(
         `${job.label ?? "train"} epoch ${epoch}/${job.epochs}`,
         steps,
@@ -174,13 +192,13 @@ export async function trainMlp(gpu: GpuContext, job: TrainJob): Promise<TrainOut
             } acc ${(valid.accuracy * 100).toFixed(2)}% | ${seconds.toFixed(1)} s`,
         );
       }
-      if (job.onEpoch) await job.onEpoch(record, () => net.getParams());
-      if (job.keepBest && job.valid && (!best || valid.accuracy > best.accuracy)) {
-        best = { accuracy: valid.accuracy, epoch, params: await net.getParams() };
-      }
+      const improved = job.keepBest && job.valid && (!best || valid.accuracy > best.accuracy);
+      if (improved) best = { accuracy: valid.accuracy, epoch, params: await net.getParams() };
+      if (job.onEpoch) await job.onEpoch(record, () => net.getParams(), best);
     }
     const params = best ? best.params : await net.getParams();
-    const secondsPerEpoch = history.reduce((s, r) => s + r.seconds, 0) / history.length;
+    const ran = history.slice(firstEpoch - 1);
+    const secondsPerEpoch = ran.reduce((s, r) => s + r.seconds, 0) / Math.max(1, ran.length);
     return {
       params: cloneParams(params),
       history,
