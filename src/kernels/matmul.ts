@@ -18,6 +18,16 @@ import { checkBuffer, checkDim } from "./shapes.ts";
 /** Invocations per workgroup along N (each computes an 8 × 8 tile of C). */
 const WG = 32;
 
+/**
+ * Workgroup width for a product with `n` columns: WG, or the smallest power of two covering
+ * ceil(n / 8) when that is less (the 10-logit layer would otherwise run 30 idle invocations of 32).
+ */
+export function workgroupWidth(n: number): number {
+  let wg = 1;
+  while (wg < WG && wg * 8 < n) wg *= 2;
+  return wg;
+}
+
 /** Bindings and parameters of shaders/matmul.wgsl. */
 export const MATMUL_SPEC: KernelSpec = {
   file: "matmul.wgsl",
@@ -83,8 +93,9 @@ export function createMatmul(
   checkBuffer(name, "B", buffers.b, k * n, shape.transB ? `[${n}, ${k}]` : `[${k}, ${n}]`);
   checkBuffer(name, "C", buffers.c, m * n, `[${m}, ${n}]`);
   if (buffers.bias) checkBuffer(name, "bias", buffers.bias, n, `[${n}]`);
+  const wg = workgroupWidth(n);
   const constants = {
-    WG,
+    WG: wg,
     TRANS_A: shape.transA ?? false,
     TRANS_B: shape.transB ?? false,
     HAS_BIAS: buffers.bias !== undefined,
@@ -97,6 +108,6 @@ export function createMatmul(
     constants,
     { a: buffers.a, b: buffers.b, c: buffers.c, bias: buffers.bias ?? placeholderBuffer(gpu) },
     { m, n, k },
-    [Math.ceil(m / 8), Math.ceil(n / (8 * WG)), 1],
+    [Math.ceil(m / 8), Math.ceil(n / (8 * wg)), 1],
   );
 }
