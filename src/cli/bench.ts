@@ -11,7 +11,7 @@ import { getGpu, type GpuContext } from "../gpu/device.ts";
 import { createStorage, uploadStorage } from "../gpu/buffers.ts";
 import { createMatmul, type MatmulShape } from "../kernels/matmul.ts";
 import { createRng, uniformArray } from "../reference/random.ts";
-import { writeJsonAtomic } from "../io/atomic.ts";
+import { writeJsonAtomic } from "../io/files.ts";
 import { initMlp } from "../model/mlp.ts";
 import { destroySplit, uploadSplit } from "../train/gpu_mlp.ts";
 import { trainMlp } from "../train/trainer.ts";

@@ -12,7 +12,7 @@ import { getGpu } from "../gpu/device.ts";
 import { ensureTrained, experimentPaths, loadData, modelSizes } from "../train/experiment.ts";
 import { readSafetensors } from "../model/safetensors.ts";
 import { tensorsToParams } from "../model/mlp.ts";
-import { exists } from "../io/atomic.ts";
+import { exists } from "../io/files.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
 import { type RecoveryOptions, runSweep } from "../sweep/run_sweep.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";

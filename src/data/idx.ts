@@ -6,6 +6,7 @@
  */
 
 import { UsageError } from "../cli/errors.ts";
+import { readFileOrFail } from "../io/files.ts";
 
 /** Magic number of an IDX image file (u8 data, 3 dimensions). */
 export const IMAGES_MAGIC = 2051;
@@ -37,12 +38,7 @@ async function gunzip(bytes: Uint8Array, path: string): Promise<Uint8Array> {
 
 /** Reads a file, gunzipping it when it starts with the gzip magic bytes. */
 export async function readMaybeGzip(path: string): Promise<Uint8Array> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    throw new UsageError(`${path}: cannot read (${(err as Error).message})`);
-  }
+  const bytes = await readFileOrFail(path);
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return gunzip(bytes, path);
   return bytes;
 }

@@ -8,7 +8,7 @@
  */
 
 import { UsageError } from "../cli/errors.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { readFileOrFail, writeFileAtomic } from "../io/files.ts";
 
 /** A named f32 tensor. */
 export interface Tensor {
@@ -99,11 +99,5 @@ export function writeSafetensors(
 
 /** Reads a safetensors file. */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    throw new UsageError(`${path}: cannot read (${(err as Error).message})`);
-  }
-  return decodeSafetensors(bytes, path);
+  return decodeSafetensors(await readFileOrFail(path), path);
 }

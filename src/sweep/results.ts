@@ -7,7 +7,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
-import { exists, writeFileAtomic } from "../io/atomic.ts";
+import { exists, writeFileAtomic } from "../io/files.ts";
 
 /** One sweep point. Numbers are stored as numbers; per-layer counts as `nonzeros_<l>`. */
 export interface SweepRow {

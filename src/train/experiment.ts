@@ -14,7 +14,7 @@ import type { TrainConfig } from "../cli/train_options.ts";
 import { type Dataset, loadDataset } from "../data/datasets.ts";
 import { initMlp, type MlpParams, paramsToTensors, tensorsToParams } from "../model/mlp.ts";
 import { readSafetensors, writeSafetensors } from "../model/safetensors.ts";
-import { exists, writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../io/files.ts";
 import { destroySplit, type GpuSplit, uploadSplit } from "./gpu_mlp.ts";
 import { gradualPruner } from "../prune/gradual.ts";
 import { getPruneMethod } from "../prune/registry.ts";

@@ -1,9 +1,12 @@
 /**
- * Atomic file writes: write a temp file beside the target, then rename it over the target, so an
- * interrupted run never leaves a half-written file and the previous good file survives.
+ * File helpers. Writes are atomic: a temp file beside the target is renamed over it, so an
+ * interrupted run never leaves a half-written file and the previous good file survives. Reads
+ * turn a missing file into a one-line user error.
  *
  * @module
  */
+
+import { UsageError } from "../cli/errors.ts";
 
 /**
  * Writes `data` to `path` atomically.
@@ -28,6 +31,15 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
 /** Writes `value` as pretty JSON atomically. */
 export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Reads a whole file; a missing or unreadable file is a one-line `UsageError` naming it. */
+export async function readFileOrFail(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (err) {
+    throw new UsageError(`${path}: cannot read (${(err as Error).message})`);
+  }
 }
 
 /** True when `path` exists. */
