@@ -52,6 +52,16 @@ const COLORS = [
   "#7f7f7f",
   "#bcbd22",
   "#17becf",
+  "#393b79",
+  "#e6550d",
+  "#31a354",
+  "#756bb1",
+  "#843c39",
+  "#d6616b",
+  "#636363",
+  "#8ca252",
+  "#3182bd",
+  "#fd8d3c",
 ];
 
 /** chart.js configuration of a panel (shared with the HTML report). */
