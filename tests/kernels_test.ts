@@ -142,7 +142,7 @@ Deno.test("bias_grad matches reference", async () => {
   }
 });
 
-Deno.test("masked Adam: several steps match reference; pruned weights and moments stay 0", async () => {
+Deno.test("masked Adam: 25 steps match reference; pruned weights and moments stay 0", async () => {
   const gpu = await getGpu({ quiet: true });
   const rng = createRng(16);
   for (const count of [1, 257, 10_000]) {
@@ -160,7 +160,8 @@ Deno.test("masked Adam: several steps match reference; pruned weights and moment
     };
     const op = await createAdam(gpu, count, cfg, bufs);
     const advance = await createAdvance(gpu, bufs.state);
-    for (let t = 1; t <= 5; t++) {
+    const steps = 25;
+    for (let t = 1; t <= steps; t++) {
       const grad = uniformArray(rng, count);
       writeStorage(gpu, bufs.grad, grad);
       submitOps(gpu, [op, advance]);
@@ -172,16 +173,18 @@ Deno.test("masked Adam: several steps match reference; pruned weights and moment
       readF32(gpu, bufs.v, count),
     ]);
     // w is O(1) and each step moves it by up to lr; f32 rounding of m̂/√v̂ (computed with f32
-    // pow) gives ~1e-4 relative error on the step, so 1e-5 absolute covers 5 steps of 0.01.
-    assertClose(`adam w n=${count}`, w, ref.w, 1e-5, 1e-4);
-    assertClose(`adam m n=${count}`, m, ref.m, 1e-6, 1e-4);
+    // pow) gives ~1e-4 relative error on each step of ≤ 0.01: 25 steps drift by ≤ 2.5e-5.
+    assertClose(`adam w n=${count}`, w, ref.w, 5e-5, 1e-4);
+    // A weight near 0 can cross zero a step apart on GPU and CPU, flipping its L1 term
+    // (l1·sign(w)) and moving m by up to (1 − β1)·2·l1 = 2e-5.
+    assertClose(`adam m n=${count}`, m, ref.m, 3e-5, 1e-4);
     assertClose(`adam v n=${count}`, v, ref.v, 1e-7, 1e-4);
     for (let i = 0; i < count; i++) {
       if (mask[i] === 0) {
         assert(Object.is(w[i], 0) && m[i] === 0 && v[i] === 0, `pruned entry ${i} moved`);
       }
     }
-    assertEquals([...(await readU32(gpu, bufs.state, 2))], [5, 5], "step counters");
+    assertEquals([...(await readU32(gpu, bufs.state, 2))], [steps, steps], "step counters");
     Object.values(bufs).forEach((b) => b.destroy());
     op.destroy();
     advance.destroy();
