@@ -88,16 +88,22 @@ function baseStrategy(r: RecoveryOptions): string {
   return r.finetuneEpochs > 0 ? "finetune" : "oneshot";
 }
 
-/** Median forward time over the test set with parameters already set on `net`. */
-async function timeForward(net: GpuMlp, data: LoadedData, repeats: number): Promise<number> {
+/** Times of `repeats` forward passes over the test set with parameters already set on `net`. */
+async function timeForward(net: GpuMlp, data: LoadedData, repeats: number): Promise<number[]> {
   const times: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
     await net.evaluate(data.test);
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return times;
+}
+
+/** Median of a list of numbers. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -152,11 +158,11 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       const t1 = performance.now();
       const test = await evaluator.evaluate(job.data.test);
       const firstMs = performance.now() - t1;
-      const inferMs = job.inferRepeats > 1
-        ? await timeForward(evaluator, job.data, job.inferRepeats - 1).then((m) =>
-          job.inferRepeats === 2 ? (m + firstMs) / 2 : m
-        )
-        : firstMs;
+      // The accuracy pass counts as the first timed pass.
+      const inferMs = median([
+        firstMs,
+        ...await timeForward(evaluator, job.data, job.inferRepeats - 1),
+      ]);
       const compact = compactUnits(pruned);
       let inferCompactMs = inferMs;
       if (compact.sizes.join() !== pruned.sizes.join()) {
@@ -167,7 +173,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         });
         try {
           await small.evaluate(job.data.test); // warm-up
-          inferCompactMs = await timeForward(small, job.data, Math.max(1, job.inferRepeats));
+          inferCompactMs = median(await timeForward(small, job.data, job.inferRepeats));
         } finally {
           small.destroy();
         }
