@@ -124,7 +124,7 @@ export async function getPipeline(
         : `${shaderPath(spec.file)} (generated header line ${line})`;
     const text = errors.length > 0
       ? errors.map((m) => `${where(m.lineNum)}: ${firstLine(m.message)}`).join("; ")
-      : `${shaderPath(spec.file)}: ${relabel(scoped!.message, headerLines, spec.file)}`;
+      : relabel(scoped!.message, headerLines, spec.file);
     throw new ShaderError(text);
   }
   device.pushErrorScope("validation");
@@ -136,7 +136,7 @@ export async function getPipeline(
   const err = await device.popErrorScope();
   if (err) {
     throw new ShaderError(
-      `${shaderPath(spec.file)}: pipeline: ${relabel(err.message, headerLines, spec.file)}`,
+      `pipeline: ${relabel(err.message, headerLines, spec.file)}`,
     );
   }
   cache.set(key, pipeline);
@@ -175,13 +175,16 @@ function firstLine(message: string): string {
   return message.split("\n").map((s) => s.trim()).filter((s) => s.length > 0)[0] ?? message;
 }
 
+/**
+ * One line for a wgpu validation message: its first line, prefixed with the shader location it
+ * names (`wgsl:<line>:<col>`, mapped back past the generated header) or with the file alone.
+ */
 function relabel(message: string, headerLines: number, file: string): string {
-  return firstLine(
-    message.replace(
-      /wgsl:(\d+):(\d+)/g,
-      (_m, l, c) => `${shaderPath(file)}:${Number(l) - headerLines}:${c}`,
-    ),
-  ) + (message.includes("wgsl:") ? ` (${message.match(/wgsl:\d+:\d+/)?.[0]})` : "");
+  const at = message.match(/wgsl:(\d+):(\d+)/);
+  const where = at
+    ? `${shaderPath(file)}:${Number(at[1]) - headerLines}:${at[2]}`
+    : shaderPath(file);
+  return `${where}: ${firstLine(message)}`;
 }
 
 /** Splits a 1-D workgroup count into a grid that respects the per-dimension limit. */
