@@ -50,7 +50,13 @@ export function getGpu(options: { quiet?: boolean } = {}): Promise<GpuContext> {
 
 async function createGpu(quiet: boolean): Promise<GpuContext> {
   if (!Deno.env.get("DENO_WEBGPU_BACKEND")) Deno.env.set("DENO_WEBGPU_BACKEND", "vulkan");
-  if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
+  // wgpu's GL probe complains without XDG_RUNTIME_DIR; give it one private folder per user
+  // (not a new temp folder per run).
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+    const dir = `/tmp/wgprune-runtime-${Deno.uid() ?? "user"}`;
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  }
   const backend = Deno.env.get("DENO_WEBGPU_BACKEND") ?? "auto";
   const adapter = navigator.gpu
     ? await navigator.gpu.requestAdapter({ powerPreference: "high-performance" })

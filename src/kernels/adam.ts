@@ -85,7 +85,7 @@ export function createAdam(
     checkBuffer(name, key, buffers[key], count, `[${count}]`);
   }
   checkBuffer(name, "state", buffers.state, 1, "[2] u32");
-  const { grid, rowStride } = elementwiseGrid(gpu, count);
+  const { grid, rowStride } = elementwiseGrid(count);
   return createOp(gpu, ADAM_SPEC, {}, { ...buffers }, {
     count,
     row_stride: rowStride,

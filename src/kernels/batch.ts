@@ -77,7 +77,7 @@ export function createGather(
   checkBuffer(name, "x", buffers.x, rows * features, `[${rows}, ${features}]`);
   checkBuffer(name, "y", buffers.y, rows, `[${rows}]`);
   checkBuffer(name, "order", buffers.order, rows, `[≥ ${rows}]`);
-  const { grid, rowStride } = elementwiseGrid(gpu, rows * features);
+  const { grid, rowStride } = elementwiseGrid(rows * features);
   return createOp(
     gpu,
     GATHER_SPEC,

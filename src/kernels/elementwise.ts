@@ -48,7 +48,7 @@ export function createReluBackward(
   for (const key of ["dy", "act", "dx"] as const) {
     checkBuffer(name, key, buffers[key], count, `[${count}]`);
   }
-  const { grid, rowStride } = elementwiseGrid(gpu, count);
+  const { grid, rowStride } = elementwiseGrid(count);
   return createOp(gpu, RELU_BACKWARD_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
 }
 
@@ -69,6 +69,6 @@ export function createMaskApply(
   checkDim(name, "count", count);
   checkBuffer(name, "w", buffers.w, count, `[${count}]`);
   checkBuffer(name, "mask", buffers.mask, count, `[${count}]`);
-  const { grid, rowStride } = elementwiseGrid(gpu, count);
+  const { grid, rowStride } = elementwiseGrid(count);
   return createOp(gpu, MASK_APPLY_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
 }

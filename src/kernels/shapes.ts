@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { GpuContext } from "../gpu/device.ts";
 import { grid1d } from "../gpu/kernel.ts";
 
 /** Thrown when a kernel wrapper is given buffers or sizes that do not fit its shapes. */
@@ -41,7 +40,6 @@ export function checkBuffer(
 
 /** Grid and `row_stride` parameter for an elementwise kernel of 256 invocations per group. */
 export function elementwiseGrid(
-  _gpu: GpuContext,
   count: number,
 ): { grid: [number, number, number]; rowStride: number } {
   const grid = grid1d(Math.ceil(count / 256));
