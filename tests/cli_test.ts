@@ -13,11 +13,7 @@ async function run(script: string, args: string[]) {
 const CASES: [string, string[], string][] = [
   ["train", ["--bogus"], "train: error: Unknown option '--bogus' (see --help)"],
   ["train", ["--epochs=-1"], 'train: error: --epochs must be an integer >= 1, got "-1"'],
-  [
-    "train",
-    ["--epochs", "-1"],
-    "train: error: Option '--epochs' argument is ambiguous. Did you forget to specify the option argument for '--epochs'? To specify an option argument starting with a dash use '--epochs=-XYZ' (see --help)",
-  ],
+  ["train", ["--epochs", "-1"], 'train: error: --epochs must be an integer >= 1, got "-1"'],
   [
     "train",
     ["--hidden", "10,abc"],

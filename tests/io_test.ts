@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
-import { UsageError } from "../src/cli/errors.ts";
+import { UsageError } from "../src/util/errors.ts";
 import { parseImages, parseLabels, readImages } from "../src/data/idx.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/model/safetensors.ts";
 import { initMlp, paramsToTensors, tensorsToParams } from "../src/model/mlp.ts";

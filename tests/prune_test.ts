@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { pruneCount, pruneSmallest, sortedScores } from "../src/prune/select.ts";
 import { getPruneMethod, PRUNE_METHODS } from "../src/prune/registry.ts";
-import { UsageError } from "../src/cli/errors.ts";
+import { UsageError } from "../src/util/errors.ts";
 import { initMlp, type MlpParams } from "../src/model/mlp.ts";
 import { applyMasks, sparsityOf } from "../src/sweep/measure.ts";
 import { compactUnits } from "../src/sweep/compact.ts";

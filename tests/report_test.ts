@@ -9,6 +9,7 @@ function rows(): SweepRow[] {
   for (const method of ["weight", "unit"]) {
     for (const k of ks) {
       out.push({
+        model: "m",
         method,
         strategy: "oneshot",
         k,

@@ -5,13 +5,13 @@
  * @module
  */
 
-import { runMain } from "./errors.ts";
+import { runMain } from "./main.ts";
 import { numberFlag, parseFlags } from "./train_options.ts";
 import { getGpu, type GpuContext } from "../gpu/device.ts";
 import { createStorage, uploadStorage } from "../gpu/buffers.ts";
 import { createMatmul, type MatmulShape } from "../kernels/matmul.ts";
 import { createRng, uniformArray } from "../reference/random.ts";
-import { writeJsonAtomic } from "../io/files.ts";
+import { writeJsonAtomic } from "../util/files.ts";
 import { initMlp } from "../model/mlp.ts";
 import { destroySplit, uploadSplit } from "../train/gpu_mlp.ts";
 import { trainMlp } from "../train/trainer.ts";

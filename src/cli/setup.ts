@@ -8,7 +8,8 @@
  * @module
  */
 
-import { runMain, UsageError } from "./errors.ts";
+import { runMain } from "./main.ts";
+import { UsageError } from "../util/errors.ts";
 import { parseFlags } from "./train_options.ts";
 
 const ICD_DIRS = [

@@ -6,13 +6,18 @@
  * @module
  */
 
-import { runMain, UsageError } from "./errors.ts";
+import { runMain } from "./main.ts";
+import { UsageError } from "../util/errors.ts";
 import { numberFlag, parseFlags, toTrainConfig, TRAIN_FLAGS, TRAIN_HELP } from "./train_options.ts";
 import { getGpu } from "../gpu/device.ts";
-import { ensureTrained, experimentPaths, loadData, modelSizes } from "../train/experiment.ts";
-import { readSafetensors } from "../model/safetensors.ts";
-import { tensorsToParams } from "../model/mlp.ts";
-import { exists } from "../io/files.ts";
+import {
+  ensureTrained,
+  experimentPaths,
+  loadData,
+  modelSizes,
+  readSnapshot,
+} from "../train/experiment.ts";
+import { exists } from "../util/files.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
 import { type RecoveryOptions, runSweep } from "../sweep/run_sweep.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
@@ -66,12 +71,19 @@ Recovering accuracy:
 
 ${TRAIN_HELP}`;
 
+/** Splits a comma list, rejecting empty items. */
 function parseList(name: string, raw: string): string[] {
   const items = raw.split(",").map((s) => s.trim());
   if (items.some((s) => s === "")) {
     throw new UsageError(`--${name} must be a comma list, got "${raw}"`);
   }
   return items;
+}
+
+/** Drops repeated items (by `key`), keeping the first of each in order. */
+function unique<T>(items: T[], key: (item: T) => string | number = String): T[] {
+  const seen = new Set<string | number>();
+  return items.filter((item) => !seen.has(key(item)) && seen.add(key(item)) !== undefined);
 }
 
 if (import.meta.main) {
@@ -82,7 +94,7 @@ if (import.meta.main) {
       return;
     }
     const config = toTrainConfig(flags);
-    const methods = parseList("method", flags.method);
+    const methods = unique(parseList("method", flags.method));
     for (const m of methods) {
       if (!PRUNE_METHODS.has(m)) {
         throw new UsageError(
@@ -90,7 +102,7 @@ if (import.meta.main) {
         );
       }
     }
-    const ks = parseList("k", flags.k).map((s) => numberFlag("k", s, { min: 0 }));
+    const ks = unique(parseList("k", flags.k).map((s) => numberFlag("k", s, { min: 0 })));
     const badK = ks.find((k) => k >= 100);
     if (badK !== undefined) throw new UsageError(`--k values must be in [0, 100), got ${badK}`);
     const freeze = flags["finetune-freeze"];
@@ -131,18 +143,9 @@ if (import.meta.main) {
         `--schedule ${schedule} cannot be combined with --rewind or --rewind-lr`,
       );
     }
-    const paths = experimentPaths(config);
-    if (rewind.startsWith("epoch:")) {
-      const epoch = Number(rewind.slice(6));
-      const saved = paths.snapshot(epoch);
-      if (epoch < 1 || epoch > config.epochs) {
-        throw new UsageError(`--rewind ${rewind}: epoch must be in 1..${config.epochs} (--epochs)`);
-      }
-      if (!(await exists(saved)) && (await exists(paths.checkpoint)) && !config.forceTrain) {
-        throw new UsageError(
-          `--rewind ${rewind} needs ${saved}, which training did not save (snapshots are kept for epochs 1 and 2)`,
-        );
-      }
+    const rewindEpoch = rewind.startsWith("epoch:") ? Number(rewind.slice(6)) : undefined;
+    if (rewindEpoch !== undefined && (rewindEpoch < 1 || rewindEpoch > config.epochs)) {
+      throw new UsageError(`--rewind ${rewind}: epoch must be in 1..${config.epochs} (--epochs)`);
     }
     const inferRepeats = numberFlag("infer-repeats", flags["infer-repeats"], {
       integer: true,
@@ -152,10 +155,23 @@ if (import.meta.main) {
     const gpu = await getGpu();
     const loaded = await loadData(gpu, config);
     try {
-      const { params, metrics } = await ensureTrained(gpu, config, loaded);
+      const paths = experimentPaths(config);
+      if (
+        rewindEpoch !== undefined && !(await exists(paths.snapshot(rewindEpoch))) &&
+        (await exists(paths.checkpoint)) && !config.forceTrain
+      ) {
+        throw new UsageError(
+          `--rewind ${rewind} needs ${
+            paths.snapshot(rewindEpoch)
+          }, which training did not save (snapshots are kept for epochs 1 and 2)`,
+        );
+      }
+      const trained = await ensureTrained(gpu, config, loaded);
+      const { params, metrics } = trained;
       const sizes = modelSizes(config, loaded.data.train.features);
       const rows = await runSweep(gpu, {
         trained: params,
+        model: trained.checksum.slice(0, 16),
         snapshot: async (which) => {
           const path = which === "init" ? paths.init : paths.snapshot(which);
           if (!(await exists(path))) {
@@ -163,7 +179,7 @@ if (import.meta.main) {
               `--rewind needs ${path}, which is missing; retrain with --force-train`,
             );
           }
-          return tensorsToParams((await readSafetensors(path)).tensors, sizes, config.bias, path);
+          return readSnapshot(config, path, sizes);
         },
         data: loaded,
         methods,
@@ -175,7 +191,7 @@ if (import.meta.main) {
           epochs: config.epochs,
           seed: config.seed,
         },
-        csvPath: `${paths.dir}/sweep.csv`,
+        csvPath: paths.sweep,
         historyDir: `${paths.dir}/finetune`,
         force: flags.force,
         verbose: flags.verbose,

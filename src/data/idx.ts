@@ -5,8 +5,8 @@
  * @module
  */
 
-import { UsageError } from "../cli/errors.ts";
-import { readFileOrFail } from "../io/files.ts";
+import { UsageError } from "../util/errors.ts";
+import { readFileOrFail } from "../util/files.ts";
 
 /** Magic number of an IDX image file (u8 data, 3 dimensions). */
 export const IMAGES_MAGIC = 2051;
@@ -25,15 +25,39 @@ export interface IdxImages {
   pixels: Uint8Array;
 }
 
-async function gunzip(bytes: Uint8Array, path: string): Promise<Uint8Array> {
+/** Largest decompressed IDX file accepted (a gzip bomb stops here, not at the memory limit). */
+export const MAX_IDX_BYTES = 512 * 1024 * 1024;
+
+/** Gunzips `bytes`, refusing output beyond `MAX_IDX_BYTES`; `path` names the file in errors. */
+export async function gunzip(bytes: Uint8Array, path: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
+    .pipeThrough(new DecompressionStream("gzip")).getReader();
   try {
-    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-      new DecompressionStream("gzip"),
-    );
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > MAX_IDX_BYTES) {
+        throw new UsageError(
+          `${path}: decompresses to more than ${MAX_IDX_BYTES / 2 ** 20} MiB; not an IDX file`,
+        );
+      }
+      chunks.push(value);
+    }
   } catch (err) {
+    await reader.cancel().catch(() => {});
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`${path}: not a valid gzip file (${(err as Error).message})`);
   }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** Reads a file, gunzipping it when it starts with the gzip magic bytes. */

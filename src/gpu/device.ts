@@ -5,7 +5,7 @@
  * @module
  */
 
-import { UsageError } from "../cli/errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** A live GPU device plus a description of the adapter it came from. */
 export interface GpuContext {

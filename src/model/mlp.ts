@@ -9,7 +9,7 @@
  * @module
  */
 
-import { UsageError } from "../cli/errors.ts";
+import { UsageError } from "../util/errors.ts";
 import type { Tensor } from "./safetensors.ts";
 import { createRng, normal } from "../reference/random.ts";
 
@@ -76,6 +76,18 @@ export function paramsToTensors(p: MlpParams): Map<string, Tensor> {
   return out;
 }
 
+/** Returns `data` if every value is finite; a NaN or infinity is a `UsageError` naming it. */
+function checkFinite(data: Float32Array, name: string, path: string): Float32Array {
+  const at = data.findIndex((v) => !Number.isFinite(v));
+  if (at >= 0) {
+    throw new UsageError(
+      `${path}: ${name} holds ${data[at]} at index ${at}; a usable checkpoint has finite weights ` +
+        "(retrain with --force-train)",
+    );
+  }
+  return data;
+}
+
 /**
  * Rebuilds parameters from named tensors, checking them against the expected layer sizes;
  * `path` names the file in errors.
@@ -99,13 +111,13 @@ export function tensorsToParams(
         `${path}: layers.${l}.weight has shape [${w.shape}], expected [${expected}] from --hidden`,
       );
     }
-    weights.push(w.data);
+    weights.push(checkFinite(w.data, `layers.${l}.weight`, path));
     if (bias) {
       const b = tensors.get(`layers.${l}.bias`);
       if (!b || b.shape.join() !== String(sizes[l + 1])) {
         throw new UsageError(`${path}: layers.${l}.bias missing or not of shape [${sizes[l + 1]}]`);
       }
-      biases.push(b.data);
+      biases.push(checkFinite(b.data, `layers.${l}.bias`, path));
     }
   }
   if (tensors.has(`layers.${sizes.length - 1}.weight`)) {

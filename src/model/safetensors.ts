@@ -7,8 +7,9 @@
  * @module
  */
 
-import { UsageError } from "../cli/errors.ts";
-import { readFileOrFail, writeFileAtomic } from "../io/files.ts";
+import { createHash } from "node:crypto";
+import { UsageError } from "../util/errors.ts";
+import { readFileOrFail, writeFileAtomic } from "../util/files.ts";
 
 /** A named f32 tensor. */
 export interface Tensor {
@@ -26,21 +27,35 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** Serialises tensors (in insertion order) and metadata to safetensors bytes. */
+/** Metadata key of the sha256 (hex) of the data section, written and verified by wgprune. */
+export const CHECKSUM_KEY = "data_sha256";
+
+/** Largest header accepted (the format's own limit is 100 MB). */
+const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * Serialises tensors (in insertion order) and metadata to safetensors bytes. The metadata gains
+ * `data_sha256`, the sha256 of the data section (every byte after the header), which
+ * `decodeSafetensors` verifies; Python checks it with `hashlib.sha256(raw[8 + n:])`.
+ */
 export function encodeSafetensors(
   tensors: Map<string, Tensor>,
   metadata: Record<string, string>,
 ): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: metadata };
+  const entries: Record<string, unknown> = {};
   let offset = 0;
   for (const [name, t] of tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length) {
       throw new Error(`safetensors: ${name} has ${t.data.length} values, shape says ${size}`);
     }
-    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + size * 4] };
+    entries[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + size * 4] };
     offset += size * 4;
   }
+  const header = {
+    __metadata__: { ...metadata, [CHECKSUM_KEY]: dataChecksum(tensors) },
+    ...entries,
+  };
   let json = JSON.stringify(header);
   json += " ".repeat((8 - ((json.length + 8) % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
@@ -57,35 +72,121 @@ export function encodeSafetensors(
   return out;
 }
 
-/** Parses safetensors bytes; `path` names the file in errors. Only F32 tensors are accepted. */
-export function decodeSafetensors(bytes: Uint8Array, path: string): SafetensorsFile {
-  if (bytes.length < 8) throw new UsageError(`${path}: not a safetensors file (too short)`);
+/** sha256 (hex) of the tensors' bytes in order: the `data_sha256` of their safetensors file. */
+export function dataChecksum(tensors: Map<string, Tensor>): string {
+  const hash = createHash("sha256");
+  for (const t of tensors.values()) {
+    hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return hash.digest("hex");
+}
+
+/** Options of `decodeSafetensors`. */
+export interface DecodeOptions {
+  /** Refuse a file without a `data_sha256` (every file wgprune writes has one). */
+  requireChecksum?: boolean;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+function isCount(x: unknown): x is number {
+  return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+}
+
+/**
+ * Parses safetensors bytes; `path` names the file in errors. Only F32 tensors are accepted.
+ * Every header field is checked before it is used: the header length against the file, each
+ * tensor's dtype, shape and offsets against the data section (which tensors must cover exactly,
+ * without gaps or overlaps, as the format requires), and the checksum when present. Any
+ * violation is a one-line `UsageError`; nothing is allocated from an unchecked field.
+ */
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  path: string,
+  options: DecodeOptions = {},
+): SafetensorsFile {
+  const fail = (what: string): never => {
+    throw new UsageError(`${path}: ${what}`);
+  };
+  if (bytes.length < 8) fail("not a safetensors file (shorter than its 8-byte header length)");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (8 + headerLength > bytes.length) {
-    throw new UsageError(`${path}: truncated safetensors header`);
+  const declared = view.getBigUint64(0, true);
+  if (declared > BigInt(Math.min(bytes.length - 8, MAX_HEADER_BYTES))) {
+    fail(`safetensors header length ${declared} exceeds the file (${bytes.length} bytes); truncated?`);
   }
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const headerLength = Number(declared);
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)),
+    );
   } catch {
-    throw new UsageError(`${path}: safetensors header is not valid JSON`);
+    fail("safetensors header is not valid JSON");
   }
+  if (!isRecord(header)) fail("safetensors header is not a JSON object");
+  const head = header as Record<string, unknown>;
   const base = 8 + headerLength;
-  const tensors = new Map<string, Tensor>();
+  const dataLength = bytes.length - base;
   let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
+  const spans: { name: string; start: number; end: number; shape: number[] }[] = [];
+  for (const [name, entry] of Object.entries(head)) {
     if (name === "__metadata__") {
-      metadata = entry as unknown as Record<string, string>;
+      if (!isRecord(entry) || Object.values(entry).some((v) => typeof v !== "string")) {
+        fail("__metadata__ must map names to strings");
+      }
+      metadata = { ...(entry as Record<string, string>) };
       continue;
     }
-    if (entry.dtype !== "F32") throw new UsageError(`${path}: ${name} is ${entry.dtype}, not F32`);
-    const [start, end] = entry.data_offsets;
-    if (base + end > bytes.length) throw new UsageError(`${path}: ${name} data truncated`);
-    const data = new Float32Array(bytes.slice(base + start, base + end).buffer);
-    tensors.set(name, { shape: entry.shape, data });
+    if (!isRecord(entry)) fail(`${name}: tensor entry is not an object`);
+    const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+    if (dtype !== "F32") fail(`${name} is ${JSON.stringify(dtype)}, not F32`);
+    if (!Array.isArray(shape) || shape.length > 8 || !shape.every(isCount)) {
+      fail(`${name}: shape must be a list of at most 8 non-negative integers`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+      fail(`${name}: data_offsets must be two non-negative integers`);
+    }
+    const [start, end] = offsets as number[];
+    if (start > end || end > dataLength) {
+      fail(`${name}: data_offsets [${start}, ${end}] lie outside the ${dataLength} data bytes`);
+    }
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (count * 4 !== end - start) {
+      fail(`${name}: shape [${shape}] needs ${count * 4} bytes, data_offsets give ${end - start}`);
+    }
+    spans.push({ name, start, end, shape: shape as number[] });
   }
-  return { tensors, metadata };
+  spans.sort((a, b) => a.start - b.start || a.end - b.end);
+  let covered = 0;
+  for (const s of spans) {
+    if (s.start !== covered) fail(`${s.name}: data_offsets leave a gap or overlap at byte ${covered}`);
+    covered = s.end;
+  }
+  if (covered !== dataLength) {
+    fail(`data section has ${dataLength} bytes, tensors cover ${covered}; truncated or padded`);
+  }
+  const expected = metadata[CHECKSUM_KEY];
+  if (expected === undefined && options.requireChecksum) {
+    fail(`has no ${CHECKSUM_KEY} checksum, so it cannot be verified`);
+  }
+  if (expected !== undefined) {
+    const actual = createHash("sha256").update(bytes.subarray(base)).digest("hex");
+    if (actual !== expected) fail(`checksum mismatch (${CHECKSUM_KEY}): the file is corrupt`);
+  }
+  const tensors = new Map<string, Tensor>();
+  for (const s of spans) {
+    const data = new Float32Array(bytes.slice(base + s.start, base + s.end).buffer);
+    tensors.set(s.name, { shape: s.shape, data });
+  }
+  // Keep the header's order (the order the tensors were written in).
+  const ordered = new Map<string, Tensor>();
+  for (const name of Object.keys(head)) {
+    const t = tensors.get(name);
+    if (t) ordered.set(name, t);
+  }
+  return { tensors: ordered, metadata };
 }
 
 /** Writes a safetensors file atomically. */
@@ -97,7 +198,10 @@ export function writeSafetensors(
   return writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
-/** Reads a safetensors file. */
-export async function readSafetensors(path: string): Promise<SafetensorsFile> {
-  return decodeSafetensors(await readFileOrFail(path), path);
+/** Reads a safetensors file (see `decodeSafetensors` for the checks). */
+export async function readSafetensors(
+  path: string,
+  options: DecodeOptions = {},
+): Promise<SafetensorsFile> {
+  return decodeSafetensors(await readFileOrFail(path), path, options);
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { UsageError } from "../cli/errors.ts";
+import { UsageError } from "../util/errors.ts";
 import type { PruneMethod } from "./method.ts";
 import { weightPruning } from "./weight.ts";
 import { globalPruning } from "./global.ts";

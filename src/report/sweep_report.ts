@@ -18,7 +18,7 @@ import { seriesLabel, sweepMarkdown } from "../sweep/table.ts";
 import type { MlpParams } from "../model/mlp.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import { columnNorms } from "../prune/unit.ts";
-import { writeFileAtomic } from "../io/files.ts";
+import { writeFileAtomic } from "../util/files.ts";
 
 /** Points (x = sparsity %, y = f(row)) of each series, sorted by x. */
 function seriesOf(

@@ -1,16 +1,20 @@
 /**
  * sweep.csv: one row per sweep point, written with a CSV library and rewritten atomically after
- * every point, so an interrupted sweep loses nothing finished and a rerun resumes.
+ * every point under a file lock, so an interrupted sweep loses nothing finished, a rerun
+ * resumes, and concurrent sweeps of one experiment merge their rows.
  *
  * @module
  */
 
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
-import { exists, writeFileAtomic } from "../io/files.ts";
+import { UsageError, writeFailure } from "../util/errors.ts";
+import { exists, readTextOrFail, withFileLock, writeFileAtomic } from "../util/files.ts";
 
 /** One sweep point. Numbers are stored as numbers; per-layer counts as `nonzeros_<l>`. */
 export interface SweepRow {
+  /** The trained model pruned: the first 16 hex digits of its checkpoint's data_sha256. */
+  model: string;
   /** Pruning method name. */
   method: string;
   /** How accuracy was recovered: `oneshot`, `finetune`, `iterative`, `rewind`, ... */
@@ -49,6 +53,7 @@ export interface SweepRow {
 
 /** The fixed leading columns of sweep.csv. */
 export const SWEEP_COLUMNS = [
+  "model",
   "method",
   "strategy",
   "k",
@@ -67,44 +72,181 @@ export const SWEEP_COLUMNS = [
   "detail",
 ];
 
-/** Identity of a point for resuming: method, strategy, k and the recovery settings. */
+/** Columns holding text; every other column must hold a finite number. */
+const TEXT_COLUMNS = new Set(["model", "method", "strategy", "rewind", "compact_hidden", "detail"]);
+
+/** Columns a row cannot do without (older files may lack `model`: their rows are stale). */
+const REQUIRED_COLUMNS = SWEEP_COLUMNS.filter((c) => c !== "model");
+
+/**
+ * Identity of a point: the model it was pruned from, method, strategy, k and the recovery
+ * settings. No two rows of sweep.csv share a key.
+ */
 export function pointKey(
-  row: Pick<SweepRow, "method" | "strategy" | "k" | "finetune_epochs" | "rewind">,
+  row: Pick<SweepRow, "model" | "method" | "strategy" | "k" | "finetune_epochs" | "rewind">,
 ): string {
-  return `${row.method}|${row.strategy}|${Number(row.k)}|${
+  return `${row.model}|${row.method}|${row.strategy}|${Number(row.k)}|${
     Number(row.finetune_epochs)
   }|${row.rewind}`;
 }
 
-/** Reads sweep.csv (empty list when absent). */
-export async function readSweep(path: string): Promise<SweepRow[]> {
-  if (!(await exists(path))) return [];
-  const records = parse(await Deno.readTextFile(path), {
-    columns: true,
-    skip_empty_lines: true,
-  }) as Record<
-    string,
-    string
-  >[];
-  return records.map((r) => {
-    const row: Record<string, string | number> = {};
-    for (const [key, value] of Object.entries(r)) {
-      const n = Number(value);
-      row[key] = value !== "" && Number.isFinite(n) &&
-          !["method", "strategy", "rewind", "compact_hidden", "detail"].includes(key)
-        ? n
-        : value;
-    }
-    return row as SweepRow;
-  });
+/** The rows of a sweep.csv and whether its last row was cut off (and dropped). */
+export interface SweepFile {
+  /** Complete, well-formed rows, one per key (a later duplicate replaces an earlier one). */
+  rows: SweepRow[];
+  /** True when the file ended inside a row; that row was dropped and will be recomputed. */
+  cutTail: boolean;
 }
 
-/** Writes all rows atomically, with the fixed columns first then any extra ones. */
-export async function writeSweep(path: string, rows: SweepRow[]): Promise<void> {
+/**
+ * Parses sweep.csv text; `path` names the file in errors. A file not ending in a line break was
+ * cut while being written elsewhere (a copy, a full disk): its last line is dropped and reported
+ * through `cutTail`. Any other malformed row is a one-line `UsageError` naming the file and line.
+ */
+export function parseSweepCsv(text: string, path: string): SweepFile {
+  let cutTail = false;
+  if (text.length > 0 && !text.endsWith("\n")) {
+    text = text.slice(0, text.lastIndexOf("\n") + 1);
+    cutTail = true;
+  }
+  if (text.trim() === "") return { rows: [], cutTail };
+  const fix = "fix or delete it, or pass --force to set it aside and start over";
+  let records: string[][];
+  try {
+    records = parse(text, { relax_column_count: true }) as string[][];
+  } catch (err) {
+    throw new UsageError(`${path}: not valid CSV (${(err as Error).message}); ${fix}`);
+  }
+  const [header, ...body] = records;
+  const missing = REQUIRED_COLUMNS.find((c) => !header.includes(c));
+  if (missing !== undefined) {
+    throw new UsageError(`${path}: header lacks the column "${missing}"; ${fix}`);
+  }
+  if (new Set(header).size !== header.length) {
+    throw new UsageError(`${path}: header repeats a column; ${fix}`);
+  }
+  const byKey = new Map<string, SweepRow>();
+  body.forEach((record, i) => {
+    const line = i + 2;
+    if (record.length !== header.length) {
+      throw new UsageError(
+        `${path}: line ${line} has ${record.length} fields, the header ${header.length}; ${fix}`,
+      );
+    }
+    const row: Record<string, string | number> = {};
+    header.forEach((column, c) => {
+      const value = record[c];
+      if (TEXT_COLUMNS.has(column)) {
+        row[column] = value;
+        return;
+      }
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isFinite(n)) {
+        throw new UsageError(
+          `${path}: line ${line}, column ${column}: "${value}" is not a number; ${fix}`,
+        );
+      }
+      row[column] = n;
+    });
+    row.model ??= "";
+    const typed = row as SweepRow;
+    byKey.delete(pointKey(typed)); // a later duplicate wins and moves to the end
+    byKey.set(pointKey(typed), typed);
+  });
+  return { rows: [...byKey.values()], cutTail };
+}
+
+/** Reads sweep.csv (no rows when absent). */
+export async function readSweep(path: string): Promise<SweepFile> {
+  if (!(await exists(path))) return { rows: [], cutTail: false };
+  return parseSweepCsv(await readTextOrFail(path), path);
+}
+
+/** Serialises rows as CSV text: the fixed columns first, then extra ones (`nonzeros_<l>`). */
+export function formatSweepCsv(rows: SweepRow[]): string {
   const extra = new Set<string>();
   for (const r of rows) {
     for (const key of Object.keys(r)) if (!SWEEP_COLUMNS.includes(key)) extra.add(key);
   }
   const columns = [...SWEEP_COLUMNS, ...[...extra].sort()];
-  await writeFileAtomic(path, stringify(rows, { header: true, columns }));
+  return stringify(rows, { header: true, columns });
+}
+
+/** Writes all rows atomically. */
+export async function writeSweep(path: string, rows: SweepRow[]): Promise<void> {
+  await writeFileAtomic(path, formatSweepCsv(rows));
+}
+
+/**
+ * Read-modify-write of sweep.csv under its lock (`sweep.csv.lock` beside it), so several sweeps
+ * of one experiment (other methods, other strategies) can run at once and every row survives:
+ * each update re-reads the file, changes it and writes it back atomically. `change` gets the
+ * current rows and returns the rows to write, or undefined to leave the file alone.
+ */
+export function updateSweep(
+  path: string,
+  change: (current: SweepFile) => SweepRow[] | undefined | Promise<SweepRow[] | undefined>,
+): Promise<SweepRow[]> {
+  return withFileLock(`${path}.lock`, async () => {
+    const current = await readSweep(path);
+    const next = await change(current);
+    if (next !== undefined) await writeSweep(path, next);
+    return next ?? current.rows;
+  });
+}
+
+/**
+ * Opens sweep.csv for a sweep of the trained model `model`, under its lock, and returns that
+ * model's rows. On the way it repairs what it can without losing anything:
+ * - a last row cut off mid-write is dropped (and recomputed by the sweep), with a line on stderr;
+ * - rows of another trained model (the experiment was retrained with `--force-train`, or the
+ *   rows predate the `model` column) move to `sweep.stale-<model>.csv` beside it;
+ * - with `force`, a file that cannot be parsed is renamed to `sweep.csv.bad-<time>` and the
+ *   sweep starts afresh; without it, that is a `UsageError`.
+ */
+export function openSweep(
+  path: string,
+  model: string,
+  force: boolean,
+  log: (line: string) => void,
+): Promise<SweepRow[]> {
+  return withFileLock(`${path}.lock`, async () => {
+    let file: SweepFile;
+    try {
+      file = await readSweep(path);
+    } catch (err) {
+      if (!(err instanceof UsageError) || !force) throw err;
+      const aside = `${path}.bad-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      await renameOrFail(path, aside);
+      log(`sweep: set the unreadable ${path} aside as ${aside}`);
+      file = { rows: [], cutTail: false };
+    }
+    if (file.cutTail) {
+      log(`sweep: ${path} ended inside a row; that row is dropped and will be recomputed`);
+    }
+    const stale = file.rows.filter((r) => r.model !== model);
+    for (const other of new Set(stale.map((r) => r.model))) {
+      const archive = path.replace(/[^/]*$/, `sweep.stale-${other || "unknown"}.csv`);
+      const moved = stale.filter((r) => r.model === other);
+      const earlier = await readSweep(archive).catch(() => ({ rows: [], cutTail: false }));
+      const keys = new Set(moved.map(pointKey));
+      await writeSweep(archive, [...earlier.rows.filter((r) => !keys.has(pointKey(r))), ...moved]);
+      log(
+        `sweep: moved ${moved.length} rows of another trained model (${
+          other || "without a model id"
+        }) to ${archive}`,
+      );
+    }
+    const rows = file.rows.filter((r) => r.model === model);
+    if (stale.length > 0 || file.cutTail) await writeSweep(path, rows);
+    return rows;
+  });
+}
+
+async function renameOrFail(from: string, to: string): Promise<void> {
+  try {
+    await Deno.rename(from, to);
+  } catch (err) {
+    throw writeFailure(to, err);
+  }
 }

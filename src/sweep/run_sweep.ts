@@ -20,7 +20,7 @@ import { applyMasks, formatLayerReport, gzipBytes, sparsityOf } from "./measure.
 import { compactUnits } from "./compact.ts";
 import { keepPruned } from "../prune/schedule.ts";
 import { type GradualPruner, gradualPruner } from "../prune/gradual.ts";
-import { pointKey, readSweep, type SweepRow, writeSweep } from "./results.ts";
+import { openSweep, pointKey, type SweepRow, updateSweep } from "./results.ts";
 
 /** How each point recovers accuracy after pruning. */
 export interface RecoveryOptions {
@@ -50,6 +50,8 @@ export interface RecoveryOptions {
 export interface SweepJob {
   /** Trained parameters. */
   trained: MlpParams;
+  /** Id of the trained model (first 16 hex digits of its checkpoint's data_sha256). */
+  model: string;
   /** Loaders of the initial and epoch snapshots (for rewinding). */
   snapshot: (which: "init" | number) => Promise<MlpParams>;
   /** Data on the GPU. */
@@ -110,30 +112,33 @@ function median(values: number[]): number {
  * Runs the sweep and returns every row of sweep.csv (earlier rows included).
  */
 export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow[]> {
-  const rows = await readSweep(job.csvPath);
   const strategy = strategyName(job.recovery);
   const rec = job.recovery;
   const rewind = rec.rewindLr ? "lr" : rec.rewind;
   const finetuneEpochs = rec.rewindLr || (rec.rewind !== "none" && rec.finetuneEpochs === 0)
     ? job.training.epochs
     : rec.finetuneEpochs;
+  const keyOf = (method: string, k: number) =>
+    pointKey({ model: job.model, method, strategy, k, finetune_epochs: finetuneEpochs, rewind });
+  const log = (line: string) => console.error(line);
+  const existing = new Set(
+    (await openSweep(job.csvPath, job.model, job.force, log)).map(pointKey),
+  );
   const todo: { method: string; k: number }[] = [];
   for (const method of job.methods) {
     for (const k of job.ks) {
-      const key = pointKey({ method, strategy, k, finetune_epochs: finetuneEpochs, rewind });
-      const at = rows.findIndex((r) => pointKey(r) === key);
-      if (at >= 0 && !job.force) continue;
-      if (at >= 0) rows.splice(at, 1);
-      todo.push({ method, k });
+      if (job.force || !existing.has(keyOf(method, k))) todo.push({ method, k });
     }
   }
+  const finalRows = async () =>
+    (await updateSweep(job.csvPath, () => undefined)).filter((r) => r.model === job.model);
   if (todo.length === 0) {
     console.error(
       `sweep: all ${
         job.methods.length * job.ks.length
       } points already in ${job.csvPath}; --force recomputes`,
     );
-    return rows;
+    return finalRows();
   }
   const denseGzip = gzipBytes(job.trained);
   const evaluator = await GpuMlp.create(gpu, job.trained, {
@@ -147,6 +152,11 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
     let done = 0;
     for (const { method, k } of todo) {
       const t0 = performance.now();
+      if (!job.force && await pointDone(job.csvPath, keyOf(method, k))) {
+        // A sweep running beside this one finished the point meanwhile.
+        progress.update(++done);
+        continue;
+      }
       let prep = prepared.get(method);
       if (!prep) {
         prep = getPruneMethod(method).prepare(job.trained, job.training.seed);
@@ -181,6 +191,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       const report = sparsityOf(pruned);
       const gz = gzipBytes(pruned);
       const row: SweepRow = {
+        model: job.model,
         method,
         strategy,
         k,
@@ -208,8 +219,11 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
           history,
         );
       }
-      rows.push(row);
-      await writeSweep(job.csvPath, rows);
+      // Merge on write under the lock: rows written by concurrent sweeps survive.
+      await updateSweep(job.csvPath, ({ rows }) => [
+        ...rows.filter((r) => pointKey(r) !== pointKey(row)),
+        row,
+      ]);
       done++;
       progress.update(done, {
         loss: test.loss.toFixed(4),
@@ -226,7 +240,13 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
     progress.stop();
     evaluator.destroy();
   }
-  return rows;
+  return finalRows();
+}
+
+/** True when sweep.csv already holds the point `key`. */
+async function pointDone(csvPath: string, key: string): Promise<boolean> {
+  const rows = await updateSweep(csvPath, () => undefined);
+  return rows.some((r) => pointKey(r) === key);
 }
 
 /** Prunes one point and applies the recovery strategy; returns parameters and masks. */

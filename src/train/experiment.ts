@@ -3,27 +3,52 @@
  * evaluates on the test set, and writes checkpoint.safetensors, init.safetensors, history.csv,
  * metrics.json and training.png, each atomically.
  *
+ * What is reused is checked first: a checkpoint carries its data checksum, the fingerprint of the
+ * data it was trained on and its configuration, and is reused only when all three agree with
+ * this run. Training holds `train.lock` in the folder, so a second process on the same
+ * experiment waits and then reuses the result instead of sharing `last.safetensors`.
+ *
  * @module
  */
 
-import { stringify } from "csv-stringify/sync";
-import { parse } from "csv-parse/sync";
 import type { GpuContext } from "../gpu/device.ts";
-import { UsageError } from "../cli/errors.ts";
-import type { TrainConfig } from "../cli/train_options.ts";
+import { UsageError } from "../util/errors.ts";
+import { deriveExperimentId, modelIdentity, type TrainConfig } from "../cli/train_options.ts";
 import { type Dataset, loadDataset } from "../data/datasets.ts";
 import { initMlp, type MlpParams, paramsToTensors, tensorsToParams } from "../model/mlp.ts";
-import { readSafetensors, writeSafetensors } from "../model/safetensors.ts";
-import { exists, writeFileAtomic, writeJsonAtomic } from "../io/files.ts";
+import {
+  CHECKSUM_KEY,
+  dataChecksum,
+  readSafetensors,
+  type SafetensorsFile,
+  writeSafetensors,
+} from "../model/safetensors.ts";
+import {
+  ensureWritableDir,
+  exists,
+  readTextOrFail,
+  withFileLock,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "../util/files.ts";
 import { destroySplit, type GpuSplit, uploadSplit } from "./gpu_mlp.ts";
 import { gradualPruner } from "../prune/gradual.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import { sparsityOf } from "../sweep/measure.ts";
 import { DivergedError, type EpochRecord, evaluateParams, trainMlp } from "./trainer.ts";
+import {
+  parseHistoryCsv,
+  parseMetricsJson,
+  type TrainMetrics,
+  writeHistory,
+} from "./records.ts";
+
+export { type TrainMetrics, writeHistory } from "./records.ts";
 
 /** Files of an experiment folder. */
 export function experimentPaths(config: TrainConfig) {
-  const dir = `${config.outputDir.replace(/\/$/, "")}/${config.experimentId}`;
+  if (!config.experimentId) throw new Error("experimentPaths: the experiment id is not known yet");
+  const dir = `${config.outputDir === "/" ? "" : config.outputDir}/${config.experimentId}`;
   return {
     dir,
     checkpoint: `${dir}/checkpoint.safetensors`,
@@ -35,6 +60,8 @@ export function experimentPaths(config: TrainConfig) {
     masks: `${dir}/masks.safetensors`,
     last: `${dir}/last.safetensors`,
     best: `${dir}/best.safetensors`,
+    trainLock: `${dir}/train.lock`,
+    sweep: `${dir}/sweep.csv`,
   };
 }
 
@@ -57,7 +84,11 @@ export interface LoadedData {
   destroy(): void;
 }
 
-/** Loads the configured dataset and uploads its splits. */
+/**
+ * Loads the configured dataset, records its fingerprint in `config` (and the experiment id derived
+ * from it unless `--experiment-id` gave one), checks the batch fits the training split, and
+ * uploads the splits.
+ */
 export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<LoadedData> {
   const data = await loadDataset({
     dataset: config.dataset,
@@ -66,6 +97,15 @@ export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<Lo
     seed: config.seed,
     limitTrain: config.limitTrain,
   });
+  config.dataFingerprint = data.fingerprint;
+  if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);
+  if (config.batchSize > data.train.count) {
+    throw new UsageError(
+      `--batch-size ${config.batchSize} is larger than the training split ` +
+        `(${data.train.count} samples after --num-valid and --limit-train); ` +
+        `expected at most ${data.train.count}`,
+    );
+  }
   const train = uploadSplit(gpu, data.train, "train");
   const valid = data.valid.count > 0 ? uploadSplit(gpu, data.valid, "valid") : train;
   const test = uploadSplit(gpu, data.test, "test");
@@ -82,103 +122,163 @@ export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<Lo
   };
 }
 
-/** Metrics written to metrics.json. */
-export interface TrainMetrics {
-  /** Test-set accuracy of the kept parameters. */
-  test_accuracy: number;
-  /** Test-set mean cross-entropy. */
-  test_loss: number;
-  /** Epochs trained. */
-  epochs: number;
-  /** Epoch whose parameters were kept. */
-  best_epoch: number;
-  /** Mean seconds per epoch of training steps. */
-  seconds_per_epoch: number;
-  /** Training samples per epoch. */
-  train_samples: number;
-  /** Adapter that ran the training. */
-  adapter: string;
-  /** The configuration. */
-  config: TrainConfig;
-  /** Sparsity of the prunable layers reached by gradual pruning (absent without it). */
-  sparsity?: number;
+/** A finished checkpoint read back and verified. */
+export interface Checkpoint {
+  /** The parameters (finite, of the configured shapes). */
+  params: MlpParams;
+  /** Its metadata (test accuracy, best epoch, configuration, `data_sha256`, …). */
+  metadata: Record<string, string>;
 }
 
-/** Reads a finished checkpoint of this experiment, or undefined if there is none. */
+/** What to tell a user whose saved file cannot be used. */
+const RETRAIN_ADVICE = "pass --force-train to retrain, or delete it";
+
+/**
+ * Reads a wgprune safetensors file (checksum required and verified, weights finite, shapes as
+ * configured); every problem is a one-line `UsageError` ending in what to do.
+ */
+async function readVerified(
+  config: TrainConfig,
+  path: string,
+  sizes: number[],
+): Promise<{ file: SafetensorsFile; params: MlpParams }> {
+  try {
+    const file = await readSafetensors(path, { requireChecksum: true });
+    return { file, params: tensorsToParams(file.tensors, sizes, config.bias, path) };
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${err.message}; ${RETRAIN_ADVICE}`);
+    throw err;
+  }
+}
+
+/**
+ * Explains why a saved file's configuration differs from this run's: other data (fingerprints
+ * differ) or other settings (the first differing one is named).
+ */
+function identityMismatch(path: string, stored: string | undefined, config: TrainConfig): string {
+  let old: Record<string, unknown> = {};
+  try {
+    old = JSON.parse(stored ?? "{}");
+  } catch {
+    // unreadable: reported as other settings below
+  }
+  const now = JSON.parse(modelIdentity(config)) as Record<string, unknown>;
+  if (old.dataFingerprint !== now.dataFingerprint) {
+    const a = String(old.dataFingerprint ?? "unknown").slice(0, 12);
+    return `${path} was trained on other data (sha256 ${a}…; the data loaded now is ` +
+      `${config.dataFingerprint.slice(0, 12)}…); ${RETRAIN_ADVICE}, or use another --experiment-id`;
+  }
+  const key = Object.keys({ ...old, ...now }).find((k) =>
+    JSON.stringify(old[k]) !== JSON.stringify(now[k])
+  );
+  return `${path} was trained with other settings (${key ?? "configuration"}: ` +
+    `${JSON.stringify(old[key ?? ""])} then, ${JSON.stringify(now[key ?? ""])} now); ` +
+    `${RETRAIN_ADVICE}, or use another --experiment-id`;
+}
+
+/**
+ * Reads the finished checkpoint of this experiment, or undefined if there is none. A checkpoint
+ * that is corrupt, non-finite, or was trained on other data or settings is a `UsageError`.
+ */
 export async function readCheckpoint(
   config: TrainConfig,
-  path = experimentPaths(config).checkpoint,
-): Promise<{ params: MlpParams; metadata: Record<string, string> } | undefined> {
+  sizes: number[],
+): Promise<Checkpoint | undefined> {
+  const path = experimentPaths(config).checkpoint;
   if (!(await exists(path))) return undefined;
-  const file = await readSafetensors(path);
+  const { file, params } = await readVerified(config, path, sizes);
   if (file.metadata.finished !== "true") return undefined;
-  const params = tensorsToParams(file.tensors, modelSizes(config), config.bias, path);
+  if (file.metadata.config !== modelIdentity(config)) {
+    throw new UsageError(identityMismatch(path, file.metadata.config, config));
+  }
   return { params, metadata: file.metadata };
 }
 
-/** Writes parameters (with metadata) as safetensors. */
-export function saveParams(
+/** Reads a saved snapshot (`init`, `epoch_E`) of this experiment for rewinding, verified. */
+export async function readSnapshot(
+  config: TrainConfig,
+  path: string,
+  sizes: number[],
+): Promise<MlpParams> {
+  const { file, params } = await readVerified(config, path, sizes);
+  if (file.metadata.config !== modelIdentity(config)) {
+    throw new UsageError(identityMismatch(path, file.metadata.config, config));
+  }
+  return params;
+}
+
+/** Writes parameters (with metadata) as safetensors; returns their data_sha256. */
+export async function saveParams(
   path: string,
   params: MlpParams,
   metadata: Record<string, string>,
-): Promise<void> {
-  return writeSafetensors(path, paramsToTensors(params), metadata);
+): Promise<string> {
+  const tensors = paramsToTensors(params);
+  await writeSafetensors(path, tensors, metadata);
+  return dataChecksum(tensors);
 }
 
-/** Column order of history.csv. */
-export const HISTORY_COLUMNS: (keyof EpochRecord)[] = [
-  "epoch",
-  "train_loss",
-  "train_accuracy",
-  "valid_loss",
-  "valid_accuracy",
-  "seconds",
-];
-
-/** Writes a training history as CSV (atomically). */
-export function writeHistory(path: string, history: EpochRecord[]): Promise<void> {
-  return writeFileAtomic(path, stringify(history, { header: true, columns: HISTORY_COLUMNS }));
+/** A trained model: parameters, figures, and its checkpoint's data_sha256. */
+export interface TrainedModel {
+  /** Trained parameters. */
+  params: MlpParams;
+  /** Figures of metrics.json. */
+  metrics: TrainMetrics;
+  /** True when a finished checkpoint was reused. */
+  reused: boolean;
+  /** data_sha256 of checkpoint.safetensors: identifies the model in sweep.csv. */
+  checksum: string;
 }
 
 /**
  * Trains the configured model unless a finished checkpoint exists (and `forceTrain` is off);
- * returns the parameters either way.
+ * returns the parameters either way. Holds the experiment's training lock throughout: a second
+ * process waits, then reuses what the first one trained.
  */
 export async function ensureTrained(
   gpu: GpuContext,
   config: TrainConfig,
   loaded: LoadedData,
-): Promise<{ params: MlpParams; metrics: TrainMetrics; reused: boolean }> {
+): Promise<TrainedModel> {
   const paths = experimentPaths(config);
-  try {
-    await Deno.mkdir(paths.dir, { recursive: true });
-  } catch (err) {
-    throw new UsageError(`cannot create ${paths.dir} (${(err as Error).message})`);
-  }
+  await ensureWritableDir(paths.dir);
+  return await withFileLock(
+    paths.trainLock,
+    () => trainOrReuse(gpu, config, loaded),
+    () => console.error(`train: another process is training ${paths.dir}; waiting for it`),
+  );
+}
+
+async function trainOrReuse(
+  gpu: GpuContext,
+  config: TrainConfig,
+  loaded: LoadedData,
+): Promise<TrainedModel> {
+  const paths = experimentPaths(config);
+  const sizes = modelSizes(config, loaded.data.train.features);
   if (!config.forceTrain) {
-    const cached = await readCheckpoint(config);
-    if (cached && await exists(paths.metrics)) {
-      const metrics = JSON.parse(await Deno.readTextFile(paths.metrics)) as TrainMetrics;
+    const cached = await readCheckpoint(config, sizes);
+    if (cached) {
+      const checksum = cached.metadata[CHECKSUM_KEY];
+      const metrics = await reusedMetrics(gpu, config, loaded, cached);
       console.error(
         `train: reusing ${paths.checkpoint} (test accuracy ${
           (metrics.test_accuracy * 100).toFixed(2)
         }%); pass --force-train to retrain`,
       );
-      return { params: cached.params, metrics, reused: true };
+      return { params: cached.params, metrics, reused: true, checksum };
     }
   }
-  const sizes = modelSizes(config, loaded.data.train.features);
   const init = initMlp(sizes, config.bias, config.seed);
-  const meta = {
+  const meta: Record<string, string> = {
     format: "wgprune-mlp",
-    dataset: loaded.data.name,
+    dataset: config.dataDir ? "custom" : config.dataset,
+    data_sha256: config.dataFingerprint,
     sizes: JSON.stringify(init.sizes),
     bias: String(config.bias),
-    config: JSON.stringify(config),
+    config: modelIdentity(config),
   };
-  const resume = config.forceTrain || config.gradual
-    ? undefined
-    : await findResumePoint(config, sizes);
+  const resume = config.forceTrain || config.gradual ? undefined : await findResumePoint(config, sizes);
   if (!resume) await saveParams(paths.init, init, { ...meta, finished: "true", kind: "init" });
   else {
     console.error(
@@ -253,25 +353,21 @@ export async function ensureTrained(
         `sparsity (target ${(config.gradual!.schedule.target * 100).toFixed(2)}%)`,
     );
   }
-  const metrics: TrainMetrics = {
-    test_accuracy: test.accuracy,
-    test_loss: test.loss,
-    epochs: config.epochs,
-    best_epoch: outcome.bestEpoch,
-    seconds_per_epoch: outcome.secondsPerEpoch,
-    train_samples: loaded.data.train.count,
-    adapter: `${gpu.adapter} via ${gpu.backend}`,
-    config,
-    sparsity,
-  };
-  await saveParams(paths.checkpoint, outcome.params, {
+  const checkpointMeta = {
     ...meta,
     finished: "true",
     kind: "trained",
     test_accuracy: String(test.accuracy),
     test_loss: String(test.loss),
     best_epoch: String(outcome.bestEpoch),
-  });
+    epochs: String(config.epochs),
+    seconds_per_epoch: String(outcome.secondsPerEpoch),
+    train_samples: String(loaded.data.train.count),
+    adapter: `${gpu.adapter} via ${gpu.backend}`,
+    ...(sparsity === undefined ? {} : { sparsity: String(sparsity) }),
+  };
+  const checksum = await saveParams(paths.checkpoint, outcome.params, checkpointMeta);
+  const metrics = metricsOf(checkpointMeta, checksum);
   await writeJsonAtomic(paths.metrics, metrics);
   for (const done of [paths.last, paths.best]) await Deno.remove(done).catch(() => {});
   const { renderTrainingPng } = await import("../report/charts.ts");
@@ -280,53 +376,93 @@ export async function ensureTrained(
     `train: test accuracy ${(test.accuracy * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}, ` +
       `${outcome.secondsPerEpoch.toFixed(1)} s/epoch; wrote ${paths.dir}/`,
   );
-  return { params: outcome.params, metrics, reused: false };
+  return { params: outcome.params, metrics, reused: false, checksum };
+}
+
+/** metrics.json's figures, all taken from a checkpoint's metadata. */
+function metricsOf(meta: Record<string, string>, checksum: string): TrainMetrics {
+  const metrics: TrainMetrics = {
+    test_accuracy: Number(meta.test_accuracy),
+    test_loss: Number(meta.test_loss),
+    epochs: Number(meta.epochs),
+    best_epoch: Number(meta.best_epoch),
+    seconds_per_epoch: Number(meta.seconds_per_epoch),
+    train_samples: Number(meta.train_samples),
+    adapter: meta.adapter,
+    config: JSON.parse(meta.config),
+    checkpoint_sha256: checksum,
+  };
+  if (meta.sparsity !== undefined) metrics.sparsity = Number(meta.sparsity);
+  return metrics;
+}
+
+/**
+ * metrics.json of a reused checkpoint. The checkpoint is the source of truth: a metrics.json that
+ * belongs to another checkpoint (stale) or is missing is rebuilt from the checkpoint's metadata;
+ * one that cannot be parsed is a `UsageError`.
+ */
+async function reusedMetrics(
+  gpu: GpuContext,
+  config: TrainConfig,
+  loaded: LoadedData,
+  cached: Checkpoint,
+): Promise<TrainMetrics> {
+  const paths = experimentPaths(config);
+  const checksum = cached.metadata[CHECKSUM_KEY];
+  if (await exists(paths.metrics)) {
+    const metrics = parseMetricsJson(
+      await readTextOrFail(paths.metrics),
+      paths.metrics,
+      "delete it to rebuild it from the checkpoint, or pass --force-train to retrain",
+    );
+    if (metrics.checkpoint_sha256 === checksum) return metrics;
+  }
+  const meta = { ...cached.metadata };
+  if (meta.test_accuracy === undefined || meta.seconds_per_epoch === undefined) {
+    // Figures missing from the metadata: measure what can be measured again.
+    const test = await evaluateParams(gpu, cached.params, loaded.test);
+    meta.test_accuracy ??= String(test.accuracy);
+    meta.test_loss ??= String(test.loss);
+  }
+  meta.epochs ??= String(config.epochs);
+  meta.seconds_per_epoch ??= "0";
+  meta.train_samples ??= String(loaded.data.train.count);
+  meta.adapter ??= `${gpu.adapter} via ${gpu.backend}`;
+  const metrics = metricsOf(meta, checksum);
+  await writeJsonAtomic(paths.metrics, metrics);
+  console.error(`train: rebuilt ${paths.metrics} from ${paths.checkpoint}`);
+  return metrics;
 }
 
 /**
  * A resume point of an interrupted run of the same configuration: `last.safetensors` (weights
- * after the last finished epoch), the history so far and `best.safetensors`.
+ * after the last finished epoch), the history so far and `best.safetensors`. Files of other
+ * settings are ignored (training starts over and replaces them); corrupt ones are an error.
  */
 async function findResumePoint(config: TrainConfig, sizes: number[]) {
   const paths = experimentPaths(config);
   if (!(await exists(paths.last)) || !(await exists(paths.history))) return undefined;
-  const last = await readSafetensors(paths.last);
-  const sameConfig = (stored: string | undefined) => {
-    if (!stored) return false;
-    const { forceTrain: _a, ...a } = JSON.parse(stored) as TrainConfig;
-    const { forceTrain: _b, ...b } = config;
-    return JSON.stringify(a) === JSON.stringify(b);
-  };
-  const epochsDone = Number(last.metadata.epoch);
-  if (!sameConfig(last.metadata.config) || !(epochsDone >= 1 && epochsDone < config.epochs)) {
+  const last = await readVerified(config, paths.last, sizes);
+  const epochsDone = Number(last.file.metadata.epoch);
+  if (last.file.metadata.config !== modelIdentity(config)) {
+    console.error(`train: ${paths.last} belongs to other settings; training starts over`);
     return undefined;
   }
-  const rows = parse(await Deno.readTextFile(paths.history), { columns: true }) as Record<
-    string,
-    string
-  >[];
-  const history: EpochRecord[] = rows.slice(0, epochsDone).map((r) => ({
-    epoch: Number(r.epoch),
-    train_loss: Number(r.train_loss),
-    train_accuracy: Number(r.train_accuracy),
-    valid_loss: Number(r.valid_loss),
-    valid_accuracy: Number(r.valid_accuracy),
-    seconds: Number(r.seconds),
-  }));
+  if (!(epochsDone >= 1 && epochsDone < config.epochs)) return undefined;
+  const history = parseHistoryCsv(
+    await readTextOrFail(paths.history),
+    paths.history,
+    "pass --force-train to start over, or delete it",
+  ).slice(0, epochsDone);
   if (history.length !== epochsDone) return undefined;
   let best;
   if (await exists(paths.best)) {
-    const file = await readSafetensors(paths.best);
+    const file = await readVerified(config, paths.best, sizes);
     best = {
-      accuracy: Number(file.metadata.best_valid_accuracy),
-      epoch: Number(file.metadata.best_epoch),
-      params: tensorsToParams(file.tensors, sizes, config.bias, paths.best),
+      accuracy: Number(file.file.metadata.best_valid_accuracy),
+      epoch: Number(file.file.metadata.best_epoch),
+      params: file.params,
     };
   }
-  return {
-    epochsDone,
-    history,
-    best,
-    params: tensorsToParams(last.tensors, sizes, config.bias, paths.last),
-  };
+  return { epochsDone, history, best, params: last.params };
 }

@@ -1,0 +1,130 @@
+/**
+ * The experiment's text records: history.csv (one row per epoch) and metrics.json (the trained
+ * model's figures). Both are written atomically and parsed strictly: a file cut mid-line or
+ * edited into nonsense is a one-line `UsageError` naming the file and what to do, never a
+ * parser's exception.
+ *
+ * @module
+ */
+
+import { stringify } from "csv-stringify/sync";
+import { parse } from "csv-parse/sync";
+import { UsageError } from "../util/errors.ts";
+import { writeFileAtomic } from "../util/files.ts";
+import type { EpochRecord } from "./trainer.ts";
+
+/** Column order of history.csv. */
+export const HISTORY_COLUMNS: (keyof EpochRecord)[] = [
+  "epoch",
+  "train_loss",
+  "train_accuracy",
+  "valid_loss",
+  "valid_accuracy",
+  "seconds",
+];
+
+/** Serialises a training history as CSV text. */
+export function formatHistoryCsv(history: EpochRecord[]): string {
+  return stringify(history, { header: true, columns: HISTORY_COLUMNS });
+}
+
+/** Writes a training history as CSV (atomically). */
+export function writeHistory(path: string, history: EpochRecord[]): Promise<void> {
+  return writeFileAtomic(path, formatHistoryCsv(history));
+}
+
+/**
+ * Parses history.csv text: the header must be exactly `HISTORY_COLUMNS`, every field a number
+ * (the loss may be NaN, as a diverged epoch records it), epochs 1, 2, 3, … in order. `advice`
+ * ends the error line (what the user should do).
+ */
+export function parseHistoryCsv(text: string, path: string, advice: string): EpochRecord[] {
+  const fail = (what: string): never => {
+    throw new UsageError(`${path}: ${what}; ${advice}`);
+  };
+  if (!text.endsWith("\n")) fail("cut off inside its last line");
+  let records: string[][] = [];
+  try {
+    records = parse(text, { relax_column_count: true }) as string[][];
+  } catch (err) {
+    fail(`not valid CSV (${(err as Error).message})`);
+  }
+  const [header, ...body] = records;
+  if (!header || header.join() !== HISTORY_COLUMNS.join()) {
+    fail(`header is not ${HISTORY_COLUMNS.join(",")}`);
+  }
+  return body.map((record, i) => {
+    const line = i + 2;
+    if (record.length !== HISTORY_COLUMNS.length) {
+      fail(`line ${line} has ${record.length} fields, expected ${HISTORY_COLUMNS.length}`);
+    }
+    const values = record.map((v) => (v.trim() === "" ? NaN : Number(v)));
+    if (values.some((v, c) => Number.isNaN(v) && record[c] !== "NaN")) {
+      fail(`line ${line} holds a field that is not a number`);
+    }
+    if (values[0] !== i + 1) fail(`line ${line} is epoch ${record[0]}, expected ${i + 1}`);
+    return Object.fromEntries(HISTORY_COLUMNS.map((c, j) => [c, values[j]])) as unknown as
+      EpochRecord;
+  });
+}
+
+/** Metrics written to metrics.json. */
+export interface TrainMetrics {
+  /** Test-set accuracy of the kept parameters. */
+  test_accuracy: number;
+  /** Test-set mean cross-entropy. */
+  test_loss: number;
+  /** Epochs trained. */
+  epochs: number;
+  /** Epoch whose parameters were kept. */
+  best_epoch: number;
+  /** Mean seconds per epoch of training steps. */
+  seconds_per_epoch: number;
+  /** Training samples per epoch. */
+  train_samples: number;
+  /** Adapter that ran the training. */
+  adapter: string;
+  /** The model's identity: the configuration without output paths (see `modelIdentity`). */
+  config: Record<string, unknown>;
+  /** The checkpoint these figures belong to (its data_sha256). */
+  checkpoint_sha256: string;
+  /** Sparsity of the prunable layers reached by gradual pruning (absent without it). */
+  sparsity?: number;
+}
+
+/**
+ * Parses metrics.json text, checking every field's type and range; `advice` ends the error line.
+ */
+export function parseMetricsJson(text: string, path: string, advice: string): TrainMetrics {
+  const fail = (what: string): never => {
+    throw new UsageError(`${path}: ${what}; ${advice}`);
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    fail(`not valid JSON (${(err as Error).message.split("\n")[0]})`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    fail("not a JSON object");
+  }
+  const m = value as Record<string, unknown>;
+  const number = (key: string, ok: (n: number) => boolean) => {
+    const n = m[key];
+    if (typeof n !== "number" || !ok(n)) fail(`"${key}" is missing or out of range`);
+  };
+  number("test_accuracy", (n) => n >= 0 && n <= 1);
+  number("test_loss", (n) => n >= 0);
+  number("epochs", (n) => Number.isInteger(n) && n >= 1);
+  number("best_epoch", (n) => Number.isInteger(n) && n >= 0);
+  number("seconds_per_epoch", (n) => n >= 0);
+  number("train_samples", (n) => Number.isInteger(n) && n >= 1);
+  if (m.sparsity !== undefined) number("sparsity", (n) => n >= 0 && n <= 1);
+  for (const key of ["adapter", "checkpoint_sha256"]) {
+    if (typeof m[key] !== "string") fail(`"${key}" is missing or not a string`);
+  }
+  if (typeof m.config !== "object" || m.config === null || Array.isArray(m.config)) {
+    fail(`"config" is missing or not an object`);
+  }
+  return m as unknown as TrainMetrics;
+}
