@@ -11,7 +11,8 @@ import { getGpu, type GpuContext } from "../gpu/device.ts";
 import { createStorage, uploadStorage } from "../gpu/buffers.ts";
 import { createMatmul, type MatmulShape } from "../kernels/matmul.ts";
 import { createRng, uniformArray } from "../reference/random.ts";
-import { writeJsonAtomic } from "../util/files.ts";
+import { ensureWritableDir, writeJsonAtomic } from "../util/files.ts";
+import { UsageError } from "../util/errors.ts";
 import { initMlp } from "../model/mlp.ts";
 import { destroySplit, uploadSplit } from "../train/gpu_mlp.ts";
 import { trainMlp } from "../train/trainer.ts";
@@ -83,9 +84,19 @@ if (import.meta.main) {
       console.log(USAGE);
       return;
     }
+    // Every flag is checked, and the output folder proven writable, before any benchmarking.
     const batches = flags.batches.split(",").map((s) =>
-      numberFlag("batches", s, { integer: true, min: 1 })
+      numberFlag("batches", s.trim(), { integer: true, min: 1, max: 100000 })
     );
+    const samples = numberFlag("epoch-samples", flags["epoch-samples"], {
+      integer: true,
+      min: 128,
+      max: 1_000_000,
+    });
+    if (flags.out.trim() === "" || flags.out.endsWith("/")) {
+      throw new UsageError(`--out must name a file, got "${flags.out}"`);
+    }
+    await ensureWritableDir(flags.out.includes("/") ? flags.out.replace(/\/[^/]*$/, "") || "/" : ".");
     const gpu = await getGpu();
     const rows: MatmulRow[] = [];
     console.log("variant  batch   in×out      median ms   GFLOP/s");
@@ -110,10 +121,6 @@ if (import.meta.main) {
     }
     let epoch: Record<string, number> | undefined;
     if (!flags["no-epoch"]) {
-      const samples = numberFlag("epoch-samples", flags["epoch-samples"], {
-        integer: true,
-        min: 128,
-      });
       const rng = createRng(2);
       const split = {
         count: samples,
@@ -140,7 +147,6 @@ if (import.meta.main) {
         } s`,
       );
     }
-    await Deno.mkdir(flags.out.replace(/\/[^/]*$/, "") || ".", { recursive: true });
     await writeJsonAtomic(flags.out, {
       adapter: gpu.adapter,
       backend: gpu.backend,

@@ -9,7 +9,7 @@
  */
 
 import { runMain } from "./main.ts";
-import { UsageError } from "../util/errors.ts";
+import { EnvironmentError, UsageError } from "../util/errors.ts";
 import { parseFlags } from "./train_options.ts";
 
 const ICD_DIRS = [
@@ -60,7 +60,51 @@ async function sh(command: string): Promise<void> {
     stderr: "inherit",
     env: { DEBIAN_FRONTEND: "noninteractive" },
   }).spawn().status;
-  if (!status.success) throw new UsageError(`setup: "${command}" failed (exit ${status.code})`);
+  if (!status.success) {
+    throw new EnvironmentError(`"${command}" failed (exit ${status.code})`);
+  }
+}
+
+/**
+ * The archive URI that this machine's apt sources use for Debian `suite` (one-line `deb URI
+ * SUITE …` entries and deb822 `.sources` stanzas), so backports come from the same mirror.
+ */
+export function debianArchiveFor(sourcesTexts: string[], suite: string): string | undefined {
+  for (const text of sourcesTexts) {
+    for (const line of text.split("\n")) {
+      const m = line.trim().match(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/);
+      if (m && m[2] === suite) return m[1];
+    }
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const field = (name: string) =>
+        stanza.match(new RegExp(`^${name}:\\s*(.+)$`, "mi"))?.[1].trim().split(/\s+/) ?? [];
+      if (!field("Types").includes("deb") || !field("Suites").includes(suite)) continue;
+      if (field("Enabled")[0] === "no") continue;
+      const uri = field("URIs")[0];
+      if (uri) return uri;
+    }
+  }
+  return undefined;
+}
+
+function aptSourcesTexts(): string[] {
+  const texts: string[] = [];
+  const read = (path: string) => {
+    try {
+      texts.push(Deno.readTextFileSync(path));
+    } catch {
+      // missing
+    }
+  };
+  read("/etc/apt/sources.list");
+  try {
+    for (const entry of Deno.readDirSync("/etc/apt/sources.list.d")) {
+      if (/\.(list|sources)$/.test(entry.name)) read(`/etc/apt/sources.list.d/${entry.name}`);
+    }
+  } catch {
+    // missing folder
+  }
+  return texts;
 }
 
 /**
@@ -83,11 +127,19 @@ export async function ensureSystem(browser: boolean): Promise<void> {
   const osRelease = await Deno.readTextFile("/etc/os-release").catch(() => "");
   const bookworm = osRelease.includes("VERSION_CODENAME=bookworm");
   if (bookworm && missing.includes("mesa-vulkan-drivers")) {
-    await sh(
-      "grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/ || " +
-        "echo 'deb http://deb.debian.org/debian bookworm-backports main' " +
-        "> /etc/apt/sources.list.d/wgprune-backports.list",
-    );
+    const texts = aptSourcesTexts();
+    if (debianArchiveFor(texts, "bookworm-backports") === undefined) {
+      const archive = debianArchiveFor(texts, "bookworm");
+      if (archive === undefined) {
+        throw new EnvironmentError(
+          "no apt source for Debian bookworm in /etc/apt; add one, or install mesa-vulkan-drivers",
+        );
+      }
+      // Backports from the mirror this machine already uses for bookworm.
+      await sh(
+        `echo 'deb ${archive} bookworm-backports main' > /etc/apt/sources.list.d/wgprune-backports.list`,
+      );
+    }
   }
   await sh("apt-get update -qq");
   for (const pkg of missing) {

@@ -29,6 +29,32 @@ const WANTED_LIMITS = [
   "maxComputeWorkgroupSizeX",
 ] as const;
 
+/** Backend names wgpu accepts in `DENO_WEBGPU_BACKEND` (a comma list of them). */
+export const WGPU_BACKENDS = [
+  "vulkan",
+  "vk",
+  "gl",
+  "gles",
+  "opengl",
+  "metal",
+  "mtl",
+  "dx12",
+  "d3d12",
+] as const;
+
+/** Checks a `DENO_WEBGPU_BACKEND` value; an unknown name is a `UsageError` naming it. */
+export function checkBackend(value: string): string {
+  const names = value.toLowerCase().split(",").map((s) => s.trim());
+  const unknown = names.find((n) => !(WGPU_BACKENDS as readonly string[]).includes(n));
+  if (unknown !== undefined) {
+    throw new UsageError(
+      `DENO_WEBGPU_BACKEND="${value}" names an unknown wgpu backend "${unknown}"; ` +
+        "expected vulkan, gl, metal or dx12 (or a comma list of them)",
+    );
+  }
+  return value;
+}
+
 let shared: Promise<GpuContext> | undefined;
 
 /**
@@ -57,7 +83,7 @@ async function createGpu(quiet: boolean): Promise<GpuContext> {
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
     Deno.env.set("XDG_RUNTIME_DIR", dir);
   }
-  const backend = Deno.env.get("DENO_WEBGPU_BACKEND") ?? "auto";
+  const backend = checkBackend(Deno.env.get("DENO_WEBGPU_BACKEND") ?? "vulkan");
   const adapter = navigator.gpu
     ? await navigator.gpu.requestAdapter({ powerPreference: "high-performance" })
     : null;

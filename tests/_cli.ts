@@ -1,0 +1,66 @@
+/**
+ * Runs wgprune's commands as a user would: a spawned `deno run` of `src/cli/<script>.ts`, with
+ * stdout and stderr captured, and checks that errors are one line without a stack trace.
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "./_assert.ts";
+
+/** What a spawned command printed and how it ended. */
+export interface CliResult {
+  /** Exit code. */
+  code: number;
+  /** Trimmed stdout. */
+  stdout: string;
+  /** Trimmed stderr. */
+  stderr: string;
+}
+
+/** Runs `src/cli/<script>.ts` with `args` (and extra environment variables). */
+export async function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--unstable-webgpu", "--allow-all", `src/cli/${script}.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...env },
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b).trim();
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+/** Starts `src/cli/<script>.ts` without waiting; `output()` of the child gives the result. */
+export function spawnCli(script: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--unstable-webgpu", "--allow-all", `src/cli/${script}.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+}
+
+/** Lines of stderr that are not the adapter line or progress. */
+export function messageLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) =>
+    l.trim() !== "" && !l.startsWith("gpu: ") && !/^(train|sweep)\b.*: \d+\/\d+ \(/.test(l) &&
+    !l.startsWith("train epoch")
+  );
+}
+
+/** Asserts the command failed with `code` and printed exactly one line matching `expected`. */
+export function assertOneLineError(
+  result: CliResult,
+  code: number,
+  expected: string | RegExp,
+): void {
+  assertEquals(result.code, code, `exit code (stderr: ${result.stderr})`);
+  assert(!result.stderr.includes("    at "), `stack trace printed: ${result.stderr}`);
+  const lines = messageLines(result.stderr).filter((l) => / error: /.test(l));
+  assertEquals(lines.length, 1, `one error line (stderr: ${result.stderr})`);
+  const ok = typeof expected === "string" ? lines[0] === expected : expected.test(lines[0]);
+  assert(ok, `error line ${JSON.stringify(lines[0])} does not match ${expected}`);
+}
