@@ -53,7 +53,12 @@ function labelFile(labels: Uint8Array): Uint8Array {
 export async function writeIdxDir(dir: string, options: IdxDirOptions = {}): Promise<void> {
   const rng = createRng(options.seed ?? 1);
   await Deno.mkdir(dir, { recursive: true });
-  for (const [name, count] of [["train", options.train ?? 1200], ["t10k", options.test ?? 300]] as const) {
+  for (
+    const [name, count] of [["train", options.train ?? 1200], [
+      "t10k",
+      options.test ?? 300,
+    ]] as const
+  ) {
     const labels = new Uint8Array(count).map(() => Math.floor(rng() * 10));
     const shifted = labels.map((l) => (l + (options.labelShift ?? 0)) % 10);
     await Deno.writeFile(`${dir}/${name}-images-idx3-ubyte`, images(count, labels, rng));

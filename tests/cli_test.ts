@@ -1,14 +1,7 @@
 import { assert, assertEquals } from "./_assert.ts";
-
-async function run(script: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--unstable-webgpu", "--allow-all", `src/cli/${script}.ts`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr).trim() };
-}
+import { assertOneLineError, runCli as run } from "./_cli.ts";
+import { reportError } from "../src/cli/main.ts";
+import { EnvironmentError, UsageError } from "../src/util/errors.ts";
 
 const CASES: [string, string[], string][] = [
   ["train", ["--bogus"], "train: error: Unknown option '--bogus' (see --help)"],
@@ -55,17 +48,75 @@ const CASES: [string, string[], string][] = [
     ["--rewind-lr", "--rewind", "init"],
     "sweep: error: --rewind-lr keeps the trained weights; it cannot be combined with --rewind",
   ],
+  ["sweep", ["--k", "0x32"], 'sweep: error: --k must be a number >= 0, got "0x32"'],
+  ["sweep", ["--k", "50,,90"], 'sweep: error: --k must be a comma list, got "50,,90"'],
+  [
+    "train",
+    ["--hidden", "0x10"],
+    'train: error: --hidden must be a comma list of positive integers like 1000,1000,500,200, got "0x10"',
+  ],
+  ["train", ["--schedule", "x"], "train: error: --schedule needs --prune METHOD"],
+  ["train", ["--frequency", "10"], "train: error: --frequency needs --prune METHOD"],
+  ["train", ["--output-dir", ""], 'train: error: --output-dir must name a folder, got ""'],
+  ["train", ["--data-dir", ""], 'train: error: --data-dir must name a folder, got ""'],
+  [
+    "train",
+    ["--experiment-id", ".."],
+    `train: error: --experiment-id must be one folder name of letters, digits, '.', '_' and '-' (not . or ..), got ".."`,
+  ],
+  [
+    "sweep",
+    ["--experiment-id", "a/../../b"],
+    `sweep: error: --experiment-id must be one folder name of letters, digits, '.', '_' and '-' (not . or ..), got "a/../../b"`,
+  ],
+  [
+    "bench",
+    ["--batches", "128,-5"],
+    'bench: error: --batches must be an integer >= 1 and <= 100000, got "-5"',
+  ],
+  [
+    "bench",
+    ["--epoch-samples", "12"],
+    'bench: error: --epoch-samples must be an integer >= 128 and <= 1000000, got "12"',
+  ],
 ];
 
 for (const [script, args, message] of CASES) {
   Deno.test(`${script} ${args.join(" ")}: one-line error, exit 2`, async () => {
-    const { code, stderr } = await run(script, args);
-    assertEquals(code, 2, `exit code (stderr: ${stderr})`);
-    const lines = stderr.split("\n").filter((l) => !l.startsWith("gpu: "));
-    assertEquals(lines, [message]);
-    assert(!stderr.includes("    at "), "no stack trace");
+    const result = await run(script, args);
+    assertOneLineError(result, 2, message);
+    assertEquals(result.stderr.split("\n").filter((l) => !l.startsWith("gpu: ")), [message]);
   });
 }
+
+Deno.test("an unknown DENO_WEBGPU_BACKEND is named as such, exit 2", async () => {
+  const result = await run("train", ["--epochs", "1"], { DENO_WEBGPU_BACKEND: "vulkn" });
+  assertOneLineError(
+    result,
+    2,
+    'train: error: DENO_WEBGPU_BACKEND="vulkn" names an unknown wgpu backend "vulkn"; expected vulkan, gl, metal or dx12 (or a comma list of them)',
+  );
+});
+
+Deno.test("the top level prints every error as one line with the exit code of its kind", () => {
+  const printed: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => printed.push(args.join(" "));
+  try {
+    assertEquals(reportError("x", new UsageError("bad flag")), 2);
+    assertEquals(reportError("x", new EnvironmentError("cannot write a: full")), 1);
+    assertEquals(reportError("x", new Deno.errors.PermissionDenied("Permission denied")), 1);
+    assertEquals(reportError("x", new TypeError("oops\n  at somewhere")), 1);
+  } finally {
+    console.error = original;
+  }
+  assertEquals(printed, [
+    "x: error: bad flag",
+    "x: error: cannot write a: full",
+    "x: error: Permission denied",
+    "x: internal error: oops (set WGPRUNE_DEBUG=1 for the stack trace)",
+  ]);
+});
 
 Deno.test("--help exits 0 and lists the flags", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -99,9 +150,7 @@ const GRADUAL_CASES: [string[], string][] = [
 
 for (const [args, message] of GRADUAL_CASES) {
   Deno.test(`train ${args.join(" ")}: one-line error, exit 2`, async () => {
-    const { code, stderr } = await run("train", args);
-    assertEquals(code, 2, `exit code (stderr: ${stderr})`);
-    assertEquals(stderr.split("\n").filter((l) => !l.startsWith("gpu: ")), [message]);
+    assertOneLineError(await run("train", args), 2, message);
   });
 }
 

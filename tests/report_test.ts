@@ -24,6 +24,8 @@ function rows(): SweepRow[] {
         gzip_bytes: 4000 - 30 * k,
         compression: 4000 / (4000 - 30 * k),
         finetune_epochs: 0,
+        recovery_lr: 0,
+        steps: 0,
         rewind: "none",
         detail: "",
       });

@@ -111,9 +111,9 @@ Deno.test("two trainings of one experiment at once: one trains, the other waits 
   await withTemp(async (tmp) => {
     await writeIdxDir(`${tmp}/a`);
     const args = [...SMALL, "--epochs", "3", "--data-dir", `${tmp}/a`, "--output-dir", tmp];
-    const results = await Promise.all([spawnCli("train", args), spawnCli("train", args)].map((c) =>
-      c.output()
-    ));
+    const results = await Promise.all(
+      [spawnCli("train", args), spawnCli("train", args)].map((c) => c.output()),
+    );
     const errs = results.map((r) => new TextDecoder().decode(r.stderr));
     assertEquals(results.map((r) => r.code), [0, 0], errs.join("\n---\n"));
     assertEquals(errs.filter((e) => e.includes("reusing")).length, 1, errs.join("\n---\n"));
@@ -293,7 +293,9 @@ function canMountTmpfs(): boolean {
   if (Deno.uid() !== 0) return false;
   const dir = Deno.makeTempDirSync();
   try {
-    const mount = new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir] })
+    const mount = new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
+    })
       .outputSync();
     if (!mount.success) return false;
     new Deno.Command("umount", { args: [dir] }).outputSync();
@@ -317,7 +319,8 @@ Deno.test({
       await writeIdxDir(`${tmp}/a`);
       const mnt = `${tmp}/mnt`;
       await Deno.mkdir(mnt);
-      const sh = (args: string[]) => new Deno.Command(args[0], { args: args.slice(1) }).outputSync();
+      const sh = (args: string[]) =>
+        new Deno.Command(args[0], { args: args.slice(1) }).outputSync();
       assert(sh(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt]).success);
       try {
         const args = [...SMALL, "--data-dir", `${tmp}/a`, "--output-dir", mnt];
@@ -398,7 +401,11 @@ Deno.test("bench: a bad --out is reported before any benchmarking, exit 1", asyn
   await withTemp(async (tmp) => {
     await Deno.writeTextFile(`${tmp}/file`, "x");
     const result = await runCli("bench", ["--out", `${tmp}/file/bench.json`]);
-    assertOneLineError(result, 1, /^bench: error: cannot create folder .*\/file: .*\(os error \d+\)$/);
+    assertOneLineError(
+      result,
+      1,
+      /^bench: error: cannot create folder .*\/file: .*\(os error \d+\)$/,
+    );
     assertEquals(result.stdout, "", "no benchmark ran");
     assertEquals(messageLines(result.stderr).length, 1);
   });

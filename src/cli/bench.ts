@@ -96,7 +96,9 @@ if (import.meta.main) {
     if (flags.out.trim() === "" || flags.out.endsWith("/")) {
       throw new UsageError(`--out must name a file, got "${flags.out}"`);
     }
-    await ensureWritableDir(flags.out.includes("/") ? flags.out.replace(/\/[^/]*$/, "") || "/" : ".");
+    await ensureWritableDir(
+      flags.out.includes("/") ? flags.out.replace(/\/[^/]*$/, "") || "/" : ".",
+    );
     const gpu = await getGpu();
     const rows: MatmulRow[] = [];
     console.log("variant  batch   in×out      median ms   GFLOP/s");

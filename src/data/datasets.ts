@@ -135,10 +135,12 @@ export async function loadDataset(options: LoadOptions): Promise<Dataset> {
   const trainLabels = parseLabels(bytes[1], paths[1]);
   const testImages = parseImages(bytes[2], paths[2]);
   const testLabels = parseLabels(bytes[3], paths[3]);
-  for (const [images, labels, imagePath, labelPath] of [
-    [trainImages, trainLabels, paths[0], paths[1]],
-    [testImages, testLabels, paths[2], paths[3]],
-  ] as const) {
+  for (
+    const [images, labels, imagePath, labelPath] of [
+      [trainImages, trainLabels, paths[0], paths[1]],
+      [testImages, testLabels, paths[2], paths[3]],
+    ] as const
+  ) {
     if (images.count !== labels.length) {
       throw new UsageError(
         `image and label counts differ: ${imagePath} has ${images.count} images, ` +

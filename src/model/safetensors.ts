@@ -114,7 +114,9 @@ export function decodeSafetensors(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
   if (declared > BigInt(Math.min(bytes.length - 8, MAX_HEADER_BYTES))) {
-    fail(`safetensors header length ${declared} exceeds the file (${bytes.length} bytes); truncated?`);
+    fail(
+      `safetensors header length ${declared} exceeds the file (${bytes.length} bytes); truncated?`,
+    );
   }
   const headerLength = Number(declared);
   let header: unknown;
@@ -161,7 +163,9 @@ export function decodeSafetensors(
   spans.sort((a, b) => a.start - b.start || a.end - b.end);
   let covered = 0;
   for (const s of spans) {
-    if (s.start !== covered) fail(`${s.name}: data_offsets leave a gap or overlap at byte ${covered}`);
+    if (s.start !== covered) {
+      fail(`${s.name}: data_offsets leave a gap or overlap at byte ${covered}`);
+    }
     covered = s.end;
   }
   if (covered !== dataLength) {

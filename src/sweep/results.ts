@@ -43,6 +43,10 @@ export interface SweepRow {
   compression: number;
   /** Fine-tuning epochs after pruning (0 for one-shot). */
   finetune_epochs: number;
+  /** Learning rate of the recovery training (0 for one-shot). */
+  recovery_lr: number;
+  /** Rounds of the iterative schedule (0 for other strategies). */
+  steps: number;
   /** Rewind target (`none`, `init`, `epoch:E`, `random`). */
   rewind: string;
   /** Method-specific figure (the std method's s), or empty. */
@@ -68,6 +72,8 @@ export const SWEEP_COLUMNS = [
   "gzip_bytes",
   "compression",
   "finetune_epochs",
+  "recovery_lr",
+  "steps",
   "rewind",
   "detail",
 ];
@@ -75,19 +81,35 @@ export const SWEEP_COLUMNS = [
 /** Columns holding text; every other column must hold a finite number. */
 const TEXT_COLUMNS = new Set(["model", "method", "strategy", "rewind", "compact_hidden", "detail"]);
 
-/** Columns a row cannot do without (older files may lack `model`: their rows are stale). */
-const REQUIRED_COLUMNS = SWEEP_COLUMNS.filter((c) => c !== "model");
+/**
+ * Columns added after the first release, with the value their rows get when a file lacks them:
+ * such rows have no model id, so they are set aside as stale (see `openSweep`).
+ */
+const LATER_COLUMNS: Record<string, string | number> = { model: "", recovery_lr: 0, steps: 0 };
+
+/** Columns a row cannot do without. */
+const REQUIRED_COLUMNS = SWEEP_COLUMNS.filter((c) => !(c in LATER_COLUMNS));
 
 /**
  * Identity of a point: the model it was pruned from, method, strategy, k and the recovery
- * settings. No two rows of sweep.csv share a key.
+ * settings (epochs, learning rate, rounds, rewind target). No two rows of sweep.csv share a key.
  */
 export function pointKey(
-  row: Pick<SweepRow, "model" | "method" | "strategy" | "k" | "finetune_epochs" | "rewind">,
+  row: Pick<
+    SweepRow,
+    "model" | "method" | "strategy" | "k" | "finetune_epochs" | "recovery_lr" | "steps" | "rewind"
+  >,
 ): string {
-  return `${row.model}|${row.method}|${row.strategy}|${Number(row.k)}|${
-    Number(row.finetune_epochs)
-  }|${row.rewind}`;
+  return [
+    row.model,
+    row.method,
+    row.strategy,
+    Number(row.k),
+    Number(row.finetune_epochs),
+    Number(row.recovery_lr),
+    Number(row.steps),
+    row.rewind,
+  ].join("|");
 }
 
 /** The rows of a sweep.csv and whether its last row was cut off (and dropped). */
@@ -148,7 +170,7 @@ export function parseSweepCsv(text: string, path: string): SweepFile {
       }
       row[column] = n;
     });
-    row.model ??= "";
+    for (const [column, value] of Object.entries(LATER_COLUMNS)) row[column] ??= value;
     const typed = row as SweepRow;
     byKey.delete(pointKey(typed)); // a later duplicate wins and moves to the end
     byKey.set(pointKey(typed), typed);

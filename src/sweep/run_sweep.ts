@@ -118,8 +118,21 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
   const finetuneEpochs = rec.rewindLr || (rec.rewind !== "none" && rec.finetuneEpochs === 0)
     ? job.training.epochs
     : rec.finetuneEpochs;
-  const keyOf = (method: string, k: number) =>
-    pointKey({ model: job.model, method, strategy, k, finetune_epochs: finetuneEpochs, rewind });
+  const recoveryLr = strategy === "oneshot"
+    ? 0
+    : rec.rewind !== "none" || rec.rewindLr
+    ? job.training.learningRate
+    : rec.finetuneLr;
+  const steps = strategy.startsWith("iterative") ? rec.steps : 0;
+  const settings = {
+    model: job.model,
+    strategy,
+    finetune_epochs: finetuneEpochs,
+    recovery_lr: recoveryLr,
+    steps,
+    rewind,
+  };
+  const keyOf = (method: string, k: number) => pointKey({ ...settings, method, k });
   const log = (line: string) => console.error(line);
   const existing = new Set(
     (await openSweep(job.csvPath, job.model, job.force, log)).map(pointKey),
@@ -206,6 +219,8 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         gzip_bytes: gz,
         compression: denseGzip / gz,
         finetune_epochs: finetuneEpochs,
+        recovery_lr: recoveryLr,
+        steps,
         rewind,
         detail: detail
           ? Object.entries(detail).map(([n, v]) => `${n}=${v.toPrecision(4)}`).join(";")
@@ -215,7 +230,8 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       if (history.length > 0) {
         await Deno.mkdir(job.historyDir, { recursive: true });
         await writeHistory(
-          `${job.historyDir}/${method}_${strategy}_${rewind}_ft${finetuneEpochs}_k${k}.csv`,
+          `${job.historyDir}/${method}_${strategy}_${rewind}_ft${finetuneEpochs}_lr${recoveryLr}` +
+            `${steps > 0 ? `_steps${steps}` : ""}_k${k}.csv`,
           history,
         );
       }

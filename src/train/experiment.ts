@@ -36,12 +36,7 @@ import { gradualPruner } from "../prune/gradual.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import { sparsityOf } from "../sweep/measure.ts";
 import { DivergedError, type EpochRecord, evaluateParams, trainMlp } from "./trainer.ts";
-import {
-  parseHistoryCsv,
-  parseMetricsJson,
-  type TrainMetrics,
-  writeHistory,
-} from "./records.ts";
+import { parseHistoryCsv, parseMetricsJson, type TrainMetrics, writeHistory } from "./records.ts";
 
 export { type TrainMetrics, writeHistory } from "./records.ts";
 
@@ -278,7 +273,9 @@ async function trainOrReuse(
     bias: String(config.bias),
     config: modelIdentity(config),
   };
-  const resume = config.forceTrain || config.gradual ? undefined : await findResumePoint(config, sizes);
+  const resume = config.forceTrain || config.gradual
+    ? undefined
+    : await findResumePoint(config, sizes);
   if (!resume) await saveParams(paths.init, init, { ...meta, finished: "true", kind: "init" });
   else {
     console.error(

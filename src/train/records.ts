@@ -63,8 +63,9 @@ export function parseHistoryCsv(text: string, path: string, advice: string): Epo
       fail(`line ${line} holds a field that is not a number`);
     }
     if (values[0] !== i + 1) fail(`line ${line} is epoch ${record[0]}, expected ${i + 1}`);
-    return Object.fromEntries(HISTORY_COLUMNS.map((c, j) => [c, values[j]])) as unknown as
-      EpochRecord;
+    return Object.fromEntries(
+      HISTORY_COLUMNS.map((c, j) => [c, values[j]]),
+    ) as unknown as EpochRecord;
   });
 }
 
