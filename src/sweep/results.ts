@@ -112,26 +112,42 @@ export function pointKey(
   ].join("|");
 }
 
-/** The rows of a sweep.csv and whether its last row was cut off (and dropped). */
+/** The rows of a sweep.csv and whether its last row was damaged (and dropped). */
 export interface SweepFile {
   /** Complete, well-formed rows, one per key (a later duplicate replaces an earlier one). */
   rows: SweepRow[];
-  /** True when the file ended inside a row; that row was dropped and will be recomputed. */
+  /** True when the last row was cut off or malformed; it was dropped and will be recomputed. */
   cutTail: boolean;
 }
 
 /**
- * Parses sweep.csv text; `path` names the file in errors. A file not ending in a line break was
- * cut while being written elsewhere (a copy, a full disk): its last line is dropped and reported
- * through `cutTail`. Any other malformed row is a one-line `UsageError` naming the file and line.
+ * Parses sweep.csv text; `path` names the file in errors. Only the last row can be damaged by an
+ * interrupted write elsewhere (a copy, a full disk, an editor): a last row that is cut off (no
+ * line break) or malformed is dropped and reported through `cutTail`. A malformed header or any
+ * earlier row is a one-line `UsageError` naming the file and line.
  */
 export function parseSweepCsv(text: string, path: string): SweepFile {
-  let cutTail = false;
-  if (text.length > 0 && !text.endsWith("\n")) {
-    text = text.slice(0, text.lastIndexOf("\n") + 1);
-    cutTail = true;
+  try {
+    return { rows: parseWholeSweep(text, path), cutTail: false };
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const trimmed = text.endsWith("\n") ? text.slice(0, -1) : text;
+    const lastBreak = trimmed.lastIndexOf("\n");
+    if (lastBreak < 0) {
+      if (!text.includes("\n")) return { rows: [], cutTail: true }; // even the header was cut
+      throw err;
+    }
+    try {
+      return { rows: parseWholeSweep(trimmed.slice(0, lastBreak + 1), path), cutTail: true };
+    } catch {
+      throw err; // the damage is not (only) in the last row
+    }
   }
-  if (text.trim() === "") return { rows: [], cutTail };
+}
+
+/** Parses sweep.csv text that must be whole: every row complete and well-formed. */
+function parseWholeSweep(text: string, path: string): SweepRow[] {
+  if (text === "") return [];
   const fix = "fix or delete it, or pass --force to set it aside and start over";
   let records: string[][];
   try {
@@ -175,7 +191,10 @@ export function parseSweepCsv(text: string, path: string): SweepFile {
     byKey.delete(pointKey(typed)); // a later duplicate wins and moves to the end
     byKey.set(pointKey(typed), typed);
   });
-  return { rows: [...byKey.values()], cutTail };
+  if (!text.endsWith("\n")) {
+    throw new UsageError(`${path}: cut off inside its last line; ${fix}`);
+  }
+  return [...byKey.values()];
 }
 
 /** Reads sweep.csv (no rows when absent). */
