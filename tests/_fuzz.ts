@@ -5,10 +5,11 @@
  * applies one to three seeded mutations (bit flips, boundary bytes, truncation, garbage,
  * duplicated or deleted ranges, header fields set to huge values, edited JSON headers, dropped or
  * swapped lines, replaced CSV fields, wrongly typed JSON keys, …) and requires every case to end
- * in a correct parse or a one-line `UsageError`: any other exception, a multi-line or empty
- * message, a parse result that breaks the format's invariants, or a case slower than
- * `HANG_MS` is recorded as a failure. Case `i` of seed `s` is reproducible on its own
- * (`fuzzCase`). Used by tests/fuzz_test.ts and the standalone tests/fuzz.ts.
+ * in a correct parse or a one-line `UsageError`: any other exception, a UsageError whose message
+ * is empty or holds a line break (`\n` or `\r`), a parse result that breaks the format's
+ * invariants, or a case slower than `HANG_MS` is recorded as a failure. Case `i` of seed `s` is
+ * reproducible on its own (`fuzzCase`, `runFuzzCase`). Used by tests/fuzz_test.ts and the
+ * standalone tests/fuzz.ts.
  *
  * @module
  */
@@ -47,8 +48,8 @@ export interface FuzzTarget<I> {
   mutate(rng: Rng, seed: I): Mutated<I>;
   /**
    * Runs the parser on `input`: "ok" for a parse that satisfies the format's invariants,
-   * "rejected" for a `UsageError` with a non-empty one-line message; throws a `FuzzEscape`
-   * (naming the error class, its message and the input) for anything else.
+   * "rejected" for a `UsageError` with a non-empty message free of `\n` and `\r`; throws a
+   * `FuzzEscape` (naming the error class, its message and the input) for anything else.
    */
   check(input: I): Promise<Outcome>;
 }
@@ -158,7 +159,7 @@ function compose<I>(
 
 const BOUNDARY_BYTES = [0x00, 0xff, 0x7f, 0x80];
 
-/** One byte-level mutation: bit flips, a byte overwrite, truncation, garbage, a range copied or cut. */
+/** A byte mutation: bit flips, a byte set, truncation, garbage, a range copied or cut. */
 function mutateBytes(rng: Rng, bytes: Uint8Array): Mutated<Uint8Array> {
   const n = bytes.length;
   const kinds = ["flip", "flip", "overwrite", "truncate", "append", "duplicate", "delete"];
@@ -216,7 +217,9 @@ function previewBytes(bytes: Uint8Array): string {
 }
 
 function previewText(text: string): string {
-  return `${text.length} chars ${JSON.stringify(text.length > 300 ? text.slice(0, 300) + "…" : text)}`;
+  return `${text.length} chars ${
+    JSON.stringify(text.length > 300 ? text.slice(0, 300) + "…" : text)
+  }`;
 }
 
 /** Something a parse produced that the format forbids (a failure, like an escaped exception). */
@@ -523,8 +526,12 @@ const safetensorsEdits: [number, (rng: Rng, header: string) => Mutated<string> |
   }],
   [1, (rng, header) => {
     const key = pick(rng, ["dtype", "shape", "data_offsets"]);
-    const r = replaceOne(rng, header, TENSOR_ENTRY, (m) =>
-      m[0].replace(new RegExp(`"${key}":("[^"]*"|\\[[^\\]]*\\]),?`), "").replace(",}", "}"));
+    const r = replaceOne(
+      rng,
+      header,
+      TENSOR_ENTRY,
+      (m) => m[0].replace(new RegExp(`"${key}":("[^"]*"|\\[[^\\]]*\\]),?`), "").replace(",}", "}"),
+    );
     return r && { input: r.text, mutation: `header: drop ${key} of ${r.match.split(":")[0]}` };
   }],
   [1, (rng) => {
@@ -723,6 +730,8 @@ const SWEEP_ROWS: SweepRow[] = [
     gzip_bytes: 480_123,
     compression: 1.87,
     finetune_epochs: 0,
+    recovery_lr: 0,
+    steps: 0,
     rewind: "none",
     detail: "s=1.234",
     nonzeros_0: 117_600,
@@ -745,6 +754,8 @@ const SWEEP_ROWS: SweepRow[] = [
     gzip_bytes: 120_456,
     compression: 7.45,
     finetune_epochs: 2,
+    recovery_lr: 0.001,
+    steps: 0,
     rewind: "epoch:2",
     detail: "",
     nonzeros_0: 23_520,
@@ -767,6 +778,8 @@ const SWEEP_ROWS: SweepRow[] = [
     gzip_bytes: 15_001,
     compression: 59.9,
     finetune_epochs: 4,
+    recovery_lr: 0.0005,
+    steps: 3,
     rewind: "init",
     detail: "s=0.5",
     nonzeros_0: 2_352,
@@ -966,6 +979,61 @@ export function fuzzCase<I>(target: FuzzTarget<I>, seed: number, index: number):
   return target.mutate(rng, pick(rng, target.seeds));
 }
 
+/** How one case ended: its outcome, or the line describing its failure; and its duration. */
+export interface CaseResult {
+  /** "ok" or "rejected"; undefined when the case failed. */
+  outcome?: Outcome;
+  /** The failure, one line: target, case, mutation, error class and message, input. */
+  failure?: string;
+  /** The mutations that made the input (empty when making it failed). */
+  mutation: string;
+  /** Milliseconds the check took. */
+  ms: number;
+}
+
+/**
+ * Runs case `index` of `target` under `seed` (as `runFuzz` does), catching its failure: an
+ * escaped exception, a multi-line or empty UsageError, a broken invariant, or a check slower
+ * than `HANG_MS`.
+ */
+export async function runFuzzCase<I>(
+  target: FuzzTarget<I>,
+  seed: number,
+  index: number,
+): Promise<CaseResult> {
+  const where = `${target.name} case ${index} (seed ${seed})`;
+  let mutated: Mutated<I>;
+  try {
+    mutated = fuzzCase(target, seed, index);
+  } catch (err) {
+    const failure = `${where}: the mutation itself threw ${JSON.stringify(String(err))}`;
+    return { failure, mutation: "", ms: 0 };
+  }
+  const { mutation } = mutated;
+  const start = performance.now();
+  let result: CaseResult;
+  try {
+    result = { outcome: await target.check(mutated.input), mutation, ms: 0 };
+  } catch (err) {
+    const detail = err instanceof FuzzEscape
+      ? err.message
+      : err instanceof Error
+      ? `${err.name}: ${JSON.stringify(err.message)}`
+      : `${typeof err}: ${JSON.stringify(String(err))}`;
+    result = { failure: `${where} [${mutation}]: ${detail}`, mutation, ms: 0 };
+  }
+  result.ms = performance.now() - start;
+  if (result.ms > HANG_MS && result.failure === undefined) {
+    result = {
+      failure: `${where} [${mutation}]: hang: took ${result.ms.toFixed(0)} ms ` +
+        `(limit ${HANG_MS} ms)`,
+      mutation,
+      ms: result.ms,
+    };
+  }
+  return result;
+}
+
 /**
  * Runs `cases` mutated inputs through `target.check`, case `i` drawn from `seed` and `i` alone.
  * Failures (escaped exceptions, multi-line or empty UsageErrors, broken invariants, cases slower
@@ -984,33 +1052,12 @@ export async function runFuzz<I>(
 ): Promise<FuzzReport> {
   const report: FuzzReport = { cases: 0, ok: 0, rejected: 0, failures: [], maxMs: 0 };
   for (let i = 0; i < cases; i++) {
-    const where = `${target.name} case ${i} (seed ${seed})`;
-    let mutated: Mutated<I>;
-    try {
-      mutated = fuzzCase(target, seed, i);
-    } catch (err) {
-      report.failures.push(`${where}: the mutation itself threw ${err}`);
-      continue;
-    }
+    const r = await runFuzzCase(target, seed, i);
     report.cases++;
-    const start = performance.now();
-    try {
-      const result = await target.check(mutated.input);
-      if (result === "ok") report.ok++;
-      else report.rejected++;
-    } catch (err) {
-      const detail = err instanceof FuzzEscape
-        ? err.message
-        : `${err instanceof Error ? err.name : typeof err}: ${JSON.stringify(String(err))}`;
-      report.failures.push(`${where} [${mutated.mutation}]: ${detail}`);
-    }
-    const ms = performance.now() - start;
-    report.maxMs = Math.max(report.maxMs, ms);
-    if (ms > HANG_MS) {
-      report.failures.push(
-        `${where} [${mutated.mutation}]: hang: took ${ms.toFixed(0)} ms (limit ${HANG_MS} ms)`,
-      );
-    }
+    report.maxMs = Math.max(report.maxMs, r.ms);
+    if (r.failure !== undefined) report.failures.push(r.failure);
+    else if (r.outcome === "ok") report.ok++;
+    else report.rejected++;
   }
   return report;
 }

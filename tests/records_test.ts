@@ -98,7 +98,7 @@ Deno.test("history.csv parses whole and refuses cut or reordered files in one li
   throwsUsage(() => parseHistoryCsv(HISTORY.slice(0, -2), "h.csv", "do X"), "cut off");
   throwsUsage(
     () => parseHistoryCsv(HISTORY.replace("\n2,", "\n3,"), "h.csv", "do X"),
-    "line 3 is epoch 3, expected 2; do X",
+    `line 3 is epoch "3", expected 2; do X`,
   );
 });
 

@@ -23,24 +23,24 @@ function isOsError(err: unknown): boolean {
     typeof (err as { code?: unknown }).code === "string";
 }
 
-/** One line: the first line of the message, trimmed. */
-function oneLine(text: string): string {
+/** The first non-empty line of a message, trimmed. */
+function firstLine(text: string): string {
   return text.split("\n").map((s) => s.trim()).find((s) => s.length > 0) ?? "unknown error";
 }
 
 /** Prints `err` as one line for `command` and returns the exit code it deserves. */
 export function reportError(command: string, err: unknown): number {
   if (err instanceof UsageError) {
-    console.error(`${command}: error: ${oneLine(err.message)}`);
+    console.error(`${command}: error: ${firstLine(err.message)}`);
     return EXIT_USAGE;
   }
   if (err instanceof EnvironmentError || isOsError(err)) {
-    console.error(`${command}: error: ${oneLine((err as Error).message)}`);
+    console.error(`${command}: error: ${firstLine((err as Error).message)}`);
     return EXIT_ENVIRONMENT;
   }
   const message = err instanceof Error ? err.message : String(err);
   console.error(
-    `${command}: internal error: ${oneLine(message)} (set WGPRUNE_DEBUG=1 for the stack trace)`,
+    `${command}: internal error: ${firstLine(message)} (set WGPRUNE_DEBUG=1 for the stack trace)`,
   );
   if (Deno.env.get("WGPRUNE_DEBUG") === "1" && err instanceof Error) console.error(err.stack);
   return EXIT_ENVIRONMENT;

@@ -145,6 +145,11 @@ export function parseSweepCsv(text: string, path: string): SweepFile {
   }
 }
 
+/** A field quoted for an error message, shortened past 40 characters. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}
+
 /** Parses sweep.csv text that must be whole: every row complete and well-formed. */
 function parseWholeSweep(text: string, path: string): SweepRow[] {
   if (text === "") return [];
@@ -181,7 +186,7 @@ function parseWholeSweep(text: string, path: string): SweepRow[] {
       const n = Number(value);
       if (value.trim() === "" || !Number.isFinite(n)) {
         throw new UsageError(
-          `${path}: line ${line}, column ${column}: "${value}" is not a number; ${fix}`,
+          `${path}: line ${line}, column ${column}: ${quote(value)} is not a number; ${fix}`,
         );
       }
       row[column] = n;

@@ -62,7 +62,9 @@ export function parseHistoryCsv(text: string, path: string, advice: string): Epo
     if (values.some((v, c) => Number.isNaN(v) && record[c] !== "NaN")) {
       fail(`line ${line} holds a field that is not a number`);
     }
-    if (values[0] !== i + 1) fail(`line ${line} is epoch ${record[0]}, expected ${i + 1}`);
+    if (values[0] !== i + 1) {
+      fail(`line ${line} is epoch ${JSON.stringify(record[0].slice(0, 20))}, expected ${i + 1}`);
+    }
     return Object.fromEntries(
       HISTORY_COLUMNS.map((c, j) => [c, values[j]]),
     ) as unknown as EpochRecord;

@@ -7,13 +7,27 @@
  * @module
  */
 
+/**
+ * Makes a message one printable line: control characters (line breaks, carriage returns,
+ * escapes) and Unicode line separators, which a message may quote from a damaged file, become
+ * visible escapes such as `\n` and `\u001b`.
+ */
+export function oneLine(message: string): string {
+  const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+  return message.replace(
+    // deno-lint-ignore no-control-regex -- matching control characters is the point
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** An error caused by the user's input; printed as one line, exit code 2. */
 export class UsageError extends Error {
   /**
-   * @param message one line naming what is wrong and what was expected
+   * @param message naming what is wrong and what was expected; made one line by `oneLine`
    */
   constructor(message: string) {
-    super(message);
+    super(oneLine(message));
     this.name = "UsageError";
   }
 }
@@ -21,10 +35,10 @@ export class UsageError extends Error {
 /** An error of the environment (file system, devices); printed as one line, exit code 1. */
 export class EnvironmentError extends Error {
   /**
-   * @param message one line naming the path or resource and the operating system's reason
+   * @param message naming the path or resource and the operating system's reason; made one line
    */
   constructor(message: string) {
-    super(message);
+    super(oneLine(message));
     this.name = "EnvironmentError";
   }
 }
