@@ -19,13 +19,14 @@ import { UsageError } from "../src/util/errors.ts";
 import { gunzip, IMAGES_MAGIC, LABELS_MAGIC, parseImages, parseLabels } from "../src/data/idx.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/model/safetensors.ts";
 import type { DecodeOptions } from "../src/model/safetensors.ts";
-import { initMlp, paramsToTensors, tensorsToParams } from "../src/model/mlp.ts";
+import { checkParams, initModel, mlpSpec } from "../src/model/network.ts";
 import { formatSweepCsv, parseSweepCsv, SWEEP_COLUMNS } from "../src/sweep/results.ts";
 import type { SweepRow } from "../src/sweep/results.ts";
-import { formatHistoryCsv, parseHistoryCsv, parseMetricsJson } from "../src/train/records.ts";
-import type { TrainMetrics } from "../src/train/records.ts";
+import { formatHistoryCsv, parseHistoryCsv } from "../src/train/history.ts";
+import { parseMetricsJson } from "../src/experiment/metrics.ts";
+import type { TrainMetrics } from "../src/experiment/metrics.ts";
 import type { EpochRecord } from "../src/train/trainer.ts";
-import { createRng, type Rng } from "../src/reference/random.ts";
+import { createRng, type Rng } from "../src/util/rng.ts";
 
 /** How a case ended: the parser accepted the input, or refused it with a one-line UsageError. */
 export type Outcome = "ok" | "rejected";
@@ -366,6 +367,7 @@ function gzipTarget(
 
 const MODEL_PATH = "fuzz/model.safetensors";
 const SIZES = [7, 5, 3];
+const SPEC = mlpSpec(SIZES[0], SIZES.slice(1, -1), SIZES[2], true);
 
 function splitSafetensors(bytes: Uint8Array): { header: string; data: Uint8Array } | undefined {
   if (bytes.length < 8) return undefined;
@@ -541,7 +543,7 @@ const safetensorsEdits: [number, (rng: Rng, header: string) => Mutated<string> |
 ];
 
 function safetensorsTarget(name: string, options: DecodeOptions): FuzzTarget<Uint8Array> {
-  const seed = encodeSafetensors(paramsToTensors(initMlp(SIZES, true, 1)), { a: "b" });
+  const seed = encodeSafetensors(initModel(SPEC, 1).params, { a: "b" });
   const edits: [number, Mutator<Uint8Array>][] = safetensorsEdits.map((
     [w, e],
   ) => [w, headerEdit(e)]);
@@ -566,10 +568,14 @@ function safetensorsTarget(name: string, options: DecodeOptions): FuzzTarget<Uin
         }
         for (const v of Object.values(file.metadata)) invariant(typeof v === "string", "metadata");
         if (options.requireChecksum) invariant("data_sha256" in file.metadata, "no checksum");
-        const params = tensorsToParams(file.tensors, SIZES, true, MODEL_PATH);
+        const params = checkParams(SPEC, file.tensors, MODEL_PATH);
         for (let l = 0; l < SIZES.length - 1; l++) {
-          invariant(params.weights[l].length === SIZES[l] * SIZES[l + 1], `layer ${l} weights`);
-          invariant(params.biases![l].length === SIZES[l + 1], `layer ${l} biases`);
+          const w = params.get(`layers.${l}.weight`)!.data;
+          invariant(w.length === SIZES[l] * SIZES[l + 1], `layer ${l} weights`);
+          invariant(
+            params.get(`layers.${l}.bias`)!.data.length === SIZES[l + 1],
+            `layer ${l} biases`,
+          );
         }
       }),
   };
@@ -732,6 +738,7 @@ const SWEEP_ROWS: SweepRow[] = [
     finetune_epochs: 0,
     recovery_lr: 0,
     steps: 0,
+    prune_params: "default",
     rewind: "none",
     detail: "s=1.234",
     nonzeros_0: 117_600,
@@ -756,6 +763,7 @@ const SWEEP_ROWS: SweepRow[] = [
     finetune_epochs: 2,
     recovery_lr: 0.001,
     steps: 0,
+    prune_params: "default",
     rewind: "epoch:2",
     detail: "",
     nonzeros_0: 23_520,
@@ -780,6 +788,7 @@ const SWEEP_ROWS: SweepRow[] = [
     finetune_epochs: 4,
     recovery_lr: 0.0005,
     steps: 3,
+    prune_params: "default",
     rewind: "init",
     detail: "s=0.5",
     nonzeros_0: 2_352,
@@ -788,7 +797,15 @@ const SWEEP_ROWS: SweepRow[] = [
   },
 ];
 
-const TEXT_COLUMNS = new Set(["model", "method", "strategy", "rewind", "compact_hidden", "detail"]);
+const TEXT_COLUMNS = new Set([
+  "model",
+  "method",
+  "strategy",
+  "prune_params",
+  "rewind",
+  "compact_hidden",
+  "detail",
+]);
 
 function checkSweep(text: string): void {
   const file = parseSweepCsv(text, SWEEP_PATH);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createRng } from "../src/reference/random.ts";
+import { createRng } from "../src/util/rng.ts";
 
 /** Options of `writeIdxDir`. */
 export interface IdxDirOptions {

@@ -46,7 +46,7 @@ const CASES: [string, string[], string][] = [
   [
     "sweep",
     ["--rewind-lr", "--rewind", "init"],
-    "sweep: error: --rewind-lr keeps the trained weights; it cannot be combined with --rewind",
+    "sweep: error: lr-rewind and rewind cannot be combined; choose one --strategy",
   ],
   ["sweep", ["--k", "0x32"], 'sweep: error: --k must be a number >= 0, got "0x32"'],
   ["sweep", ["--k", "50,,90"], 'sweep: error: --k must be a comma list, got "50,,90"'],

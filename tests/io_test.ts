@@ -2,7 +2,7 @@ import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { parseImages, parseLabels, readImages } from "../src/data/idx.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/model/safetensors.ts";
-import { initMlp, paramsToTensors, tensorsToParams } from "../src/model/mlp.ts";
+import { checkParams, initModel, mlpSpec } from "../src/model/network.ts";
 import { gzipSync } from "node:zlib";
 
 function idxImages(count: number, rows: number, cols: number): Uint8Array {
@@ -17,10 +17,11 @@ function idxImages(count: number, rows: number, cols: number): Uint8Array {
 }
 
 Deno.test("safetensors round trip is bit-exact and carries metadata", () => {
-  const p = initMlp([7, 5, 3], true, 1);
-  p.weights[0][3] = -0;
-  p.weights[1][2] = 1e-38;
-  const bytes = encodeSafetensors(paramsToTensors(p), { dataset: "mnist", test_accuracy: "0.98" });
+  const spec = mlpSpec(7, [5], 3, true);
+  const p = initModel(spec, 1).params;
+  p.get("layers.0.weight")!.data[3] = -0;
+  p.get("layers.1.weight")!.data[2] = 1e-38;
+  const bytes = encodeSafetensors(p, { dataset: "mnist", test_accuracy: "0.98" });
   const header = JSON.parse(
     new TextDecoder().decode(
       bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))),
@@ -30,26 +31,26 @@ Deno.test("safetensors round trip is bit-exact and carries metadata", () => {
   assertEquals(header["layers.0.weight"].dtype, "F32");
   const file = decodeSafetensors(bytes, "x.safetensors");
   assertEquals(file.metadata.dataset, "mnist");
-  const q = tensorsToParams(file.tensors, [7, 5, 3], true, "x.safetensors");
-  for (let l = 0; l < 2; l++) {
-    const a = new Uint8Array(p.weights[l].buffer);
-    const b = new Uint8Array(q.weights[l].buffer);
-    assertEquals([...a], [...b], `layer ${l} bytes`);
-    assertEquals([...p.biases![l]], [...q.biases![l]]);
+  const q = checkParams(spec, file.tensors, "x.safetensors");
+  assertEquals([...q.keys()], [...p.keys()]);
+  for (const [name, t] of p) {
+    const a = new Uint8Array(t.data.buffer);
+    const b = new Uint8Array(q.get(name)!.data.buffer);
+    assertEquals([...a], [...b], `${name} bytes`);
   }
 });
 
-Deno.test("checkpoint shapes that do not match --hidden are rejected with both shapes", () => {
-  const p = initMlp([7, 5, 3], false, 1);
-  const file = decodeSafetensors(encodeSafetensors(paramsToTensors(p), {}), "c.safetensors");
+Deno.test("checkpoint shapes that do not match the model are rejected with both shapes", () => {
+  const p = initModel(mlpSpec(7, [5], 3, false), 1).params;
+  const file = decodeSafetensors(encodeSafetensors(p, {}), "c.safetensors");
   try {
-    tensorsToParams(file.tensors, [7, 6, 3], false, "c.safetensors");
+    checkParams(mlpSpec(7, [6], 3, false), file.tensors, "c.safetensors");
     throw new Error("no error");
   } catch (err) {
     assert(err instanceof UsageError, String(err));
     assertEquals(
       err.message,
-      "c.safetensors: layers.0.weight has shape [7,5], expected [7,6] from --hidden",
+      "c.safetensors: layers.0.weight has shape [7,5], expected [7,6] from the model flags",
     );
   }
 });

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { readF32, readU32, uploadStorage, writeStorage } from "../src/gpu/buffers.ts";
 import { submitOps } from "../src/gpu/kernel.ts";
-import { createMaskApply, createReluBackward } from "../src/kernels/elementwise.ts";
+import { createMaskApply, createRelu, createReluBackward } from "../src/kernels/elementwise.ts";
 import { createAccuracy, createSoftmaxXent } from "../src/kernels/loss.ts";
 import { createAdam } from "../src/kernels/adam.ts";
 import { createAdvance, createBiasGrad, createGather } from "../src/kernels/batch.ts";
@@ -13,12 +13,28 @@ import {
   gatherRef,
   maskApplyRef,
   reluBackwardRef,
+  reluRef,
   softmaxXentRef,
 } from "../src/reference/kernels.ts";
-import { createRng, permutation, uniformArray } from "../src/reference/random.ts";
+import { createRng, permutation, uniformArray } from "../src/util/rng.ts";
 import { assertClose } from "./_close.ts";
 
 const COUNTS = [1, 3, 255, 257, 1000, 70_001];
+
+Deno.test("relu (in place) matches reference", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const rng = createRng(10);
+  for (const count of COUNTS) {
+    const x = uniformArray(rng, count);
+    const buf = uploadStorage(gpu, x, "x");
+    const op = await createRelu(gpu, count, { x: buf });
+    submitOps(gpu, [op]);
+    // Exact: the kernel only selects values.
+    assertClose(`relu n=${count}`, await readF32(gpu, buf, count), reluRef(x), 0, 0);
+    buf.destroy();
+    op.destroy();
+  }
+});
 
 Deno.test("relu_backward matches reference", async () => {
   const gpu = await getGpu({ quiet: true });

@@ -5,7 +5,7 @@ import { submitOps } from "../src/gpu/kernel.ts";
 import { createMatmul, type MatmulShape } from "../src/kernels/matmul.ts";
 import { ShapeError } from "../src/kernels/shapes.ts";
 import { matmulRef } from "../src/reference/kernels.ts";
-import { createRng, uniformArray } from "../src/reference/random.ts";
+import { createRng, uniformArray } from "../src/util/rng.ts";
 import { assertClose } from "./_close.ts";
 
 // f32 accumulation over k terms of |a·b| ≤ 1: error grows ~ k·eps; 1e-4 + 1e-4·|ref| is loose

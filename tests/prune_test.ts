@@ -2,23 +2,36 @@ import { assert, assertEquals } from "./_assert.ts";
 import { pruneCount, pruneSmallest, sortedScores } from "../src/prune/select.ts";
 import { getPruneMethod, PRUNE_METHODS } from "../src/prune/registry.ts";
 import { UsageError } from "../src/util/errors.ts";
-import { initMlp, type MlpParams } from "../src/model/mlp.ts";
-import { applyMasks, sparsityOf } from "../src/sweep/measure.ts";
+import {
+  hiddenWidths,
+  initModel,
+  mlpSpec,
+  type Model,
+  referenceGradients,
+} from "../src/model/network.ts";
+import { applyMasks, type Masks, prunableParams, sparsityOf } from "../src/model/masks.ts";
 import { compactUnits } from "../src/sweep/compact.ts";
 
 const f = (xs: number[]) => Float32Array.from(xs);
 
+/** An MLP of layer widths `sizes` with seeded parameters. */
+function mlp(sizes: number[], bias: boolean, seed: number): Model {
+  return initModel(mlpSpec(sizes[0], sizes.slice(1, -1), sizes.at(-1)!, bias), seed);
+}
+
+/** The default prunable parameters of a model. */
+const prunable = (m: Model) => prunableParams(m.spec);
+
+/** A mask by parameter name (kept whole when the method gave none). */
+const mask = (masks: Masks, name: string) => [...(masks.get(name) ?? [])];
+
 /** A hand-built 3-layer network: W0 [2, 3], W1 [3, 2], W2 [2, 2] (output layer). */
-function fixture(): MlpParams {
-  return {
-    sizes: [2, 3, 2, 2],
-    weights: [
-      f([0.5, -0.1, 0.0, -0.3, 0.0, 0.2]), // W0 [2, 3]
-      f([0.4, -0.4, 0.0, 0.1, 0.9, -0.05]), // W1 [3, 2]
-      f([0.01, 0.02, 0.03, 0.04]), // W2 [2, 2], never pruned
-    ],
-    biases: null,
-  };
+function fixture(): Model {
+  const model = mlp([2, 3, 2, 2], false, 0);
+  model.params.get("layers.0.weight")!.data = f([0.5, -0.1, 0.0, -0.3, 0.0, 0.2]); // W0 [2, 3]
+  model.params.get("layers.1.weight")!.data = f([0.4, -0.4, 0.0, 0.1, 0.9, -0.05]); // W1 [3, 2]
+  model.params.get("layers.2.weight")!.data = f([0.01, 0.02, 0.03, 0.04]); // W2, never pruned
+  return model;
 }
 
 Deno.test("pruneSmallest prunes exactly n, ties broken by lowest index", () => {
@@ -35,66 +48,98 @@ Deno.test("pruneSmallest prunes exactly n, ties broken by lowest index", () => {
 
 Deno.test("weight: exact per-layer masks on a fixture; output layer untouched", () => {
   const p = fixture();
-  const { masks } = getPruneMethod("weight").prepare(p, 0).masks(50);
+  const { masks } = getPruneMethod("weight").prepare(p, prunable(p), 0).masks(50);
   // W0 |w| = [.5 .1 0 .3 0 .2]: prune 3 → the two zeros (index 2, 4) and 0.1 (index 1).
-  assertEquals([...masks[0]], [1, 0, 0, 1, 0, 1]);
+  assertEquals(mask(masks, "layers.0.weight"), [1, 0, 0, 1, 0, 1]);
   // W1 |w| = [.4 .4 0 .1 .9 .05]: prune 3 → 0 (2), 0.05 (5), 0.1 (3).
-  assertEquals([...masks[1]], [1, 1, 0, 0, 1, 0]);
-  assertEquals([...masks[2]], [1, 1, 1, 1]);
+  assertEquals(mask(masks, "layers.1.weight"), [1, 1, 0, 0, 1, 0]);
+  assertEquals([...masks.keys()], ["layers.0.weight", "layers.1.weight"]);
+});
+
+Deno.test("--prune-params: default, all, and name patterns choose the pruned parameters", () => {
+  const spec = mlpSpec(4, [3, 2], 2, true);
+  assertEquals(prunableParams(spec), ["layers.0.weight", "layers.1.weight"]);
+  assertEquals(prunableParams(spec, "all").length, 6);
+  assertEquals(prunableParams(spec, "layers.*.bias"), [
+    "layers.0.bias",
+    "layers.1.bias",
+    "layers.2.bias",
+  ]);
+  assertEquals(prunableParams(spec, "layers.2.weight,layers.0.*"), [
+    "layers.0.weight",
+    "layers.0.bias",
+    "layers.2.weight",
+  ]);
+  try {
+    prunableParams(spec, "layers.9.*");
+    throw new Error("no error");
+  } catch (err) {
+    assert(err instanceof UsageError && err.message.includes("matches no parameter"), `${err}`);
+  }
+  // The output layer and biases are pruned when asked for.
+  const model = initModel(spec, 1);
+  const names = prunableParams(spec, "all");
+  const { masks } = getPruneMethod("weight").prepare(model, names, 0).masks(50);
+  assertEquals(mask(masks, "layers.2.weight").filter((x) => x === 0).length, 2);
+  assertEquals(mask(masks, "layers.2.bias").filter((x) => x === 0).length, 1);
 });
 
 Deno.test("unit: prunes whole columns by L2 norm", () => {
   const p = fixture();
   // W0 columns: c0 = (.5, -.3) → .58, c1 = (-.1, 0) → .1, c2 = (0, .2) → .2
-  const { masks } = getPruneMethod("unit").prepare(p, 0).masks(34); // round(.34·3) = 1 unit
-  assertEquals([...masks[0]], [1, 0, 1, 1, 0, 1]);
+  const { masks } = getPruneMethod("unit").prepare(p, prunable(p), 0).masks(34); // 1 unit
+  assertEquals(mask(masks, "layers.0.weight"), [1, 0, 1, 1, 0, 1]);
   // W1 columns: c0 = (.4, 0, .9) → .98, c1 = (-.4, .1, -.05) → .41; round(.34·2) = 1 unit
-  assertEquals([...masks[1]], [1, 0, 1, 0, 1, 0]);
-  assertEquals([...masks[2]], [1, 1, 1, 1]);
+  assertEquals(mask(masks, "layers.1.weight"), [1, 0, 1, 0, 1, 0]);
+  assert(!masks.has("layers.2.weight"), "output layer untouched");
 });
 
 Deno.test("global: one threshold over all prunable layers", () => {
   const p = fixture();
   // All prunable |w|: W0 [.5 .1 0 .3 0 .2], W1 [.4 .4 0 .1 .9 .05]; prune 6 of 12:
   // the three zeros, .05, then the two 0.1s (W0[1] before W1[3] by position).
-  const { masks } = getPruneMethod("global").prepare(p, 0).masks(50);
-  assertEquals([...masks[0]], [1, 0, 0, 1, 0, 1]);
-  assertEquals([...masks[1]], [1, 1, 0, 0, 1, 0]);
+  const { masks } = getPruneMethod("global").prepare(p, prunable(p), 0).masks(50);
+  assertEquals(mask(masks, "layers.0.weight"), [1, 0, 0, 1, 0, 1]);
+  assertEquals(mask(masks, "layers.1.weight"), [1, 1, 0, 0, 1, 0]);
 });
 
 Deno.test("std: reports s and reaches exactly k over prunable weights", () => {
-  const p = initMlp([20, 30, 10, 3], false, 5);
-  const result = getPruneMethod("std").prepare(p, 0).masks(70);
+  const p = mlp([20, 30, 10, 3], false, 5);
+  const result = getPruneMethod("std").prepare(p, prunable(p), 0).masks(70);
   const pruned = applyMasks(p, result.masks);
+  const report = sparsityOf(pruned, prunable(p));
   assertEquals(
-    sparsityOf(pruned).layers.slice(0, 2).reduce((s, x) => s + x.total - x.nonzeros, 0),
+    report.params.slice(0, 2).reduce((s, x) => s + x.total - x.nonzeros, 0),
     Math.round(0.7 * (600 + 300)),
   );
   assert(result.detail !== undefined && result.detail.s > 0, "std reports s");
 });
 
 Deno.test("weight, unit and random reach exactly round(k%·n) per layer for every k", () => {
-  const p = initMlp([30, 21, 13, 4], false, 2);
+  const p = mlp([30, 21, 13, 4], false, 2);
   for (const name of ["weight", "random"]) {
-    const prep = getPruneMethod(name).prepare(p, 1);
+    const prep = getPruneMethod(name).prepare(p, prunable(p), 1);
     for (const k of [0, 25, 50, 90, 99.5]) {
       const { masks } = prep.masks(k);
-      for (let l = 0; l < 2; l++) {
-        const zeros = masks[l].reduce((s, x) => s + (x === 0 ? 1 : 0), 0);
-        assertEquals(zeros, pruneCount(k, masks[l].length), `${name} k=${k} layer ${l}`);
+      for (const [param, m] of masks) {
+        const zeros = m.reduce((s, x) => s + (x === 0 ? 1 : 0), 0);
+        assertEquals(zeros, pruneCount(k, m.length), `${name} k=${k} ${param}`);
       }
     }
   }
-  const unit = getPruneMethod("unit").prepare(p, 0);
+  const unit = getPruneMethod("unit").prepare(p, prunable(p), 0);
   const { masks } = unit.masks(50);
-  assertEquals(masks[0].reduce((s, x) => s + (x === 0 ? 1 : 0), 0), 30 * pruneCount(50, 21));
+  assertEquals(
+    masks.get("layers.0.weight")!.reduce((s, x) => s + (x === 0 ? 1 : 0), 0),
+    30 * pruneCount(50, 21),
+  );
 });
 
 Deno.test("random differs from weight and is seeded", () => {
-  const p = initMlp([30, 21, 4], false, 2);
-  const a = getPruneMethod("random").prepare(p, 1).masks(50).masks[0];
-  const b = getPruneMethod("random").prepare(p, 1).masks(50).masks[0];
-  const w = getPruneMethod("weight").prepare(p, 1).masks(50).masks[0];
+  const p = mlp([30, 21, 4], false, 2);
+  const first = (name: string) =>
+    getPruneMethod(name).prepare(p, prunable(p), 1).masks(50).masks.get("layers.0.weight")!;
+  const [a, b, w] = [first("random"), first("random"), first("weight")];
   assertEquals([...a], [...b]);
   assert(a.some((x, i) => x !== w[i]), "random equals magnitude pruning");
 });
@@ -113,30 +158,16 @@ Deno.test("unknown method lists the valid ones", () => {
 });
 
 Deno.test("compactUnits removes dead units and keeps the function", () => {
-  const p = initMlp([6, 8, 5, 3], true, 3);
-  p.biases![0].set([0.1, -0.2, 0.3, 0, 0.05, -0.1, 0.2, 0.4]);
-  const { masks } = getPruneMethod("unit").prepare(p, 0).masks(50);
+  const p = mlp([6, 8, 5, 3], true, 3);
+  p.params.get("layers.0.bias")!.data.set([0.1, -0.2, 0.3, 0, 0.05, -0.1, 0.2, 0.4]);
+  const { masks } = getPruneMethod("unit").prepare(p, prunable(p), 0).masks(50);
   const pruned = applyMasks(p, masks);
   const small = compactUnits(pruned);
   // round(50% · 8) = 4 and round(50% · 5) = 3 units pruned.
-  assertEquals(small.sizes, [6, 4, 2, 3]);
-  // Same outputs on a few inputs (biases of dead units folded into the next layer).
-  const forward = (q: MlpParams, x: number[]) => {
-    let a = x;
-    q.weights.forEach((w, l) => {
-      const [n, m] = [q.sizes[l], q.sizes[l + 1]];
-      const out = Array.from({ length: m }, (_, j) => {
-        let s = q.biases ? q.biases[l][j] : 0;
-        for (let i = 0; i < n; i++) s += a[i] * w[i * m + j];
-        return l < q.weights.length - 1 ? Math.max(0, s) : s;
-      });
-      a = out;
-    });
-    return a;
-  };
-  for (const x of [[1, 0, 0.5, 0.2, 0.9, 0.1], [0, 1, 1, 0, 0.3, 0.7]]) {
-    const want = forward(pruned, x);
-    const got = forward(small, x);
-    got.forEach((v, i) => assert(Math.abs(v - want[i]) < 1e-5, `output ${i}: ${v} vs ${want[i]}`));
-  }
+  assertEquals(hiddenWidths(small.spec), [4, 2]);
+  // Same loss on a few inputs (biases of dead units folded into the next layer).
+  const x = f([1, 0, 0.5, 0.2, 0.9, 0.1, 0, 1, 1, 0, 0.3, 0.7]);
+  const want = referenceGradients(pruned, x, [0, 2], 2).loss;
+  const got = referenceGradients(small, x, [0, 2], 2).loss;
+  assert(Math.abs(got - want) < 1e-6, `loss ${got} vs ${want}`);
 });

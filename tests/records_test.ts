@@ -1,7 +1,8 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { formatSweepCsv, parseSweepCsv, type SweepRow } from "../src/sweep/results.ts";
-import { formatHistoryCsv, parseHistoryCsv, parseMetricsJson } from "../src/train/records.ts";
+import { formatHistoryCsv, parseHistoryCsv } from "../src/train/history.ts";
+import { parseMetricsJson } from "../src/experiment/metrics.ts";
 
 function row(k: number, accuracy: number): SweepRow {
   return {
@@ -22,6 +23,7 @@ function row(k: number, accuracy: number): SweepRow {
     finetune_epochs: 0,
     recovery_lr: 0,
     steps: 0,
+    prune_params: "default",
     rewind: "none",
     detail: "",
     nonzeros_0: 50,

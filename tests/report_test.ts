@@ -26,6 +26,7 @@ function rows(): SweepRow[] {
         finetune_epochs: 0,
         recovery_lr: 0,
         steps: 0,
+        prune_params: "default",
         rewind: "none",
         detail: "",
       });

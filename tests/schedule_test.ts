@@ -1,9 +1,10 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { keepPruned, type ScheduleConfig, sparsityAt } from "../src/prune/schedule.ts";
+import { type ScheduleConfig, sparsityAt } from "../src/prune/schedule.ts";
 import { gradualPruner } from "../src/prune/gradual.ts";
 import { weightPruning } from "../src/prune/weight.ts";
-import { initMlp, type MlpParams } from "../src/model/mlp.ts";
-import { createRng } from "../src/reference/random.ts";
+import { initModel, mlpSpec, type Model } from "../src/model/network.ts";
+import { keepPruned, type Masks, prunableParams } from "../src/model/masks.ts";
+import { createRng } from "../src/util/rng.ts";
 
 const poly: ScheduleConfig = {
   kind: "polynomial",
@@ -29,36 +30,46 @@ Deno.test("polynomial schedule matches Zhu & Gupta's formula at begin, middle an
 });
 
 Deno.test("keepPruned never revives an entry", () => {
-  const prev = [Float32Array.from([0, 1, 1, 0])];
-  const next = [Float32Array.from([1, 1, 0, 1])];
-  assertEquals([...keepPruned(next, prev)[0]], [0, 1, 0, 0]);
+  const prev = new Map([["w", Float32Array.from([0, 1, 1, 0])]]);
+  const next = new Map([["w", Float32Array.from([1, 1, 0, 1])]]);
+  assertEquals([...keepPruned(next, prev).get("w")!], [0, 1, 0, 0]);
 });
 
 Deno.test("gradual pruner: masks grow monotonically to the target and never revive", async () => {
-  const params = initMlp([12, 10, 3], false, 1);
+  const spec = mlpSpec(12, [10], 3, false);
+  let current: Model = initModel(spec, 1);
+  const prunable = prunableParams(spec);
   const rng = createRng(2);
-  const pruner = gradualPruner(weightPruning, { ...poly, initial: 0, begin: 0, end: 100 }, 0);
-  let previous: Float32Array[] | undefined;
-  let current: MlpParams = params;
+  const pruner = gradualPruner(
+    weightPruning,
+    { ...poly, initial: 0, begin: 0, end: 100 },
+    0,
+    prunable,
+  );
+  let previous: Masks | undefined;
   for (let step = 10; step <= 120; step += 10) {
     // Weights change between updates (as in training); pruned ones stay 0.
+    const before = previous;
     current = {
-      ...current,
-      weights: current.weights.map((w, l) =>
-        w.map((x, i) => (previous && previous[l][i] === 0 ? 0 : x + (rng() - 0.5)))
-      ),
+      spec,
+      params: new Map([...current.params].map(([name, t]) => {
+        const m = before?.get(name);
+        const data = t.data.map((x, i) => (m && m[i] === 0 ? 0 : x + (rng() - 0.5)));
+        return [name, { shape: t.shape, data }];
+      })),
     };
     const masks = await pruner.update(step, () => Promise.resolve(current));
     if (!masks) continue;
-    if (previous) {
-      masks.forEach((m, l) =>
-        m.forEach((x, i) => assert(!(previous![l][i] === 0 && x !== 0), `revived ${l}:${i}`))
-      );
+    if (before) {
+      for (const [name, m] of masks) {
+        const p = before.get(name)!;
+        m.forEach((x, i) => assert(!(p[i] === 0 && x !== 0), `revived ${name}:${i}`));
+      }
     }
     previous = masks;
   }
-  const zeros = previous![0].reduce((s, x) => s + (x === 0 ? 1 : 0), 0);
+  const zeros = previous!.get("layers.0.weight")!.reduce((s, x) => s + (x === 0 ? 1 : 0), 0);
   assertEquals(zeros, Math.round(0.9 * 120));
   assertEquals(pruner.lastSparsity(), 0.9);
-  assert(previous![1].every((x) => x === 1), "output layer never pruned");
+  assert(!previous!.has("layers.1.weight"), "output layer never pruned");
 });

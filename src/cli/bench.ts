@@ -10,12 +10,15 @@ import { numberFlag, parseFlags } from "./train_options.ts";
 import { getGpu, type GpuContext } from "../gpu/device.ts";
 import { createStorage, uploadStorage } from "../gpu/buffers.ts";
 import { createMatmul, type MatmulShape } from "../kernels/matmul.ts";
-import { createRng, uniformArray } from "../reference/random.ts";
+import { submitOps } from "../gpu/kernel.ts";
+import { median } from "../util/stats.ts";
+import { createRng, uniformArray } from "../util/rng.ts";
 import { ensureWritableDir, writeJsonAtomic } from "../util/files.ts";
 import { UsageError } from "../util/errors.ts";
-import { initMlp } from "../model/mlp.ts";
-import { destroySplit, uploadSplit } from "../train/gpu_mlp.ts";
-import { trainMlp } from "../train/trainer.ts";
+import { initModel, mlpSpec } from "../model/network.ts";
+import { destroySplit, uploadSplit } from "../train/splits.ts";
+import { trainModel } from "../train/trainer.ts";
+import { terminalProgress } from "./progress.ts";
 
 const USAGE =
   `Usage: deno task bench [--batches 128,10000] [--epoch-samples N] [--no-epoch] [--out FILE]
@@ -55,11 +58,7 @@ async function timeMatmul(
   const times: number[] = [];
   for (let trial = 0; trial < 6; trial++) {
     const t0 = performance.now();
-    const encoder = gpu.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    for (let r = 0; r < reps; r++) op.encode(pass);
-    pass.end();
-    gpu.device.queue.submit([encoder.finish()]);
+    submitOps(gpu, [op], reps);
     await gpu.device.queue.onSubmittedWorkDone();
     if (trial > 0) times.push((performance.now() - t0) / reps);
   }
@@ -67,8 +66,7 @@ async function timeMatmul(
   a.destroy();
   b.destroy();
   c.destroy();
-  times.sort((x, y) => x - y);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }
 
 if (import.meta.main) {
@@ -131,8 +129,8 @@ if (import.meta.main) {
         labels: new Uint8Array(samples).map(() => Math.floor(rng() * 10)),
       };
       const train = uploadSplit(gpu, split, "bench-train");
-      const outcome = await trainMlp(gpu, {
-        params: initMlp([784, 1000, 1000, 500, 200, 10], false, 0),
+      const outcome = await trainModel(gpu, {
+        model: initModel(mlpSpec(784, [1000, 1000, 500, 200], 10, false), 0),
         train,
         epochs: 1,
         batchSize: 128,
@@ -140,6 +138,7 @@ if (import.meta.main) {
         seed: 0,
         keepBest: false,
         label: "bench epoch",
+        progress: terminalProgress,
       });
       destroySplit(train);
       epoch = { samples, batch_size: 128, seconds: outcome.secondsPerEpoch };

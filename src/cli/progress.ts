@@ -8,13 +8,7 @@
 import process from "node:process";
 import cliProgress from "cli-progress";
 
-/** A running progress display. */
-export interface Progress {
-  /** Sets the current value and payload fields. */
-  update(value: number, payload?: Record<string, string | number>): void;
-  /** Ends the display. */
-  stop(): void;
-}
+import type { Progress, ProgressFactory } from "../util/progress.ts";
 
 /**
  * Creates a progress display for `total` units.
@@ -26,7 +20,7 @@ export interface Progress {
  * p.stop();
  * ```
  */
-export function createProgress(label: string, total: number, quiet: boolean): Progress {
+export function createProgress(label: string, total: number, quiet = false): Progress {
   if (quiet) return { update() {}, stop() {} };
   if (Deno.stderr.isTerminal()) {
     const bar = new cliProgress.SingleBar({
@@ -52,3 +46,9 @@ export function createProgress(label: string, total: number, quiet: boolean): Pr
     stop() {},
   };
 }
+
+/** Progress on stderr (a bar on a terminal, lines otherwise), for the commands. */
+export const terminalProgress: ProgressFactory = (label, total) => createProgress(label, total);
+
+/** Epoch summaries and notes on stderr, for the commands. */
+export const logToStderr = (line: string): void => console.error(line);

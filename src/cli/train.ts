@@ -6,7 +6,6 @@
 
 import { runMain } from "./main.ts";
 import {
-  deriveExperimentId,
   GRADUAL_FLAGS,
   GRADUAL_HELP,
   parseFlags,
@@ -15,8 +14,11 @@ import {
   TRAIN_FLAGS,
   TRAIN_HELP,
 } from "./train_options.ts";
+import { logToStderr, terminalProgress } from "./progress.ts";
 import { getGpu } from "../gpu/device.ts";
-import { ensureTrained, loadData } from "../train/experiment.ts";
+import { prunableParams } from "../model/masks.ts";
+import { deriveExperimentId } from "../experiment/config.ts";
+import { ensureTrained, loadData } from "../experiment/run.ts";
 
 const USAGE = `Usage: deno task train [flags]
 
@@ -42,7 +44,8 @@ if (import.meta.main) {
       const steps = config.epochs * Math.floor(loaded.data.train.count / config.batchSize);
       config.gradual = toGradualConfig(flags, steps);
       if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);
-      await ensureTrained(gpu, config, loaded);
+      prunableParams(loaded.spec, config.pruneParams); // a pattern that matches nothing fails now
+      await ensureTrained(gpu, config, loaded, { progress: terminalProgress, log: logToStderr });
     } finally {
       loaded.destroy();
     }

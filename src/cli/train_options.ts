@@ -8,61 +8,9 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../util/errors.ts";
 import { type DatasetName, DATASETS } from "../data/datasets.ts";
-import type { ScheduleConfig } from "../prune/schedule.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
-
-/** Everything that defines a training run. */
-export interface TrainConfig {
-  /** `mnist` or `fashion`. */
-  dataset: DatasetName;
-  /** Folder of IDX files overriding the dataset's default location. */
-  dataDir?: string;
-  /** Samples held out of the training set for validation. */
-  numValid: number;
-  /** Hidden layer widths. */
-  hidden: number[];
-  /** Whether layers have biases. */
-  bias: boolean;
-  /** Training epochs. */
-  epochs: number;
-  /** Samples per step. */
-  batchSize: number;
-  /** Adam learning rate. */
-  learningRate: number;
-  /** L1 penalty. */
-  l1: number;
-  /** L2 penalty. */
-  l2: number;
-  /** Seed for initialisation, split and shuffles. */
-  seed: number;
-  /** Keep the weights of the epoch with the best validation accuracy. */
-  keepBest: boolean;
-  /**
-   * Results folder name: `--experiment-id`, or derived from the flags and the data by
-   * `deriveExperimentId` once the data is loaded (empty until then).
-   */
-  experimentId: string;
-  /** True when `--experiment-id` named the folder. */
-  experimentIdGiven: boolean;
-  /** sha256 (hex) of the four IDX files' contents actually loaded; empty until loaded. */
-  dataFingerprint: string;
-  /** Parent folder of experiment folders. */
-  outputDir: string;
-  /** Retrain even when a finished checkpoint exists. */
-  forceTrain: boolean;
-  /** Use only the first N training samples (quick runs, tests). */
-  limitTrain?: number;
-  /** Gradual pruning during training, if asked for (train only). */
-  gradual?: GradualConfig;
-}
-
-/** Gradual pruning settings of `deno task train --prune ...`. */
-export interface GradualConfig {
-  /** Pruning method name. */
-  method: string;
-  /** Schedule: sparsities as fractions; `end` resolved to a step count. */
-  schedule: ScheduleConfig;
-}
+import { DEFAULT_PRUNE_PARAMS } from "../model/masks.ts";
+import type { GradualConfig, TrainConfig } from "../experiment/config.ts";
 
 /** parseArgs option table of the shared flags. */
 export const TRAIN_FLAGS = {
@@ -83,6 +31,7 @@ export const TRAIN_FLAGS = {
   "output-dir": { type: "string", default: "results" },
   "force-train": { type: "boolean", default: false },
   "limit-train": { type: "string" },
+  "prune-params": { type: "string", default: DEFAULT_PRUNE_PARAMS },
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -101,6 +50,10 @@ Model and training:
   --l1 X, --l2 X            weight penalties (default 0)
   --seed N                  seed for init, split and shuffles (default 0)
   --no-keep-best            keep the last epoch's weights instead of the best validation epoch's
+Pruning scope:
+  --prune-params P          parameters pruned: default (every weight but the output layer's),
+                            all (output layer and biases too), or name patterns like
+                            layers.*.weight,layers.0.bias
 Output:
   --experiment-id ID        results folder name (default: derived from the flags above)
   --output-dir DIR          parent folder (default results)
@@ -186,55 +139,6 @@ export function parseHidden(raw: string): number[] {
   return sizes;
 }
 
-/**
- * Derives the experiment id from the flags that change the trained model and, for `--data-dir`,
- * from the data actually loaded (`custom-<first 12 hex digits of its sha256>`), so two folders
- * never share an experiment. Needs `dataFingerprint` when `dataDir` is set.
- */
-export function deriveExperimentId(c: TrainConfig): string {
-  if (c.dataDir && !c.dataFingerprint) {
-    throw new Error("deriveExperimentId: the data must be loaded before a --data-dir id is known");
-  }
-  const parts = [
-    c.dataDir ? `custom-${c.dataFingerprint.slice(0, 12)}` : c.dataset,
-    `h${c.hidden.join("-")}`,
-    `e${c.epochs}`,
-    `lr${c.learningRate}`,
-    `l1_${c.l1}`,
-    `l2_${c.l2}`,
-    `b${c.batchSize}`,
-    c.bias ? "bias" : "nobias",
-    `s${c.seed}`,
-  ];
-  if (c.numValid !== 10000) parts.push(`v${c.numValid}`);
-  if (!c.keepBest) parts.push("last");
-  if (c.gradual) {
-    const g = c.gradual.schedule;
-    parts.push(
-      `prune-${c.gradual.method}-${g.target}-${g.kind}-b${g.begin}-e${g.end}-f${g.frequency}`,
-    );
-  }
-  if (c.limitTrain) parts.push(`n${c.limitTrain}`);
-  return parts.join("_");
-}
-
-/**
- * What identifies a trained model for reuse and resume: the configuration without where it is
- * stored (`outputDir`, `experimentId`), how it was asked for (`forceTrain`) or the data folder's
- * path (the data's fingerprint stands for it, so a moved folder still resumes).
- */
-export function modelIdentity(c: TrainConfig): string {
-  const {
-    outputDir: _o,
-    experimentId: _e,
-    experimentIdGiven: _g,
-    forceTrain: _f,
-    dataDir: _d,
-    ...rest
-  } = c;
-  return JSON.stringify({ ...rest, customData: Boolean(c.dataDir) });
-}
-
 /** Checks an `--experiment-id`: one folder name, nothing that walks out of the output folder. */
 export function checkExperimentId(id: string): string {
   if (!/^[\w.-]{1,200}$/.test(id) || /^\.+$/.test(id)) {
@@ -292,6 +196,7 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     experimentId: id === undefined ? "" : checkExperimentId(id),
     experimentIdGiven: id !== undefined,
     dataFingerprint: "",
+    pruneParams: String(v["prune-params"]).trim() || DEFAULT_PRUNE_PARAMS,
   };
 }
 

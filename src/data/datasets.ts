@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { UsageError } from "../util/errors.ts";
 import { type IdxImages, parseImages, parseLabels, readMaybeGzip } from "./idx.ts";
-import { createRng, permutation } from "../reference/random.ts";
+import { createRng, permutation } from "../util/rng.ts";
 
 /** Names accepted by `--dataset`. */
 export const DATASETS = ["mnist", "fashion"] as const;

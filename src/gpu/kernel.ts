@@ -258,11 +258,15 @@ export async function createOp(
   };
 }
 
-/** Encodes ops into one compute pass of one command buffer and submits it. */
-export function submitOps(gpu: GpuContext, ops: Iterable<Op>): void {
+/**
+ * Encodes `ops` (`repeat` times over, in order) into one compute pass and submits it: the one
+ * place work is encoded and submitted, so many steps share one ~10 ms submit.
+ */
+export function submitOps(gpu: GpuContext, ops: Iterable<Op>, repeat = 1): void {
+  const list = [...ops];
   const encoder = gpu.device.createCommandEncoder();
   const pass = encoder.beginComputePass();
-  for (const op of ops) op.encode(pass);
+  for (let r = 0; r < repeat; r++) for (const op of list) op.encode(pass);
   pass.end();
   gpu.device.queue.submit([encoder.finish()]);
 }

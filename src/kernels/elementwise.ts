@@ -1,6 +1,6 @@
 /**
- * Elementwise kernels: ReLU backward (shaders/relu_backward.wgsl) and mask apply
- * (shaders/mask_apply.wgsl).
+ * Elementwise kernels: ReLU (shaders/relu.wgsl), ReLU backward (shaders/relu_backward.wgsl) and
+ * mask apply (shaders/mask_apply.wgsl).
  *
  * @module
  */
@@ -8,6 +8,28 @@
 import type { GpuContext } from "../gpu/device.ts";
 import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
 import { checkBuffer, checkDim, elementwiseGrid } from "./shapes.ts";
+
+/** Bindings of shaders/relu.wgsl. */
+export const RELU_SPEC: KernelSpec = {
+  file: "relu.wgsl",
+  params: [["count", "u32"], ["row_stride", "u32"]],
+  bindings: [{ name: "x", type: "array<f32>", access: "read_write" }],
+};
+
+/**
+ * `x ← max(0, x)` in place over `count` elements.
+ *
+ * @example
+ * ```ts
+ * const op = await createRelu(gpu, 128 * 1000, { x });
+ * ```
+ */
+export function createRelu(gpu: GpuContext, count: number, buffers: { x: GPUBuffer }): Promise<Op> {
+  checkDim("relu", "count", count);
+  checkBuffer("relu", "x", buffers.x, count, `[${count}]`);
+  const { grid, rowStride } = elementwiseGrid(count);
+  return createOp(gpu, RELU_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
+}
 
 /** Bindings of shaders/relu_backward.wgsl. */
 export const RELU_BACKWARD_SPEC: KernelSpec = {

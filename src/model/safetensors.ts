@@ -10,14 +10,9 @@
 import { createHash } from "node:crypto";
 import { UsageError } from "../util/errors.ts";
 import { readFileOrFail, writeFileAtomic } from "../util/files.ts";
+import type { Tensor } from "./tensor.ts";
 
-/** A named f32 tensor. */
-export interface Tensor {
-  /** Dimensions, row-major. */
-  shape: number[];
-  /** Values, length = product of shape. */
-  data: Float32Array;
-}
+export type { Tensor } from "./tensor.ts";
 
 /** Tensors and string metadata of one safetensors file. */
 export interface SafetensorsFile {

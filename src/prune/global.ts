@@ -1,32 +1,35 @@
 /**
- * `global`: one magnitude threshold across all prunable layers together, so layers lose
+ * `global`: one magnitude threshold across all prunable parameters together, so layers lose
  * different fractions (global magnitude pruning, as compared in Blalock et al. 2020, "What is the
  * State of Neural Network Pruning?").
  *
  * @module
  */
 
-import type { MlpParams } from "../model/mlp.ts";
-import type { PreparedMethod, PruneMethod } from "./method.ts";
-import { onesMasks, prunableLayers } from "./method.ts";
+import type { Model } from "../model/network.ts";
+import type { Masks } from "../model/masks.ts";
+import { type PreparedMethod, prunableData, type PruneMethod } from "./method.ts";
 import { pruneCount, pruneSmallest, sortedScores } from "./select.ts";
 
 /**
- * Prunes the smallest `scoreOf` values over all prunable layers jointly; shared by `global`
- * (|w|) and `std` (|w| / std of the layer). Ties break by layer, then index.
+ * Prunes the smallest `scoreOf` values over all prunable parameters jointly; shared by `global`
+ * (|w|) and `std` (|w| / std of the parameter). Ties break by parameter order, then index.
  */
 export function prepareGlobal(
-  params: MlpParams,
-  scoreOf: (w: Float32Array, layer: number) => Float32Array,
+  model: Model,
+  prunable: readonly string[],
+  scoreOf: (w: Float32Array, name: string) => Float32Array,
 ): PreparedMethod & { threshold(k: number): number } {
-  const layers = prunableLayers(params);
-  const parts = layers.map((l) => scoreOf(params.weights[l], l));
-  const total = parts.reduce((n, p) => n + p.length, 0);
+  const parts = prunableData(model, prunable).map(([name, w]) => ({
+    name,
+    scores: scoreOf(w, name),
+  }));
+  const total = parts.reduce((n, p) => n + p.scores.length, 0);
   const all = new Float32Array(total);
   let at = 0;
   for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
+    all.set(p.scores, at);
+    at += p.scores.length;
   }
   const sorted = sortedScores(all);
   return {
@@ -36,12 +39,12 @@ export function prepareGlobal(
     },
     masks(k) {
       const keep = pruneSmallest(all, sorted, pruneCount(k, total));
-      const masks = onesMasks(params);
+      const masks: Masks = new Map();
       let offset = 0;
-      layers.forEach((l, i) => {
-        masks[l] = keep.slice(offset, offset + parts[i].length);
-        offset += parts[i].length;
-      });
+      for (const p of parts) {
+        masks.set(p.name, keep.slice(offset, offset + p.scores.length));
+        offset += p.scores.length;
+      }
       return { masks };
     },
   };
@@ -50,6 +53,6 @@ export function prepareGlobal(
 /** Global magnitude pruning. */
 export const globalPruning: PruneMethod = {
   name: "global",
-  description: "the k% smallest |w| over all prunable layers together",
-  prepare: (params) => prepareGlobal(params, (w) => w.map(Math.abs)),
+  description: "the k% smallest |w| over all prunable parameters together",
+  prepare: (model, prunable) => prepareGlobal(model, prunable, (w) => w.map(Math.abs)),
 };

@@ -7,45 +7,47 @@
  * @module
  */
 
-import type { MlpParams } from "../model/mlp.ts";
+import type { Model } from "../model/network.ts";
+import { keepPruned, type Masks } from "../model/masks.ts";
 import type { PruneMethod } from "./method.ts";
-import { keepPruned, type ScheduleConfig, sparsityAt } from "./schedule.ts";
+import { type ScheduleConfig, sparsityAt } from "./schedule.ts";
 
 /** A mask schedule for `trainMlp`, plus access to the latest masks. */
 export interface GradualPruner {
   /** Steps between mask updates. */
   everySteps: number;
   /** Called by the training loop at every `everySteps`-th global step. */
-  update: (step: number, params: () => Promise<MlpParams>) => Promise<Float32Array[] | undefined>;
+  update: (step: number, model: () => Promise<Model>) => Promise<Masks | undefined>;
   /** The masks in force (undefined before the first update). */
-  current(): Float32Array[] | undefined;
+  current(): Masks | undefined;
   /** Sparsity (fraction) of the last update. */
   lastSparsity(): number;
 }
 
 /**
- * Builds a gradual pruner for `method` following `schedule`.
+ * Builds a gradual pruner for `method` following `schedule`, pruning the `prunable` parameters.
  *
  * @example
  * ```ts
  * const pruner = gradualPruner(weightPruning, { kind: "polynomial", initial: 0, target: 0.95,
- *   begin: 0, end: 3000, frequency: 100 }, 0);
+ *   begin: 0, end: 3000, frequency: 100 }, 0, ["layers.0.weight"]);
  * ```
  */
 export function gradualPruner(
   method: PruneMethod,
   schedule: ScheduleConfig,
   seed: number,
+  prunable: readonly string[],
 ): GradualPruner {
-  let masks: Float32Array[] | undefined;
+  let masks: Masks | undefined;
   let last = 0;
   return {
     everySteps: schedule.frequency,
-    async update(step, params) {
+    async update(step, model) {
       const s = sparsityAt(schedule, step);
       if (s === undefined || (masks && s <= last)) return undefined;
-      const current = await params();
-      masks = keepPruned(method.prepare(current, seed).masks(s * 100).masks, masks);
+      const current = await model();
+      masks = keepPruned(method.prepare(current, prunable, seed).masks(s * 100).masks, masks);
       last = s;
       return masks;
     },

@@ -1,22 +1,24 @@
 /**
  * The pruning-method interface and the helpers methods share. A method is prepared once per
- * network (scores computed and sorted), then asked for masks at each sparsity level k.
+ * model (scores of the prunable parameters computed and sorted), then asked for masks at each
+ * sparsity level k.
  *
  * @module
  */
 
-import type { MlpParams } from "../model/mlp.ts";
+import type { Model } from "../model/network.ts";
+import type { Masks } from "../model/masks.ts";
 import { pruneCount, pruneSmallest, sortedScores } from "./select.ts";
 
-/** Masks for every layer ([in, out] 0/1, the output layer all ones) plus method details. */
+/** Masks of the prunable parameters (others are kept whole) plus method details. */
 export interface PruneResult {
-  /** One keep-mask per layer. */
-  masks: Float32Array[];
+  /** One keep-mask per prunable parameter, by name. */
+  masks: Masks;
   /** Extra figure the method reports (e.g. the `std` method's s). */
   detail?: Record<string, number>;
 }
 
-/** A pruning method prepared for one network. */
+/** A pruning method prepared for one model. */
 export interface PreparedMethod {
   /** Masks that prune k percent (0 ≤ k < 100). */
   masks(k: number): PruneResult;
@@ -28,37 +30,40 @@ export interface PruneMethod {
   name: string;
   /** What the method zeroes. */
   description: string;
-  /** Computes and sorts scores for `params`; `seed` drives random methods. */
-  prepare(params: MlpParams, seed: number): PreparedMethod;
+  /**
+   * Computes and sorts scores of the `prunable` parameters of `model` (names, in layer order);
+   * `seed` drives random methods.
+   */
+  prepare(model: Model, prunable: readonly string[], seed: number): PreparedMethod;
 }
 
-/** Indices of the prunable layers: every layer but the output layer. */
-export function prunableLayers(params: MlpParams): number[] {
-  return params.weights.slice(0, -1).map((_, l) => l);
-}
-
-/** Keep-all masks for every layer. */
-export function onesMasks(params: MlpParams): Float32Array[] {
-  return params.weights.map((w) => new Float32Array(w.length).fill(1));
+/** The data of each prunable parameter, in order. */
+export function prunableData(model: Model, prunable: readonly string[]): [string, Float32Array][] {
+  return prunable.map((name) => {
+    const t = model.params.get(name);
+    if (!t) throw new Error(`prune: the model has no parameter ${name}`);
+    return [name, t.data];
+  });
 }
 
 /**
- * A method that scores every weight of each prunable layer and prunes exactly round(k%·n) of
- * them per layer, smallest scores first (shared by `weight` and `random`).
+ * A method that scores every entry of each prunable parameter and prunes exactly round(k%·n) of
+ * them per parameter, smallest scores first (shared by `weight` and `random`).
  */
 export function prepareLayerwise(
-  params: MlpParams,
-  scoreOf: (w: Float32Array, layer: number) => Float32Array,
+  model: Model,
+  prunable: readonly string[],
+  scoreOf: (w: Float32Array, name: string) => Float32Array,
 ): PreparedMethod {
-  const layers = prunableLayers(params).map((l) => {
-    const scores = scoreOf(params.weights[l], l);
-    return { l, scores, sorted: sortedScores(scores) };
+  const parts = prunableData(model, prunable).map(([name, w]) => {
+    const scores = scoreOf(w, name);
+    return { name, scores, sorted: sortedScores(scores) };
   });
   return {
     masks(k) {
-      const masks = onesMasks(params);
-      for (const { l, scores, sorted } of layers) {
-        masks[l] = pruneSmallest(scores, sorted, pruneCount(k, scores.length));
+      const masks: Masks = new Map();
+      for (const { name, scores, sorted } of parts) {
+        masks.set(name, pruneSmallest(scores, sorted, pruneCount(k, scores.length)));
       }
       return { masks };
     },

@@ -1,5 +1,5 @@
 /**
- * `random`: per layer, k% of the weights chosen uniformly at random (seeded) — the baseline
+ * `random`: per parameter, k% of the entries chosen uniformly at random (seeded) — the baseline
  * every pruning criterion must beat (Blalock et al. 2020, "What is the State of Neural Network
  * Pruning?").
  *
@@ -7,14 +7,14 @@
  */
 
 import { prepareLayerwise, type PruneMethod } from "./method.ts";
-import { createRng } from "../reference/random.ts";
+import { createRng } from "../util/rng.ts";
 
 /** Random pruning with a fixed per-layer random ranking, so masks are nested across k. */
 export const randomPruning: PruneMethod = {
   name: "random",
-  description: "per layer, k% of the weights chosen at random (baseline)",
-  prepare(params, seed) {
+  description: "per parameter, k% of the entries chosen at random (baseline)",
+  prepare(model, prunable, seed) {
     const rng = createRng(seed ^ 0x7a11d0);
-    return prepareLayerwise(params, (w) => new Float32Array(w.length).map(() => rng()));
+    return prepareLayerwise(model, prunable, (w) => new Float32Array(w.length).map(() => rng()));
   },
 };

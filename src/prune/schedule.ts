@@ -41,12 +41,3 @@ export function sparsityAt(cfg: ScheduleConfig, t: number): number | undefined {
   const progress = (t - cfg.begin) / (cfg.end - cfg.begin);
   return cfg.target + (cfg.initial - cfg.target) * Math.pow(1 - progress, 3);
 }
-
-/** Masks never revive an entry a previous mask pruned (within one pruning run). */
-export function keepPruned(
-  next: Float32Array[],
-  previous: Float32Array[] | undefined,
-): Float32Array[] {
-  if (!previous) return next;
-  return next.map((m, l) => m.map((x, i) => (previous[l][i] !== 0 ? x : 0)));
-}

@@ -23,9 +23,9 @@ export function stdOf(w: Float32Array): number {
 /** Deep Compression's s·std threshold pruning. */
 export const stdPruning: PruneMethod = {
   name: "std",
-  description: "|w| < s·std(W) per layer, one s for all layers chosen to reach k%",
-  prepare(params) {
-    const global = prepareGlobal(params, (w) => {
+  description: "|w| < s·std(W) per parameter, one s for all chosen to reach k%",
+  prepare(model, prunable) {
+    const global = prepareGlobal(model, prunable, (w) => {
       const std = stdOf(w) || 1;
       return w.map((x) => Math.abs(x) / std);
     });

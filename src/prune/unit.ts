@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { PruneMethod } from "./method.ts";
-import { onesMasks, prunableLayers } from "./method.ts";
+import type { Masks } from "../model/masks.ts";
+import { prunableData, type PruneMethod } from "./method.ts";
 import { pruneCount, pruneSmallest, sortedScores } from "./select.ts";
 
 /** L2 norm of each column of W [rows, cols] (row-major). */
@@ -20,25 +20,30 @@ export function columnNorms(w: Float32Array, rows: number, cols: number): Float3
   return Float32Array.from(sq, Math.sqrt);
 }
 
-/** Unit (neuron) pruning by L2 norm. */
+/**
+ * Unit (neuron) pruning by L2 norm. A unit is an index of a parameter's last axis (a column of a
+ * dense W[in, out], an output channel of a convolution); a 1-D parameter (a bias) has one entry
+ * per unit.
+ */
 export const unitPruning: PruneMethod = {
   name: "unit",
   description: "per layer, the k% of units (columns of W) with the smallest L2 norm",
-  prepare(params) {
-    const layers = prunableLayers(params).map((l) => {
-      const [rows, cols] = [params.sizes[l], params.sizes[l + 1]];
-      const scores = columnNorms(params.weights[l], rows, cols);
-      return { l, rows, cols, scores, sorted: sortedScores(scores) };
+  prepare(model, prunable) {
+    const parts = prunableData(model, prunable).map(([name, w]) => {
+      const shape = model.params.get(name)!.shape;
+      const cols = shape[shape.length - 1];
+      const rows = w.length / cols;
+      const scores = columnNorms(w, rows, cols);
+      return { name, rows, cols, scores, sorted: sortedScores(scores) };
     });
     return {
       masks(k) {
-        const masks = onesMasks(params);
-        for (const { l, rows, cols, scores, sorted } of layers) {
+        const masks: Masks = new Map();
+        for (const { name, rows, cols, scores, sorted } of parts) {
           const keepUnit = pruneSmallest(scores, sorted, pruneCount(k, cols));
-          const mask = masks[l];
-          for (let r = 0; r < rows; r++) {
-            mask.set(keepUnit, r * cols);
-          }
+          const mask = new Float32Array(rows * cols);
+          for (let r = 0; r < rows; r++) mask.set(keepUnit, r * cols);
+          masks.set(name, mask);
         }
         return { masks };
       },

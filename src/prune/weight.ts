@@ -10,6 +10,6 @@ import { prepareLayerwise, type PruneMethod } from "./method.ts";
 /** Layer-wise magnitude pruning. */
 export const weightPruning: PruneMethod = {
   name: "weight",
-  description: "per layer, the k% of weights with the smallest |w|",
-  prepare: (params) => prepareLayerwise(params, (w) => w.map(Math.abs)),
+  description: "per parameter, the k% of entries with the smallest |w|",
+  prepare: (model, prunable) => prepareLayerwise(model, prunable, (w) => w.map(Math.abs)),
 };

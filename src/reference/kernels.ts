@@ -43,7 +43,12 @@ export function matmulRef(
   return c;
 }
 
-/** `dx = dy ⊙ [act > 0]`. */
+/** Reference of relu.wgsl: max(0, x). */
+export function reluRef(x: Float32Array): Float32Array {
+  return x.map((v) => Math.max(0, v));
+}
+
+/** Reference of relu_backward.wgsl: dx = dy ⊙ [act > 0]. */
 export function reluBackwardRef(dy: Float32Array, act: Float32Array): Float32Array {
   return dy.map((g, i) => (act[i] > 0 ? g : 0));
 }

@@ -15,7 +15,7 @@ import {
 } from "./charts.ts";
 import type { SweepRow } from "../sweep/results.ts";
 import { seriesLabel, sweepMarkdown } from "../sweep/table.ts";
-import type { MlpParams } from "../model/mlp.ts";
+import type { Model } from "../model/network.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import { columnNorms } from "../prune/unit.ts";
 import { writeFileAtomic } from "../util/files.ts";
@@ -131,28 +131,30 @@ function histogram(
  * network.
  */
 export function renderMethodHistograms(
-  params: MlpParams,
+  model: Model,
+  prunable: readonly string[],
   method: string,
   ks: number[],
   seed: number,
 ): Promise<Uint8Array> {
-  const prep = getPruneMethod(method).prepare(params, seed);
-  const L = params.weights.length;
+  const prep = getPruneMethod(method).prepare(model, prunable, seed);
   const perK: { k: number; values: Float32Array }[] = [];
   for (const k of ks) {
     const { masks } = prep.masks(k);
     const values: number[] = [];
-    for (let l = 0; l < L - 1; l++) {
-      const w = params.weights[l];
+    for (const name of prunable) {
+      const { shape, data: w } = model.params.get(name)!;
+      const mask = masks.get(name);
+      const kept = (i: number) => mask === undefined || mask[i] !== 0;
       if (method === "unit") {
-        const [rows, cols] = [params.sizes[l], params.sizes[l + 1]];
-        const norms = columnNorms(w, rows, cols);
+        const cols = shape[shape.length - 1];
+        const norms = columnNorms(w, w.length / cols, cols);
         for (let c = 0; c < cols; c++) {
-          if (masks[l][c] !== 0 && norms[c] > 0) values.push(Math.log10(norms[c]));
+          if (kept(c) && norms[c] > 0) values.push(Math.log10(norms[c]));
         }
       } else {
         for (let i = 0; i < w.length; i++) {
-          if (masks[l][i] !== 0 && w[i] !== 0) values.push(Math.log10(Math.abs(w[i])));
+          if (kept(i) && w[i] !== 0) values.push(Math.log10(Math.abs(w[i])));
         }
       }
     }
@@ -254,7 +256,8 @@ document.body.dataset.chartPoints = JSON.stringify(Object.fromEntries(
 export async function writeSweepReport(
   dir: string,
   rows: SweepRow[],
-  trained: MlpParams,
+  trained: Model,
+  prunable: readonly string[],
   methods: string[],
   ks: number[],
   seed: number,
@@ -273,7 +276,7 @@ export async function writeSweepReport(
   for (const method of methods) {
     await writeFileAtomic(
       `${dir}/hist_${method}.png`,
-      await renderMethodHistograms(trained, method, ks, seed),
+      await renderMethodHistograms(trained, prunable, method, ks, seed),
     );
   }
   await writeFileAtomic(

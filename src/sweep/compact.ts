@@ -1,61 +1,76 @@
 /**
- * Compaction: turns unit sparsity into a smaller dense network that computes the same function,
- * so pruned neurons cost nothing at inference (real speed, not just zeros).
+ * Compaction: turns unit sparsity into a smaller dense model that computes the same function, so
+ * pruned neurons cost nothing at inference (real speed, not just zeros).
  *
- * A hidden unit whose incoming weights are all zero outputs relu(b) — 0 without biases. It is
- * removed with its outgoing row of the next layer; with biases, its constant output relu(b_j) is
- * folded into the next layer's bias (b'_{l+1} = b_{l+1} + relu(b_j)·W_{l+1}[j, :]).
+ * In a chain dense → relu → dense, a unit of the first dense layer whose incoming weights
+ * (a column of W[in, out]) are all zero outputs relu(b) — 0 without biases. It is removed with its
+ * outgoing row of the next dense layer; with biases, its constant output relu(b_j) is folded into
+ * the next layer's bias (b'_{next} = b_{next} + relu(b_j)·W_{next}[j, :]).
  *
  * @module
  */
 
-import type { MlpParams } from "../model/mlp.ts";
+import type { LayerSpec } from "../model/layers/layer.ts";
+import { type Model, paramInfos } from "../model/network.ts";
+import type { Params } from "../model/tensor.ts";
 
 /**
- * Removes dead hidden units (all-zero incoming columns) from already-masked parameters.
+ * Removes dead hidden units (all-zero incoming columns) from an already-masked model.
  *
  * @example
  * ```ts
- * const small = compactUnits(applyMasks(params, masks));
- * console.log(small.sizes); // e.g. [784, 300, 300, 150, 60, 10]
+ * const small = compactUnits(applyMasks(model, masks));
+ * console.log(hiddenWidths(small.spec)); // e.g. [300, 300, 150, 60]
  * ```
  */
-export function compactUnits(params: MlpParams): MlpParams {
-  const L = params.weights.length;
-  let weights = params.weights.map((w) => w.slice());
-  let biases = params.biases ? params.biases.map((b) => b.slice()) : null;
-  const sizes = [...params.sizes];
-  for (let l = 0; l < L - 1; l++) {
-    const [rows, cols] = [sizes[l], sizes[l + 1]];
-    const w = weights[l];
+export function compactUnits(model: Model): Model {
+  const layers: LayerSpec[] = model.spec.layers.map((l) => ({ ...l }));
+  const params: Params = new Map(
+    [...model.params].map(([n, t]) => [n, { shape: [...t.shape], data: t.data.slice() }]),
+  );
+  const infos = paramInfos(model.spec);
+  const nameOf = (layer: number, suffix: string) =>
+    infos.find((p) => p.layer === layer && p.suffix === suffix)?.name;
+  for (let i = 0; i + 2 < layers.length; i++) {
+    const [a, act, b] = [layers[i], layers[i + 1], layers[i + 2]];
+    if (a.kind !== "dense" || act.kind !== "relu" || b.kind !== "dense") continue;
+    const w = params.get(nameOf(i, "weight")!)!;
+    const [rows, cols] = w.shape;
     const alive: number[] = [];
     for (let c = 0; c < cols; c++) {
       let any = false;
-      for (let r = 0; r < rows && !any; r++) any = w[r * cols + c] !== 0;
+      for (let r = 0; r < rows && !any; r++) any = w.data[r * cols + c] !== 0;
       if (any) alive.push(c);
     }
     if (alive.length === cols || alive.length === 0) continue;
-    // Layer l: keep alive columns.
-    const wl = new Float32Array(rows * alive.length);
+    // Layer a: keep alive columns.
+    const wa = new Float32Array(rows * alive.length);
     for (let r = 0; r < rows; r++) {
-      alive.forEach((c, j) => (wl[r * alive.length + j] = w[r * cols + c]));
+      alive.forEach((c, j) => (wa[r * alive.length + j] = w.data[r * cols + c]));
     }
-    // Layer l+1: keep alive rows; fold dead units' constant outputs into its bias.
-    const next = weights[l + 1];
-    const nextCols = sizes[l + 2];
-    const wn = new Float32Array(alive.length * nextCols);
-    alive.forEach((c, j) => wn.set(next.subarray(c * nextCols, (c + 1) * nextCols), j * nextCols));
-    if (biases) {
+    // Layer b: keep alive rows; fold dead units' constant outputs into its bias.
+    const next = params.get(nameOf(i + 2, "weight")!)!;
+    const nextCols = next.shape[1];
+    const wb = new Float32Array(alive.length * nextCols);
+    alive.forEach((c, j) =>
+      wb.set(next.data.subarray(c * nextCols, (c + 1) * nextCols), j * nextCols)
+    );
+    const biasA = nameOf(i, "bias");
+    const biasB = nameOf(i + 2, "bias");
+    if (biasA && biasB) {
+      const ba = params.get(biasA)!.data;
+      const bb = params.get(biasB)!.data;
       const aliveSet = new Set(alive);
       for (let c = 0; c < cols; c++) {
-        const out = Math.max(0, biases[l][c]);
+        const out = Math.max(0, ba[c]);
         if (aliveSet.has(c) || out === 0) continue;
-        for (let o = 0; o < nextCols; o++) biases[l + 1][o] += out * next[c * nextCols + o];
+        for (let o = 0; o < nextCols; o++) bb[o] += out * next.data[c * nextCols + o];
       }
-      biases = biases.map((b, i) => (i === l ? Float32Array.from(alive, (c) => b[c]) : b));
+      params.set(biasA, { shape: [alive.length], data: Float32Array.from(alive, (c) => ba[c]) });
     }
-    weights = weights.map((x, i) => (i === l ? wl : i === l + 1 ? wn : x));
-    sizes[l + 1] = alive.length;
+    params.set(nameOf(i, "weight")!, { shape: [rows, alive.length], data: wa });
+    params.set(nameOf(i + 2, "weight")!, { shape: [alive.length, nextCols], data: wb });
+    layers[i] = { ...a, units: alive.length };
   }
-  return { sizes, weights, biases };
+  return { spec: { input: [...model.spec.input], layers }, params };
 }

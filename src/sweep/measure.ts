@@ -1,87 +1,17 @@
 /**
- * What a pruned network costs and keeps: sparsity over the prunable layers and the whole model,
- * non-zeros per layer, and the gzip-compressed size of its weights.
+ * What a pruned model costs: the gzip-compressed size of its parameters, and the per-parameter
+ * report Deep Compression's tooling prints. (Sparsity itself is counted in src/model/masks.ts.)
  *
  * @module
  */
 
 import { gzipSync } from "node:zlib";
-import type { MlpParams } from "../model/mlp.ts";
+import type { Model } from "../model/network.ts";
+import type { SparsityReport } from "../model/masks.ts";
 
-/** Parameters with masks applied (pruned entries exactly 0). */
-export function applyMasks(params: MlpParams, masks: Float32Array[]): MlpParams {
-  return {
-    sizes: [...params.sizes],
-    weights: params.weights.map((w, l) => w.map((x, i) => (masks[l][i] !== 0 ? x : 0))),
-    biases: params.biases ? params.biases.map((b) => b.slice()) : null,
-  };
-}
-
-/** Non-zero count of one layer's weights. */
-export interface LayerCount {
-  /** Tensor name, e.g. `layers.0.weight`. */
-  name: string;
-  /** Shape [in, out]. */
-  shape: [number, number];
-  /** Non-zero weights. */
-  nonzeros: number;
-  /** All weights. */
-  total: number;
-  /** Whether the layer may be pruned (all but the output layer). */
-  prunable: boolean;
-}
-
-/** Sparsity figures of a (pruned) network. */
-export interface SparsityReport {
-  /** Zeros / weights over the prunable layers. */
-  sparsity: number;
-  /** Zeros / parameters over the whole model (output layer and biases included). */
-  sparsityTotal: number;
-  /** Non-zero parameters in the whole model. */
-  nonzeros: number;
-  /** All parameters in the whole model. */
-  total: number;
-  /** Per weight layer. */
-  layers: LayerCount[];
-}
-
-function countNonzeros(a: Float32Array): number {
-  let n = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) n++;
-  return n;
-}
-
-/** Counts zeros in a network (prunable = every layer but the last). */
-export function sparsityOf(params: MlpParams): SparsityReport {
-  const L = params.weights.length;
-  const layers: LayerCount[] = params.weights.map((w, l) => ({
-    name: `layers.${l}.weight`,
-    shape: [params.sizes[l], params.sizes[l + 1]],
-    nonzeros: countNonzeros(w),
-    total: w.length,
-    prunable: l < L - 1,
-  }));
-  const prunable = layers.filter((x) => x.prunable);
-  const pTotal = prunable.reduce((s, x) => s + x.total, 0);
-  const pNonzero = prunable.reduce((s, x) => s + x.nonzeros, 0);
-  let total = layers.reduce((s, x) => s + x.total, 0);
-  let nonzeros = layers.reduce((s, x) => s + x.nonzeros, 0);
-  for (const b of params.biases ?? []) {
-    total += b.length;
-    nonzeros += countNonzeros(b);
-  }
-  return {
-    sparsity: pTotal > 0 ? 1 - pNonzero / pTotal : 0,
-    sparsityTotal: 1 - nonzeros / total,
-    nonzeros,
-    total,
-    layers,
-  };
-}
-
-/** Bytes of all parameters as raw little-endian f32, gzip-compressed (level 9). */
-export function gzipBytes(params: MlpParams): number {
-  const tensors = [...params.weights, ...(params.biases ?? [])];
+/** Bytes of all parameters as raw little-endian f32 in layer order, gzip-compressed (level 9). */
+export function gzipBytes(model: Model): number {
+  const tensors = [...model.params.values()].map((t) => t.data);
   const bytes = tensors.reduce((s, t) => s + t.byteLength, 0);
   const raw = new Uint8Array(bytes);
   let at = 0;
@@ -93,11 +23,11 @@ export function gzipBytes(params: MlpParams): number {
 }
 
 /**
- * The per-layer report Deep Compression's tooling prints: name, nonzeros/total, %, pruned, shape,
- * then alive, pruned, total and the compression rate.
+ * The per-parameter report of Deep Compression's tooling (Han et al. 2016): name,
+ * nonzeros/total, %, pruned, shape, then alive, pruned, total and the compression rate.
  */
 export function formatLayerReport(report: SparsityReport): string {
-  const lines = report.layers.map((x) => {
+  const lines = report.params.map((x) => {
     const pct = (100 * x.nonzeros) / x.total;
     return `${x.name.padEnd(18)} | nonzeros = ${String(x.nonzeros).padStart(8)} / ${
       String(x.total).padStart(8)

@@ -47,6 +47,8 @@ export interface SweepRow {
   recovery_lr: number;
   /** Rounds of the iterative schedule (0 for other strategies). */
   steps: number;
+  /** Which parameters were pruned (`default`, `all` or name patterns). */
+  prune_params: string;
   /** Rewind target (`none`, `init`, `epoch:E`, `random`). */
   rewind: string;
   /** Method-specific figure (the std method's s), or empty. */
@@ -74,30 +76,53 @@ export const SWEEP_COLUMNS = [
   "finetune_epochs",
   "recovery_lr",
   "steps",
+  "prune_params",
   "rewind",
   "detail",
 ];
 
 /** Columns holding text; every other column must hold a finite number. */
-const TEXT_COLUMNS = new Set(["model", "method", "strategy", "rewind", "compact_hidden", "detail"]);
+const TEXT_COLUMNS = new Set([
+  "model",
+  "method",
+  "strategy",
+  "prune_params",
+  "rewind",
+  "compact_hidden",
+  "detail",
+]);
 
 /**
  * Columns added after the first release, with the value their rows get when a file lacks them:
  * such rows have no model id, so they are set aside as stale (see `openSweep`).
  */
-const LATER_COLUMNS: Record<string, string | number> = { model: "", recovery_lr: 0, steps: 0 };
+const LATER_COLUMNS: Record<string, string | number> = {
+  model: "",
+  recovery_lr: 0,
+  steps: 0,
+  prune_params: "default",
+};
 
 /** Columns a row cannot do without. */
 const REQUIRED_COLUMNS = SWEEP_COLUMNS.filter((c) => !(c in LATER_COLUMNS));
 
 /**
  * Identity of a point: the model it was pruned from, method, strategy, k and the recovery
- * settings (epochs, learning rate, rounds, rewind target). No two rows of sweep.csv share a key.
+ * settings (epochs, learning rate, rounds, rewind target) and which parameters were pruned. No two
+ * rows of sweep.csv share a key.
  */
 export function pointKey(
   row: Pick<
     SweepRow,
-    "model" | "method" | "strategy" | "k" | "finetune_epochs" | "recovery_lr" | "steps" | "rewind"
+    | "model"
+    | "method"
+    | "strategy"
+    | "k"
+    | "finetune_epochs"
+    | "recovery_lr"
+    | "steps"
+    | "prune_params"
+    | "rewind"
   >,
 ): string {
   return [
@@ -108,6 +133,7 @@ export function pointKey(
     Number(row.finetune_epochs),
     Number(row.recovery_lr),
     Number(row.steps),
+    row.prune_params,
     row.rewind,
   ].join("|");
 }

@@ -7,11 +7,13 @@
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { cloneParams, type MlpParams } from "../model/mlp.ts";
-import { createRng, permutation } from "../reference/random.ts";
-import { type EvalResult, GpuMlp, type GpuSplit } from "./gpu_mlp.ts";
+import { cloneModel, type Model } from "../model/network.ts";
+import type { Masks } from "../model/masks.ts";
+import { createRng, permutation } from "../util/rng.ts";
+import { type ProgressFactory, SILENT_PROGRESS } from "../util/progress.ts";
+import { type EvalResult, GpuNetwork } from "./gpu_network.ts";
+import type { GpuSplit } from "./splits.ts";
 import type { AdamConfig } from "../kernels/adam.ts";
-import { createProgress, type Progress } from "../cli/progress.ts";
 
 /** One row of `history.csv`. */
 export interface EpochRecord {
@@ -39,8 +41,8 @@ export class DivergedError extends Error {
 
 /** What a training run needs. */
 export interface TrainJob {
-  /** Starting parameters. */
-  params: MlpParams;
+  /** Starting model. */
+  model: Model;
   /** Training split on the GPU. */
   train: GpuSplit;
   /** Validation split on the GPU (optional: without it the last epoch is kept). */
@@ -55,18 +57,18 @@ export interface TrainJob {
   seed: number;
   /** Keep the parameters of the best validation epoch. */
   keepBest: boolean;
-  /** Masks ([in, out] 0/1 per layer) held fixed during training. */
-  masks?: Float32Array[];
-  /** Layers not updated. */
-  frozen?: boolean[];
+  /** Masks (0/1 by parameter name) held fixed during training. */
+  masks?: Masks;
+  /** Parameters not updated, by name. */
+  frozen?: ReadonlySet<string>;
   /**
-   * Called after each epoch with the record, the current parameters and the best so far (e.g. to
+   * Called after each epoch with the record, the current model and the best so far (e.g. to
    * save snapshots and resume points).
    */
   onEpoch?: (
     record: EpochRecord,
-    params: () => Promise<MlpParams>,
-    best?: { accuracy: number; epoch: number; params: MlpParams },
+    model: () => Promise<Model>,
+    best?: BestEpoch,
   ) => Promise<void>;
   /**
    * Called every `everySteps` steps with the global step, to change masks mid-training
@@ -74,7 +76,7 @@ export interface TrainJob {
    */
   maskSchedule?: {
     everySteps: number;
-    update: (step: number, params: () => Promise<MlpParams>) => Promise<Float32Array[] | undefined>;
+    update: (step: number, model: () => Promise<Model>) => Promise<Masks | undefined>;
   };
   /**
    * Resume after this many finished epochs (their records and the best parameters so far);
@@ -83,18 +85,30 @@ export interface TrainJob {
   resume?: {
     epochsDone: number;
     history: EpochRecord[];
-    best?: { accuracy: number; epoch: number; params: MlpParams };
+    best?: BestEpoch;
   };
   /** Progress label (e.g. "train" or "finetune 95%"). */
   label?: string;
-  /** Print nothing. */
-  quiet?: boolean;
+  /** Progress display of each epoch's steps (default: none). */
+  progress?: ProgressFactory;
+  /** Receives one summary line per epoch (default: none). */
+  log?: (line: string) => void;
+}
+
+/** The epoch with the best validation accuracy so far and its model. */
+export interface BestEpoch {
+  /** Validation accuracy. */
+  accuracy: number;
+  /** 1-based epoch. */
+  epoch: number;
+  /** The model after that epoch. */
+  model: Model;
 }
 
 /** Result of a training run. */
 export interface TrainOutcome {
-  /** Final (or best) parameters. */
-  params: MlpParams;
+  /** Final (or best) model. */
+  model: Model;
   /** One record per epoch. */
   history: EpochRecord[];
   /** Epoch whose parameters were kept. */
@@ -110,8 +124,8 @@ const STEPS_PER_SUBMIT = 16;
  * Trains on the GPU. Masks, when given, are applied before the first step and held by the
  * masked Adam kernel.
  */
-export async function trainMlp(gpu: GpuContext, job: TrainJob): Promise<TrainOutcome> {
-  const net = await GpuMlp.create(gpu, job.params, {
+export async function trainModel(gpu: GpuContext, job: TrainJob): Promise<TrainOutcome> {
+  const net = await GpuNetwork.create(gpu, job.model, {
     batch: job.batchSize,
     evalBatch: 1000,
     adam: job.adam,
@@ -128,15 +142,14 @@ export async function trainMlp(gpu: GpuContext, job: TrainJob): Promise<TrainOut
     }
     const rng = createRng(job.seed ^ 0xabcdef);
     const history: EpochRecord[] = [...(job.resume?.history ?? [])];
-    let best: { accuracy: number; epoch: number; params: MlpParams } | undefined = job.resume?.best;
+    let best: BestEpoch | undefined = job.resume?.best;
     const firstEpoch = (job.resume?.epochsDone ?? 0) + 1;
     for (let skipped = 1; skipped < firstEpoch; skipped++) permutation(rng, job.train.count);
     let globalStep = 0;
     for (let epoch = firstEpoch; epoch <= job.epochs; epoch++) {
-      const progress: Progress = createProgress(
+      const progress = (job.progress ?? SILENT_PROGRESS)(
         `${job.label ?? "train"} epoch ${epoch}/${job.epochs}`,
         steps,
-        job.quiet ?? false,
       );
       net.startEpoch(permutation(rng, job.train.count));
       const t0 = performance.now();
@@ -165,7 +178,7 @@ export async function trainMlp(gpu: GpuContext, job: TrainJob): Promise<TrainOut
           rate: Math.round((done * job.batchSize) / elapsed),
         });
         if (job.maskSchedule && globalStep % job.maskSchedule.everySteps === 0) {
-          const masks = await job.maskSchedule.update(globalStep, () => net.getParams());
+          const masks = await job.maskSchedule.update(globalStep, () => net.getModel());
           if (masks) net.setMasks(masks);
         }
       }
@@ -182,25 +195,22 @@ export async function trainMlp(gpu: GpuContext, job: TrainJob): Promise<TrainOut
         seconds,
       };
       history.push(record);
-      if (!job.quiet) {
-        console.error(
-          `${job.label ?? "train"} epoch ${epoch}/${job.epochs}: loss ${
-            record.train_loss.toFixed(4)
-          }` +
-            ` acc ${(record.train_accuracy * 100).toFixed(2)}% | valid loss ${
-              valid.loss.toFixed(4)
-            } acc ${(valid.accuracy * 100).toFixed(2)}% | ${seconds.toFixed(1)} s`,
-        );
-      }
+      job.log?.(
+        `${job.label ?? "train"} epoch ${epoch}/${job.epochs}: loss ${
+          record.train_loss.toFixed(4)
+        } acc ${(record.train_accuracy * 100).toFixed(2)}% | valid loss ${
+          valid.loss.toFixed(4)
+        } acc ${(valid.accuracy * 100).toFixed(2)}% | ${seconds.toFixed(1)} s`,
+      );
       const improved = job.keepBest && job.valid && (!best || valid.accuracy > best.accuracy);
-      if (improved) best = { accuracy: valid.accuracy, epoch, params: await net.getParams() };
-      if (job.onEpoch) await job.onEpoch(record, () => net.getParams(), best);
+      if (improved) best = { accuracy: valid.accuracy, epoch, model: await net.getModel() };
+      if (job.onEpoch) await job.onEpoch(record, () => net.getModel(), best);
     }
-    const params = best ? best.params : await net.getParams();
+    const model = best ? best.model : await net.getModel();
     const ran = history.slice(firstEpoch - 1);
     const secondsPerEpoch = ran.reduce((s, r) => s + r.seconds, 0) / Math.max(1, ran.length);
     return {
-      params: cloneParams(params),
+      model: cloneModel(model),
       history,
       bestEpoch: best?.epoch ?? job.epochs,
       secondsPerEpoch,
@@ -210,14 +220,14 @@ export async function trainMlp(gpu: GpuContext, job: TrainJob): Promise<TrainOut
   }
 }
 
-/** Evaluates parameters (with optional masks) on a split. */
-export async function evaluateParams(
+/** Evaluates a model (with optional masks) on a split. */
+export async function evaluateModel(
   gpu: GpuContext,
-  params: MlpParams,
+  model: Model,
   split: GpuSplit,
-  masks?: Float32Array[],
+  masks?: Masks,
 ): Promise<EvalResult> {
-  const net = await GpuMlp.create(gpu, params, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
+  const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
   try {
     if (masks) net.setMasks(masks);
     return await net.evaluate(split);

@@ -1,28 +1,17 @@
 /**
- * One experiment folder, `<output-dir>/<id>/`: trains (or reuses the finished checkpoint),
- * evaluates on the test set, and writes checkpoint.safetensors, init.safetensors, history.csv,
- * metrics.json and training.png, each atomically.
+ * Running an experiment: load its data once, then train the configured model (or reuse the
+ * finished checkpoint), evaluate it on the test set, and write checkpoint.safetensors,
+ * init.safetensors, history.csv, metrics.json and training.png, each atomically.
  *
- * What is reused is checked first: a checkpoint carries its data checksum, the fingerprint of the
- * data it was trained on and its configuration, and is reused only when all three agree with
- * this run. Training holds `train.lock` in the folder, so a second process on the same
- * experiment waits and then reuses the result instead of sharing `last.safetensors`.
+ * What is reused is checked first (src/experiment/checkpoints.ts). Training holds `train.lock`
+ * in the folder, so a second process on the same experiment waits and then reuses the result
+ * instead of sharing `last.safetensors`.
  *
  * @module
  */
 
 import type { GpuContext } from "../gpu/device.ts";
 import { UsageError } from "../util/errors.ts";
-import { deriveExperimentId, modelIdentity, type TrainConfig } from "../cli/train_options.ts";
-import { type Dataset, loadDataset } from "../data/datasets.ts";
-import { initMlp, type MlpParams, paramsToTensors, tensorsToParams } from "../model/mlp.ts";
-import {
-  CHECKSUM_KEY,
-  dataChecksum,
-  readSafetensors,
-  type SafetensorsFile,
-  writeSafetensors,
-} from "../model/safetensors.ts";
 import {
   ensureWritableDir,
   exists,
@@ -31,42 +20,31 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
 } from "../util/files.ts";
-import { destroySplit, type GpuSplit, uploadSplit } from "./gpu_mlp.ts";
+import type { ProgressFactory } from "../util/progress.ts";
+import { type Dataset, loadDataset } from "../data/datasets.ts";
+import { initModel, type Model, type ModelSpec } from "../model/network.ts";
+import { prunableParams, sparsityOf } from "../model/masks.ts";
+import { CHECKSUM_KEY, writeSafetensors } from "../model/safetensors.ts";
 import { gradualPruner } from "../prune/gradual.ts";
 import { getPruneMethod } from "../prune/registry.ts";
-import { sparsityOf } from "../sweep/measure.ts";
-import { DivergedError, type EpochRecord, evaluateParams, trainMlp } from "./trainer.ts";
-import { parseHistoryCsv, parseMetricsJson, type TrainMetrics, writeHistory } from "./records.ts";
+import { type DataSplits, destroySplit, type GpuSplit, uploadSplit } from "../train/splits.ts";
+import { DivergedError, type EpochRecord, evaluateModel, trainModel } from "../train/trainer.ts";
+import { parseHistoryCsv, writeHistory } from "../train/history.ts";
+import { deriveExperimentId, modelIdentity, modelSpecOf, type TrainConfig } from "./config.ts";
+import { experimentPaths } from "./paths.ts";
+import { type Checkpoint, readCheckpoint, readVerified, saveModel } from "./checkpoints.ts";
+import { parseMetricsJson, type TrainMetrics } from "./metrics.ts";
 
-export { type TrainMetrics, writeHistory } from "./records.ts";
-
-/** Files of an experiment folder. */
-export function experimentPaths(config: TrainConfig) {
-  if (!config.experimentId) throw new Error("experimentPaths: the experiment id is not known yet");
-  const dir = `${config.outputDir === "/" ? "" : config.outputDir}/${config.experimentId}`;
-  return {
-    dir,
-    checkpoint: `${dir}/checkpoint.safetensors`,
-    init: `${dir}/init.safetensors`,
-    history: `${dir}/history.csv`,
-    metrics: `${dir}/metrics.json`,
-    trainingPng: `${dir}/training.png`,
-    snapshot: (epoch: number) => `${dir}/epoch_${epoch}.safetensors`,
-    masks: `${dir}/masks.safetensors`,
-    last: `${dir}/last.safetensors`,
-    best: `${dir}/best.safetensors`,
-    trainLock: `${dir}/train.lock`,
-    sweep: `${dir}/sweep.csv`,
-  };
-}
-
-/** Layer widths of the configured model (784 inputs, 10 logits). */
-export function modelSizes(config: TrainConfig, features = 784, classes = 10): number[] {
-  return [features, ...config.hidden, classes];
+/** How a run reports: progress bars and log lines (the command line passes its own). */
+export interface RunOutput {
+  /** Progress display of each epoch's steps. */
+  progress: ProgressFactory;
+  /** Receives notes and epoch summaries. */
+  log: (line: string) => void;
 }
 
 /** Data of an experiment, uploaded once. */
-export interface LoadedData {
+export interface LoadedData extends DataSplits {
   /** CPU copy of the splits. */
   data: Dataset;
   /** Training split on the GPU. */
@@ -75,6 +53,8 @@ export interface LoadedData {
   valid: GpuSplit;
   /** Test split on the GPU. */
   test: GpuSplit;
+  /** The model the configuration trains on this data. */
+  spec: ModelSpec;
   /** Frees the GPU copies. */
   destroy(): void;
 }
@@ -109,6 +89,7 @@ export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<Lo
     train,
     valid,
     test,
+    spec: modelSpecOf(config, data.train.features),
     destroy() {
       destroySplit(train);
       if (valid !== train) destroySplit(valid);
@@ -117,106 +98,10 @@ export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<Lo
   };
 }
 
-/** A finished checkpoint read back and verified. */
-export interface Checkpoint {
-  /** The parameters (finite, of the configured shapes). */
-  params: MlpParams;
-  /** Its metadata (test accuracy, best epoch, configuration, `data_sha256`, …). */
-  metadata: Record<string, string>;
-}
-
-/** What to tell a user whose saved file cannot be used. */
-const RETRAIN_ADVICE = "pass --force-train to retrain, or delete it";
-
-/**
- * Reads a wgprune safetensors file (checksum required and verified, weights finite, shapes as
- * configured); every problem is a one-line `UsageError` ending in what to do.
- */
-async function readVerified(
-  config: TrainConfig,
-  path: string,
-  sizes: number[],
-): Promise<{ file: SafetensorsFile; params: MlpParams }> {
-  try {
-    const file = await readSafetensors(path, { requireChecksum: true });
-    return { file, params: tensorsToParams(file.tensors, sizes, config.bias, path) };
-  } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(`${err.message}; ${RETRAIN_ADVICE}`);
-    throw err;
-  }
-}
-
-/**
- * Explains why a saved file's configuration differs from this run's: other data (fingerprints
- * differ) or other settings (the first differing one is named).
- */
-function identityMismatch(path: string, stored: string | undefined, config: TrainConfig): string {
-  let old: Record<string, unknown> = {};
-  try {
-    old = JSON.parse(stored ?? "{}");
-  } catch {
-    // unreadable: reported as other settings below
-  }
-  const now = JSON.parse(modelIdentity(config)) as Record<string, unknown>;
-  if (old.dataFingerprint !== now.dataFingerprint) {
-    const a = String(old.dataFingerprint ?? "unknown").slice(0, 12);
-    return `${path} was trained on other data (sha256 ${a}…; the data loaded now is ` +
-      `${config.dataFingerprint.slice(0, 12)}…); ${RETRAIN_ADVICE}, or use another --experiment-id`;
-  }
-  const key = Object.keys({ ...old, ...now }).find((k) =>
-    JSON.stringify(old[k]) !== JSON.stringify(now[k])
-  );
-  return `${path} was trained with other settings (${key ?? "configuration"}: ` +
-    `${JSON.stringify(old[key ?? ""])} then, ${JSON.stringify(now[key ?? ""])} now); ` +
-    `${RETRAIN_ADVICE}, or use another --experiment-id`;
-}
-
-/**
- * Reads the finished checkpoint of this experiment, or undefined if there is none. A checkpoint
- * that is corrupt, non-finite, or was trained on other data or settings is a `UsageError`.
- */
-export async function readCheckpoint(
-  config: TrainConfig,
-  sizes: number[],
-): Promise<Checkpoint | undefined> {
-  const path = experimentPaths(config).checkpoint;
-  if (!(await exists(path))) return undefined;
-  const { file, params } = await readVerified(config, path, sizes);
-  if (file.metadata.finished !== "true") return undefined;
-  if (file.metadata.config !== modelIdentity(config)) {
-    throw new UsageError(identityMismatch(path, file.metadata.config, config));
-  }
-  return { params, metadata: file.metadata };
-}
-
-/** Reads a saved snapshot (`init`, `epoch_E`) of this experiment for rewinding, verified. */
-export async function readSnapshot(
-  config: TrainConfig,
-  path: string,
-  sizes: number[],
-): Promise<MlpParams> {
-  const { file, params } = await readVerified(config, path, sizes);
-  if (file.metadata.config !== modelIdentity(config)) {
-    throw new UsageError(identityMismatch(path, file.metadata.config, config));
-  }
-  return params;
-}
-
-/** Writes parameters (with metadata) as safetensors; returns their data_sha256. */
-export async function saveParams(
-  path: string,
-  params: MlpParams,
-  metadata: Record<string, string>,
-): Promise<string> {
-  const tensors = paramsToTensors(params);
-  await writeSafetensors(path, tensors, metadata);
-  return dataChecksum(tensors);
-}
-
 /** A trained model: parameters, figures, and its checkpoint's data_sha256. */
 export interface TrainedModel {
-  /** Trained parameters. */
-  params: MlpParams;
+  /** The trained model. */
+  model: Model;
   /** Figures of metrics.json. */
   metrics: TrainMetrics;
   /** True when a finished checkpoint was reused. */
@@ -234,13 +119,14 @@ export async function ensureTrained(
   gpu: GpuContext,
   config: TrainConfig,
   loaded: LoadedData,
+  out: RunOutput,
 ): Promise<TrainedModel> {
   const paths = experimentPaths(config);
   await ensureWritableDir(paths.dir);
   return await withFileLock(
     paths.trainLock,
-    () => trainOrReuse(gpu, config, loaded),
-    () => console.error(`train: another process is training ${paths.dir}; waiting for it`),
+    () => trainOrReuse(gpu, config, loaded, out),
+    () => out.log(`train: another process is training ${paths.dir}; waiting for it`),
   );
 }
 
@@ -248,49 +134,56 @@ async function trainOrReuse(
   gpu: GpuContext,
   config: TrainConfig,
   loaded: LoadedData,
+  out: RunOutput,
 ): Promise<TrainedModel> {
   const paths = experimentPaths(config);
-  const sizes = modelSizes(config, loaded.data.train.features);
+  const spec = loaded.spec;
   if (!config.forceTrain) {
-    const cached = await readCheckpoint(config, sizes);
+    const cached = await readCheckpoint(config, spec);
     if (cached) {
       const checksum = cached.metadata[CHECKSUM_KEY];
-      const metrics = await reusedMetrics(gpu, config, loaded, cached);
-      console.error(
+      const metrics = await reusedMetrics(gpu, config, loaded, cached, out);
+      out.log(
         `train: reusing ${paths.checkpoint} (test accuracy ${
           (metrics.test_accuracy * 100).toFixed(2)
         }%); pass --force-train to retrain`,
       );
-      return { params: cached.params, metrics, reused: true, checksum };
+      return { model: cached.model, metrics, reused: true, checksum };
     }
   }
-  const init = initMlp(sizes, config.bias, config.seed);
+  const init = initModel(spec, config.seed);
   const meta: Record<string, string> = {
     format: "wgprune-mlp",
     dataset: config.dataDir ? "custom" : config.dataset,
     data_sha256: config.dataFingerprint,
-    sizes: JSON.stringify(init.sizes),
+    layers: JSON.stringify(spec),
     bias: String(config.bias),
     config: modelIdentity(config),
   };
   const resume = config.forceTrain || config.gradual
     ? undefined
-    : await findResumePoint(config, sizes);
-  if (!resume) await saveParams(paths.init, init, { ...meta, finished: "true", kind: "init" });
+    : await findResumePoint(config, spec, out);
+  if (!resume) await saveModel(paths.init, init, { ...meta, finished: "true", kind: "init" });
   else {
-    console.error(
+    out.log(
       `train: resuming after epoch ${resume.epochsDone}/${config.epochs} from ${paths.last} ` +
         "(Adam's moments restart); pass --force-train to start over",
     );
   }
   const history: EpochRecord[] = [...(resume?.history ?? [])];
+  const prunable = prunableParams(spec, config.pruneParams);
   const pruner = config.gradual
-    ? gradualPruner(getPruneMethod(config.gradual.method), config.gradual.schedule, config.seed)
+    ? gradualPruner(
+      getPruneMethod(config.gradual.method),
+      config.gradual.schedule,
+      config.seed,
+      prunable,
+    )
     : undefined;
   let outcome;
   try {
-    outcome = await trainMlp(gpu, {
-      params: resume?.params ?? init,
+    outcome = await trainModel(gpu, {
+      model: resume?.model ?? init,
       resume,
       train: loaded.train,
       valid: loaded.valid,
@@ -301,14 +194,16 @@ async function trainOrReuse(
       // While pruning gradually, earlier epochs are less sparse: keep the last epoch.
       keepBest: config.keepBest && !pruner,
       maskSchedule: pruner,
-      onEpoch: async (record, params, best) => {
+      progress: out.progress,
+      log: out.log,
+      onEpoch: async (record, model, best) => {
         history.push(record);
         await writeHistory(paths.history, history);
         // Resume points: the weights after this epoch and the best so far.
         const progress = { ...meta, finished: "false", epoch: String(record.epoch) };
-        await saveParams(paths.last, await params(), { ...progress, kind: "last" });
+        await saveModel(paths.last, await model(), { ...progress, kind: "last" });
         if (best && best.epoch === record.epoch) {
-          await saveParams(paths.best, best.params, {
+          await saveModel(paths.best, best.model, {
             ...progress,
             kind: "best",
             best_epoch: String(best.epoch),
@@ -317,7 +212,7 @@ async function trainOrReuse(
         }
         // Snapshots for lottery-ticket rewinding to an early epoch (Frankle et al. 2020).
         if (record.epoch <= 2) {
-          await saveParams(paths.snapshot(record.epoch), await params(), {
+          await saveModel(paths.snapshot(record.epoch), await model(), {
             ...meta,
             finished: "true",
             kind: `epoch ${record.epoch}`,
@@ -334,18 +229,19 @@ async function trainOrReuse(
     }
     throw err;
   }
-  const test = await evaluateParams(gpu, outcome.params, loaded.test);
+  const test = await evaluateModel(gpu, outcome.model, loaded.test);
   let sparsity: number | undefined;
   if (pruner) {
-    const masks = pruner.current() ??
-      outcome.params.weights.map((w) => new Float32Array(w.length).fill(1));
-    const tensors = new Map(masks.map((m, l) => [
-      `layers.${l}.mask`,
-      { shape: [init.sizes[l], init.sizes[l + 1]], data: m },
-    ]));
+    // Masks by parameter name, `<name>.mask` (e.g. layers.0.weight.mask), each of its shape.
+    const masks = pruner.current() ?? new Map();
+    const tensors = new Map(prunable.map((name) => {
+      const shape = outcome.model.params.get(name)!.shape;
+      const data = masks.get(name) ?? new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1);
+      return [`${name}.mask`, { shape: [...shape], data }];
+    }));
     await writeSafetensors(paths.masks, tensors, { ...meta, kind: "masks" });
-    sparsity = sparsityOf(outcome.params).sparsity;
-    console.error(
+    sparsity = sparsityOf(outcome.model, prunable).sparsity;
+    out.log(
       `train: gradual ${config.gradual!.method} pruning reached ${(sparsity * 100).toFixed(2)}% ` +
         `sparsity (target ${(config.gradual!.schedule.target * 100).toFixed(2)}%)`,
     );
@@ -363,17 +259,17 @@ async function trainOrReuse(
     adapter: `${gpu.adapter} via ${gpu.backend}`,
     ...(sparsity === undefined ? {} : { sparsity: String(sparsity) }),
   };
-  const checksum = await saveParams(paths.checkpoint, outcome.params, checkpointMeta);
+  const checksum = await saveModel(paths.checkpoint, outcome.model, checkpointMeta);
   const metrics = metricsOf(checkpointMeta, checksum);
   await writeJsonAtomic(paths.metrics, metrics);
   for (const done of [paths.last, paths.best]) await Deno.remove(done).catch(() => {});
   const { renderTrainingPng } = await import("../report/charts.ts");
   await writeFileAtomic(paths.trainingPng, await renderTrainingPng(history));
-  console.error(
+  out.log(
     `train: test accuracy ${(test.accuracy * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}, ` +
       `${outcome.secondsPerEpoch.toFixed(1)} s/epoch; wrote ${paths.dir}/`,
   );
-  return { params: outcome.params, metrics, reused: false, checksum };
+  return { model: outcome.model, metrics, reused: false, checksum };
 }
 
 /** metrics.json's figures, all taken from a checkpoint's metadata. */
@@ -403,6 +299,7 @@ async function reusedMetrics(
   config: TrainConfig,
   loaded: LoadedData,
   cached: Checkpoint,
+  out: RunOutput,
 ): Promise<TrainMetrics> {
   const paths = experimentPaths(config);
   const checksum = cached.metadata[CHECKSUM_KEY];
@@ -417,7 +314,7 @@ async function reusedMetrics(
   const meta = { ...cached.metadata };
   if (meta.test_accuracy === undefined || meta.seconds_per_epoch === undefined) {
     // Figures missing from the metadata: measure what can be measured again.
-    const test = await evaluateParams(gpu, cached.params, loaded.test);
+    const test = await evaluateModel(gpu, cached.model, loaded.test);
     meta.test_accuracy ??= String(test.accuracy);
     meta.test_loss ??= String(test.loss);
   }
@@ -427,7 +324,7 @@ async function reusedMetrics(
   meta.adapter ??= `${gpu.adapter} via ${gpu.backend}`;
   const metrics = metricsOf(meta, checksum);
   await writeJsonAtomic(paths.metrics, metrics);
-  console.error(`train: rebuilt ${paths.metrics} from ${paths.checkpoint}`);
+  out.log(`train: rebuilt ${paths.metrics} from ${paths.checkpoint}`);
   return metrics;
 }
 
@@ -436,13 +333,13 @@ async function reusedMetrics(
  * after the last finished epoch), the history so far and `best.safetensors`. Files of other
  * settings are ignored (training starts over and replaces them); corrupt ones are an error.
  */
-async function findResumePoint(config: TrainConfig, sizes: number[]) {
+async function findResumePoint(config: TrainConfig, spec: ModelSpec, out: RunOutput) {
   const paths = experimentPaths(config);
   if (!(await exists(paths.last)) || !(await exists(paths.history))) return undefined;
-  const last = await readVerified(config, paths.last, sizes);
+  const last = await readVerified(spec, paths.last);
   const epochsDone = Number(last.file.metadata.epoch);
   if (last.file.metadata.config !== modelIdentity(config)) {
-    console.error(`train: ${paths.last} belongs to other settings; training starts over`);
+    out.log(`train: ${paths.last} belongs to other settings; training starts over`);
     return undefined;
   }
   if (!(epochsDone >= 1 && epochsDone < config.epochs)) return undefined;
@@ -454,12 +351,12 @@ async function findResumePoint(config: TrainConfig, sizes: number[]) {
   if (history.length !== epochsDone) return undefined;
   let best;
   if (await exists(paths.best)) {
-    const file = await readVerified(config, paths.best, sizes);
+    const file = await readVerified(spec, paths.best);
     best = {
       accuracy: Number(file.file.metadata.best_valid_accuracy),
       epoch: Number(file.file.metadata.best_epoch),
-      params: file.params,
+      model: file.model,
     };
   }
-  return { epochsDone, history, best, params: last.params };
+  return { epochsDone, history, best, model: last.model };
 }

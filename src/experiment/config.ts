@@ -1,0 +1,127 @@
+/**
+ * The configuration of an experiment: what defines the trained model, where it is stored, and the
+ * id and identity derived from them.
+ *
+ * @module
+ */
+
+import type { DatasetName } from "../data/datasets.ts";
+import { DEFAULT_PRUNE_PARAMS } from "../model/masks.ts";
+import { mlpSpec, type ModelSpec } from "../model/network.ts";
+import type { ScheduleConfig } from "../prune/schedule.ts";
+
+/** Everything that defines a training run. */
+export interface TrainConfig {
+  /** `mnist` or `fashion`. */
+  dataset: DatasetName;
+  /** Folder of IDX files overriding the dataset's default location. */
+  dataDir?: string;
+  /** Samples held out of the training set for validation. */
+  numValid: number;
+  /** Hidden layer widths. */
+  hidden: number[];
+  /** Whether layers have biases. */
+  bias: boolean;
+  /** Training epochs. */
+  epochs: number;
+  /** Samples per step. */
+  batchSize: number;
+  /** Adam learning rate. */
+  learningRate: number;
+  /** L1 penalty. */
+  l1: number;
+  /** L2 penalty. */
+  l2: number;
+  /** Seed for initialisation, split and shuffles. */
+  seed: number;
+  /** Keep the weights of the epoch with the best validation accuracy. */
+  keepBest: boolean;
+  /**
+   * Results folder name: `--experiment-id`, or derived from the flags and the data by
+   * `deriveExperimentId` once the data is loaded (empty until then).
+   */
+  experimentId: string;
+  /** True when `--experiment-id` named the folder. */
+  experimentIdGiven: boolean;
+  /** sha256 (hex) of the four IDX files' contents actually loaded; empty until loaded. */
+  dataFingerprint: string;
+  /** Parent folder of experiment folders. */
+  outputDir: string;
+  /** Retrain even when a finished checkpoint exists. */
+  forceTrain: boolean;
+  /** Use only the first N training samples (quick runs, tests). */
+  limitTrain?: number;
+  /** Gradual pruning during training, if asked for (train only). */
+  gradual?: GradualConfig;
+  /** Which parameters are pruned: `default`, `all` or name patterns (see src/model/masks.ts). */
+  pruneParams: string;
+}
+
+/** Gradual pruning settings of `deno task train --prune ...`. */
+export interface GradualConfig {
+  /** Pruning method name. */
+  method: string;
+  /** Schedule: sparsities as fractions; `end` resolved to a step count. */
+  schedule: ScheduleConfig;
+}
+
+/**
+ * Derives the experiment id from the flags that change the trained model and, for `--data-dir`,
+ * from the data actually loaded (`custom-<first 12 hex digits of its sha256>`), so two folders
+ * never share an experiment. Needs `dataFingerprint` when `dataDir` is set.
+ */
+export function deriveExperimentId(c: TrainConfig): string {
+  if (c.dataDir && !c.dataFingerprint) {
+    throw new Error("deriveExperimentId: the data must be loaded before a --data-dir id is known");
+  }
+  const parts = [
+    c.dataDir ? `custom-${c.dataFingerprint.slice(0, 12)}` : c.dataset,
+    `h${c.hidden.join("-")}`,
+    `e${c.epochs}`,
+    `lr${c.learningRate}`,
+    `l1_${c.l1}`,
+    `l2_${c.l2}`,
+    `b${c.batchSize}`,
+    c.bias ? "bias" : "nobias",
+    `s${c.seed}`,
+  ];
+  if (c.numValid !== 10000) parts.push(`v${c.numValid}`);
+  if (!c.keepBest) parts.push("last");
+  if (c.gradual) {
+    const g = c.gradual.schedule;
+    parts.push(
+      `prune-${c.gradual.method}-${g.target}-${g.kind}-b${g.begin}-e${g.end}-f${g.frequency}`,
+    );
+    if (c.pruneParams !== DEFAULT_PRUNE_PARAMS) {
+      parts.push(`pp-${c.pruneParams.replace(/[^\w.-]/g, "_")}`);
+    }
+  }
+  if (c.limitTrain) parts.push(`n${c.limitTrain}`);
+  return parts.join("_");
+}
+
+/**
+ * What identifies a trained model for reuse and resume: the configuration without where it is
+ * stored (`outputDir`, `experimentId`), how it was asked for (`forceTrain`), the data folder's
+ * path (the data's fingerprint stands for it, so a moved folder still resumes) or what a sweep
+ * prunes.
+ */
+export function modelIdentity(c: TrainConfig): string {
+  const {
+    outputDir: _o,
+    experimentId: _e,
+    experimentIdGiven: _g,
+    forceTrain: _f,
+    dataDir: _d,
+    pruneParams: _p,
+    ...rest
+  } = c;
+  // Which parameters a sweep prunes does not change the trained model; gradual pruning's does.
+  const prune = c.gradual ? { pruneParams: c.pruneParams } : {};
+  return JSON.stringify({ ...rest, ...prune, customData: Boolean(c.dataDir) });
+}
+
+/** The model an experiment trains: the MLP of its hidden widths over `features` inputs. */
+export function modelSpecOf(config: TrainConfig, features: number, classes = 10): ModelSpec {
+  return mlpSpec(features, config.hidden, classes, config.bias);
+}

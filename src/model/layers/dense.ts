@@ -1,0 +1,118 @@
+/**
+ * `dense`: y[rows, units] = x[rows, in] · W[in, units] (+ b[units]), with W stored `[in, out]`
+ * row-major (column j holds the incoming weights of unit j) as `layers.{p}.weight` and b as
+ * `layers.{p}.bias`. Initialised He-normal (He et al. 2015) when a ReLU follows, Glorot-uniform
+ * (Glorot & Bengio 2010) otherwise; biases start at 0. A following ReLU is fused into the
+ * forward matmul's epilogue.
+ *
+ * @module
+ */
+
+import { createMatmul } from "../../kernels/matmul.ts";
+import { createBiasGrad } from "../../kernels/batch.ts";
+import { normal } from "../../util/rng.ts";
+import { sizeOf } from "../tensor.ts";
+import type { DenseSpec, LayerKind, LayerSpec } from "./layer.ts";
+
+function dense(spec: LayerSpec): DenseSpec {
+  if (spec.kind !== "dense") throw new Error(`dense: got a ${spec.kind} spec`);
+  return spec;
+}
+
+/** The dense layer kind. */
+export const denseLayer: LayerKind = {
+  kind: "dense",
+  inPlace: false,
+  fusesRelu: true,
+  fusable: false,
+  outputShape: (spec) => [dense(spec).units],
+  params(spec, input) {
+    const s = dense(spec);
+    const decls = [{ suffix: "weight", shape: [sizeOf(input), s.units] }];
+    if (s.bias) decls.push({ suffix: "bias", shape: [s.units] });
+    return decls;
+  },
+  init(spec, input, rng, next) {
+    const s = dense(spec);
+    const fanIn = sizeOf(input);
+    const w = new Float32Array(fanIn * s.units);
+    if (next?.kind === "relu") {
+      const std = Math.sqrt(2 / fanIn);
+      for (let i = 0; i < w.length; i++) w[i] = normal(rng) * std;
+    } else {
+      const limit = Math.sqrt(6 / (fanIn + s.units));
+      for (let i = 0; i < w.length; i++) w[i] = (rng() * 2 - 1) * limit;
+    }
+    return s.bias ? [w, new Float32Array(s.units)] : [w];
+  },
+  forwardRef(spec, input, x, rows, params) {
+    const s = dense(spec);
+    const [n, m] = [sizeOf(input), s.units];
+    const [w, b] = params;
+    const y = new Float64Array(rows * m);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < m; j++) {
+        let sum = b ? b[j] : 0;
+        for (let i = 0; i < n; i++) sum += x[r * n + i] * w[i * m + j];
+        y[r * m + j] = sum;
+      }
+    }
+    return y;
+  },
+  backwardRef(spec, input, x, _y, dy, rows, params) {
+    const s = dense(spec);
+    const [n, m] = [sizeOf(input), s.units];
+    const w = params[0];
+    const gw = new Float64Array(n * m);
+    const gb = new Float64Array(m);
+    const dx = new Float64Array(rows * n);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < m; j++) {
+        const g = dy[r * m + j];
+        gb[j] += g;
+        for (let i = 0; i < n; i++) {
+          gw[i * m + j] += x[r * n + i] * g;
+          dx[r * n + i] += g * w[i * m + j];
+        }
+      }
+    }
+    return { dx, grads: s.bias ? [gw, gb] : [gw] };
+  },
+  async forwardOps(gpu, spec, ctx) {
+    const s = dense(spec);
+    return [
+      await createMatmul(gpu, { m: ctx.rows, n: s.units, k: sizeOf(ctx.input), relu: ctx.relu }, {
+        a: ctx.x,
+        b: ctx.params[0],
+        c: ctx.y,
+        bias: ctx.params[1],
+      }),
+    ];
+  },
+  async backwardOps(gpu, spec, ctx) {
+    const s = dense(spec);
+    const inputs = sizeOf(ctx.input);
+    const ops = [
+      // dW[in, units] = xᵀ · dy, with x stored [rows, in].
+      await createMatmul(gpu, { m: inputs, n: s.units, k: ctx.rows, transA: true }, {
+        a: ctx.x,
+        b: ctx.dy,
+        c: ctx.grads[0],
+      }),
+    ];
+    if (s.bias) {
+      ops.push(await createBiasGrad(gpu, ctx.rows, s.units, { dz: ctx.dy, db: ctx.grads[1] }));
+    }
+    if (ctx.dx) {
+      // dx[rows, in] = dy · Wᵀ, with W stored [in, units].
+      ops.push(
+        await createMatmul(gpu, { m: ctx.rows, n: inputs, k: s.units, transB: true }, {
+          a: ctx.dy,
+          b: ctx.params[0],
+          c: ctx.dx,
+        }),
+      );
+    }
+    return ops;
+  },
+};

@@ -1,0 +1,107 @@
+/**
+ * What a layer kind declares: its output shape, its parameters (names, shapes, initial values),
+ * its forward and backward dispatches on the GPU and its CPU reference. The network
+ * (src/train/gpu_network.ts), the CPU reference network, checkpoints and pruning are all built
+ * from these declarations, so a new layer kind is one file plus one registry line.
+ *
+ * Activations are `[rows, ...shape]` f32, row-major, one row per sample.
+ *
+ * @module
+ */
+
+import type { GpuContext } from "../../gpu/device.ts";
+import type { Op } from "../../gpu/kernel.ts";
+import type { Rng } from "../../util/rng.ts";
+
+/** A fully connected layer: y[rows, units] = x[rows, in] · W[in, units] (+ b[units]). */
+export interface DenseSpec {
+  /** Layer kind. */
+  kind: "dense";
+  /** Output units. */
+  units: number;
+  /** Whether the layer has a bias. */
+  bias: boolean;
+}
+
+/** Rectified linear unit, elementwise: y = max(0, x). */
+export interface ReluSpec {
+  /** Layer kind. */
+  kind: "relu";
+}
+
+/** Any layer of a model. */
+export type LayerSpec = DenseSpec | ReluSpec;
+
+/** One parameter a layer declares: its name within the layer and its shape. */
+export interface ParamDecl {
+  /** Name suffix, e.g. `weight` or `bias`. */
+  suffix: string;
+  /** Shape, row-major. */
+  shape: number[];
+}
+
+/** Buffers of one layer's forward dispatches. */
+export interface ForwardContext {
+  /** Samples per dispatch. */
+  rows: number;
+  /** Input shape per sample. */
+  input: number[];
+  /** Input activations [rows, ...input]. */
+  x: GPUBuffer;
+  /** Output activations [rows, ...output] (the same buffer as `x` for in-place layers). */
+  y: GPUBuffer;
+  /** Parameter buffers, in `params` order. */
+  params: GPUBuffer[];
+  /** Apply a ReLU to the output in the same dispatch (when `fusesRelu`). */
+  relu: boolean;
+}
+
+/** Buffers of one layer's backward dispatches. */
+export interface BackwardContext extends Omit<ForwardContext, "relu"> {
+  /** Gradient of the loss w.r.t. the output [rows, ...output]. */
+  dy: GPUBuffer;
+  /** Gradient w.r.t. the input to write, or undefined for the first layer (not needed). */
+  dx?: GPUBuffer;
+  /** Gradient buffers of the parameters, in `params` order (overwritten, not accumulated). */
+  grads: GPUBuffer[];
+}
+
+/** A layer kind: everything the rest of wgprune needs to know about it. */
+export interface LayerKind {
+  /** The `kind` of its specs. */
+  kind: LayerSpec["kind"];
+  /** Output shape per sample for an input shape per sample. */
+  outputShape(spec: LayerSpec, input: number[]): number[];
+  /** The parameters, in order. */
+  params(spec: LayerSpec, input: number[]): ParamDecl[];
+  /** Initial values of the parameters, drawn from `rng`; `next` is the layer that follows. */
+  init(spec: LayerSpec, input: number[], rng: Rng, next: LayerSpec | undefined): Float32Array[];
+  /** True when the output overwrites the input in place (y and x are one buffer). */
+  inPlace: boolean;
+  /** True when a ReLU that follows can be applied inside this layer's forward dispatch. */
+  fusesRelu: boolean;
+  /** True when a ReLU fused into the previous layer makes this layer's forward a no-op. */
+  fusable: boolean;
+  /** CPU reference forward in f64: y [rows, ...output]. */
+  forwardRef(
+    spec: LayerSpec,
+    input: number[],
+    x: Float64Array,
+    rows: number,
+    params: Float32Array[],
+  ): Float64Array;
+  /** CPU reference backward in f64: dL/dx and dL/dparams from dL/dy. */
+  backwardRef(
+    spec: LayerSpec,
+    input: number[],
+    x: Float64Array,
+    y: Float64Array,
+    dy: Float64Array,
+    rows: number,
+    params: Float32Array[],
+  ): { dx: Float64Array; grads: Float64Array[] };
+  /** Forward dispatches (built once, replayed every step). */
+  forwardOps(gpu: GpuContext, spec: LayerSpec, ctx: ForwardContext): Promise<Op[]>;
+  /** Backward dispatches (built once, replayed every step). */
+  backwardOps(gpu: GpuContext, spec: LayerSpec, ctx: BackwardContext): Promise<Op[]>;
+}

@@ -1,0 +1,70 @@
+/**
+ * Training with a mask, shared by the strategies that retrain: the masked Adam keeps pruned
+ * weights and their moments at exactly 0, the best validation epoch is kept (unless masks change
+ * during the run), and every epoch's record is appended to the point's history.
+ *
+ * @module
+ */
+
+import type { Model } from "../model/network.ts";
+import type { Masks } from "../model/masks.ts";
+import { paramInfos } from "../model/network.ts";
+import type { GradualPruner } from "../prune/gradual.ts";
+import { type EpochRecord, trainModel } from "../train/trainer.ts";
+import type { RecoveryContext } from "./strategy.ts";
+
+/** Options of one masked training run. */
+export interface MaskedRun {
+  /** Starting model. */
+  start: Model;
+  /** Masks held fixed (or the starting masks of a gradual pruner). */
+  masks: Masks;
+  /** Epochs (nothing happens for 0). */
+  epochs: number;
+  /** Adam learning rate. */
+  lr: number;
+  /** Progress label. */
+  label: string;
+  /** Changes masks during training (gradual pruning). */
+  pruner?: GradualPruner;
+  /** Update only the layers without a prunable parameter. */
+  freezePruned?: boolean;
+}
+
+/**
+ * Trains `run.start` with its masks and appends the epochs to `history`; each run draws its own
+ * shuffles (seed + 1 + epochs so far), so rounds of one point never repeat an order.
+ */
+export async function trainMasked(
+  ctx: RecoveryContext,
+  history: EpochRecord[],
+  run: MaskedRun,
+): Promise<Model> {
+  if (run.epochs <= 0) return run.start;
+  let frozen: Set<string> | undefined;
+  if (run.freezePruned) {
+    const infos = paramInfos(run.start.spec);
+    const prunedGroups = new Set(
+      infos.filter((p) => ctx.prunable.includes(p.name)).map((p) => p.group),
+    );
+    frozen = new Set(infos.filter((p) => prunedGroups.has(p.group)).map((p) => p.name));
+  }
+  const outcome = await trainModel(ctx.gpu, {
+    model: run.start,
+    train: ctx.data.train,
+    valid: ctx.data.valid,
+    epochs: run.epochs,
+    batchSize: ctx.training.batchSize,
+    adam: { lr: run.lr },
+    seed: ctx.training.seed + 1 + history.length,
+    keepBest: !run.pruner,
+    masks: run.masks,
+    frozen,
+    maskSchedule: run.pruner,
+    label: run.label,
+    progress: ctx.progress,
+    log: ctx.log,
+  });
+  history.push(...outcome.history.map((r) => ({ ...r, epoch: history.length + r.epoch })));
+  return outcome.model;
+}

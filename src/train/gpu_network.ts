@@ -1,0 +1,416 @@
+/**
+ * A model resident on the GPU, built from its layer list: parameters, masks, Adam moments,
+ * activations and gradients as storage buffers, plus ops for one training step and for
+ * evaluation, each built once from the layer kinds' declarations. An epoch only replays the same
+ * ops, many steps per submit.
+ *
+ * Buffers: one activation buffer per layer boundary, `[rows, ...shape]` f32 (an in-place layer
+ * such as ReLU shares its input's); one gradient buffer per boundary after the input; per
+ * parameter its value, its 0/1 mask and, when trained, its gradient and Adam moments. Training
+ * and evaluation have separate activations, loss and accuracy accumulators, so an evaluation
+ * between training steps never disturbs the training figures.
+ *
+ * @module
+ */
+
+import type { GpuContext } from "../gpu/device.ts";
+import { createStorage, readF32, readU32, uploadStorage, writeStorage } from "../gpu/buffers.ts";
+import { type Op, submitOps } from "../gpu/kernel.ts";
+import { createMaskApply } from "../kernels/elementwise.ts";
+import { createAccuracy, createSoftmaxXent } from "../kernels/loss.ts";
+import { type AdamConfig, createAdam } from "../kernels/adam.ts";
+import { createAdvance, createGather } from "../kernels/batch.ts";
+import { layerKind } from "../model/layers/registry.ts";
+import {
+  activationShapes,
+  type Model,
+  type ModelSpec,
+  outputSize,
+  type ParamInfo,
+  paramInfos,
+} from "../model/network.ts";
+import type { Masks } from "../model/masks.ts";
+import { sizeOf } from "../model/tensor.ts";
+import type { GpuSplit } from "./splits.ts";
+
+/** Loss and accuracy over a split (or over the steps of an epoch). */
+export interface EvalResult {
+  /** Mean cross-entropy. */
+  loss: number;
+  /** Fraction of correct predictions. */
+  accuracy: number;
+}
+
+/** Options of a GPU network. */
+export interface GpuNetworkOptions {
+  /** Training batch size (rows per step). */
+  batch: number;
+  /** Rows per evaluation chunk. */
+  evalBatch: number;
+  /** Adam hyper-parameters. */
+  adam: AdamConfig;
+  /** Parameters that are not updated (layer freezing), by name. */
+  frozen?: ReadonlySet<string>;
+}
+
+/** Loss and accuracy accumulators of one use (training or evaluation). */
+interface Accumulators {
+  /** [last loss, loss sum] f32. */
+  stats: GPUBuffer;
+  /** Correct predictions u32. */
+  correct: GPUBuffer;
+  /** Gather cursor and step counter. */
+  state: GPUBuffer;
+}
+
+/** The layers' forward dispatches over activation buffers `acts` for `rows` samples. */
+async function forwardOps(
+  gpu: GpuContext,
+  spec: ModelSpec,
+  params: GPUBuffer[][],
+  acts: GPUBuffer[],
+  rows: number,
+): Promise<Op[]> {
+  const shapes = activationShapes(spec);
+  const ops: Op[] = [];
+  for (let l = 0; l < spec.layers.length; l++) {
+    const layer = spec.layers[l];
+    const kind = layerKind(layer);
+    const prev = spec.layers[l - 1];
+    if (kind.fusable && prev && layerKind(prev).fusesRelu) continue; // done by the layer before
+    const next = spec.layers[l + 1];
+    const relu = kind.fusesRelu && next !== undefined && layerKind(next).fusable;
+    ops.push(
+      ...await kind.forwardOps(gpu, layer, {
+        rows,
+        input: shapes[l],
+        x: acts[l],
+        y: acts[l + 1],
+        params: params[l],
+        relu,
+      }),
+    );
+  }
+  return ops;
+}
+
+/** The network on the GPU, with training and evaluation ops. */
+export class GpuNetwork {
+  /** The architecture. */
+  readonly spec: ModelSpec;
+  /** Every parameter, in layer order. */
+  readonly infos: ParamInfo[];
+  /** Parameter buffers by name. */
+  readonly params: Map<string, GPUBuffer>;
+  /** Mask buffers (0/1, the parameter's shape) by name. */
+  readonly masks: Map<string, GPUBuffer>;
+  readonly #gpu: GpuContext;
+  readonly #options: GpuNetworkOptions;
+  readonly #owned: GPUBuffer[] = [];
+  readonly #ops: Op[] = [];
+  readonly #maskOps: Op[] = [];
+  readonly #train: Accumulators;
+  readonly #eval: Accumulators;
+  readonly #evalPlans = new Map<string, Op[]>();
+  readonly #evalActs: GPUBuffer[];
+  readonly #evalLabels: GPUBuffer;
+  #trainOps: Op[] = [];
+  #trainSplit: GpuSplit | undefined;
+  readonly #grads = new Map<string, GPUBuffer>();
+
+  private constructor(gpu: GpuContext, model: Model, options: GpuNetworkOptions) {
+    this.#gpu = gpu;
+    this.#options = options;
+    this.spec = model.spec;
+    this.infos = paramInfos(model.spec);
+    const own = (b: GPUBuffer) => (this.#owned.push(b), b);
+    this.params = new Map(this.infos.map((p) => {
+      const t = model.params.get(p.name);
+      if (!t) throw new Error(`GpuNetwork: the model has no parameter ${p.name}`);
+      return [p.name, own(uploadStorage(gpu, t.data, p.name))];
+    }));
+    this.masks = new Map(this.infos.map((p) => [
+      p.name,
+      own(uploadStorage(gpu, new Float32Array(sizeOf(p.shape)).fill(1), `${p.name}.mask`)),
+    ]));
+    const accumulators = (label: string): Accumulators => ({
+      stats: own(createStorage(gpu, 8, `${label}.stats`)),
+      correct: own(createStorage(gpu, 4, `${label}.correct`)),
+      state: own(createStorage(gpu, 8, `${label}.state`)),
+    });
+    this.#train = accumulators("train");
+    this.#eval = accumulators("eval");
+    this.#evalActs = this.#activationBuffers(options.evalBatch, "eval-act");
+    this.#evalLabels = own(createStorage(gpu, options.evalBatch * 4, "eval-labels"));
+  }
+
+  /**
+   * Uploads a model's parameters and builds the mask ops. Call `bindTrain` before `trainSteps`.
+   *
+   * @example
+   * ```ts
+   * const net = await GpuNetwork.create(gpu, model, { batch: 128, evalBatch: 1000, adam: { lr: 1e-3 } });
+   * ```
+   */
+  static async create(
+    gpu: GpuContext,
+    model: Model,
+    options: GpuNetworkOptions,
+  ): Promise<GpuNetwork> {
+    const net = new GpuNetwork(gpu, model, options);
+    for (const p of net.infos) {
+      net.#maskOps.push(
+        await createMaskApply(gpu, sizeOf(p.shape), {
+          w: net.params.get(p.name)!,
+          mask: net.masks.get(p.name)!,
+        }),
+      );
+    }
+    net.#ops.push(...net.#maskOps);
+    return net;
+  }
+
+  /** One buffer per layer boundary for `rows` samples; in-place layers share their input's. */
+  #activationBuffers(rows: number, label: string): GPUBuffer[] {
+    const shapes = activationShapes(this.spec);
+    const acts = [this.#own(createStorage(this.#gpu, rows * sizeOf(shapes[0]) * 4, `${label}0`))];
+    this.spec.layers.forEach((layer, l) => {
+      acts.push(
+        layerKind(layer).inPlace ? acts[l] : this.#own(
+          createStorage(this.#gpu, rows * sizeOf(shapes[l + 1]) * 4, `${label}${l + 1}`),
+        ),
+      );
+    });
+    return acts;
+  }
+
+  #own(b: GPUBuffer): GPUBuffer {
+    this.#owned.push(b);
+    return b;
+  }
+
+  /** Parameter buffers of each layer, in its declaration order. */
+  #layerParams(source: Map<string, GPUBuffer>): GPUBuffer[][] {
+    return this.spec.layers.map((_, l) =>
+      this.infos.filter((p) => p.layer === l).map((p) => source.get(p.name)!)
+    );
+  }
+
+  /** Builds the training-step ops over a split (fresh Adam moments and step counter). */
+  async bindTrain(split: GpuSplit): Promise<void> {
+    const gpu = this.#gpu;
+    const { batch, adam } = this.#options;
+    const spec = this.spec;
+    const shapes = activationShapes(spec);
+    const L = spec.layers.length;
+    this.#trainSplit = split;
+    const acts = this.#activationBuffers(batch, "act");
+    const labels = this.#own(createStorage(gpu, batch * 4, "labels"));
+    // dL/d(activation at boundary i), i ≥ 1.
+    const dActs = shapes.map((s, i) =>
+      i === 0 ? undefined : this.#own(createStorage(gpu, batch * sizeOf(s) * 4, `grad${i}`))
+    );
+    for (const p of this.infos) {
+      this.#grads.set(p.name, this.#own(createStorage(gpu, sizeOf(p.shape) * 4, `${p.name}.grad`)));
+    }
+    const params = this.#layerParams(this.params);
+    const grads = this.#layerParams(this.#grads);
+    const ops: Op[] = [
+      await createGather(gpu, batch, split.features, {
+        pixels: split.pixels,
+        labelsAll: split.labels,
+        order: split.order,
+        state: this.#train.state,
+        x: acts[0],
+        y: labels,
+      }),
+      ...await forwardOps(gpu, spec, params, acts, batch),
+      await createSoftmaxXent(gpu, batch, outputSize(spec), {
+        logits: acts[L],
+        labels,
+        grad: dActs[L],
+        stats: this.#train.stats,
+      }),
+      await createAccuracy(gpu, batch, outputSize(spec), {
+        logits: acts[L],
+        labels,
+        correct: this.#train.correct,
+      }),
+    ];
+    for (let l = L - 1; l >= 0; l--) {
+      const layer = spec.layers[l];
+      // The input gradient is needed only if some earlier layer has parameters.
+      const needsDx = this.infos.some((p) => p.layer < l);
+      ops.push(
+        ...await layerKind(layer).backwardOps(gpu, layer, {
+          rows: batch,
+          input: shapes[l],
+          x: acts[l],
+          y: acts[l + 1],
+          params: params[l],
+          dy: dActs[l + 1]!,
+          dx: needsDx ? dActs[l] : undefined,
+          grads: grads[l],
+        }),
+      );
+    }
+    for (const p of this.infos) {
+      if (this.#options.frozen?.has(p.name)) continue;
+      const n = sizeOf(p.shape);
+      ops.push(
+        await createAdam(gpu, n, adam, {
+          w: this.params.get(p.name)!,
+          grad: this.#grads.get(p.name)!,
+          m: this.#own(createStorage(gpu, n * 4, `${p.name}.m`)),
+          v: this.#own(createStorage(gpu, n * 4, `${p.name}.v`)),
+          mask: this.masks.get(p.name)!,
+          state: this.#train.state,
+        }),
+      );
+    }
+    ops.push(await createAdvance(gpu, this.#train.state));
+    this.#trainOps = ops;
+    this.#ops.push(...ops);
+  }
+
+  /** Number of full batches of the bound training split. */
+  get stepsPerEpoch(): number {
+    return Math.floor((this.#trainSplit?.count ?? 0) / this.#options.batch);
+  }
+
+  /** Starts an epoch: uploads the sample order and zeroes cursor, loss and accuracy sums. */
+  startEpoch(order: Uint32Array): void {
+    const gpu = this.#gpu;
+    if (!this.#trainSplit) throw new Error("GpuNetwork.startEpoch: bindTrain was not called");
+    writeStorage(gpu, this.#trainSplit.order, order);
+    writeStorage(gpu, this.#train.state, new Uint32Array([0]), 4);
+    writeStorage(gpu, this.#train.stats, new Float32Array(2));
+    writeStorage(gpu, this.#train.correct, new Uint32Array(1));
+  }
+
+  /** Encodes `steps` training steps into one submit (no readback). */
+  trainSteps(steps: number): void {
+    submitOps(this.#gpu, this.#trainOps, steps);
+  }
+
+  /** Reads the running loss and accuracy over the `steps` taken since `startEpoch`. */
+  async trainMetrics(steps: number): Promise<EvalResult & { lastLoss: number }> {
+    const [stats, correct] = await Promise.all([
+      readF32(this.#gpu, this.#train.stats, 2),
+      readU32(this.#gpu, this.#train.correct, 1),
+    ]);
+    const samples = Math.max(1, steps * this.#options.batch);
+    return { loss: stats[1] / samples, accuracy: correct[0] / samples, lastLoss: stats[0] };
+  }
+
+  /** Waits for submitted work (keeps the queue short between chunks of steps). */
+  async sync(): Promise<void> {
+    await this.#gpu.device.queue.onSubmittedWorkDone();
+  }
+
+  async #evalPlan(split: GpuSplit, rows: number, offset: number): Promise<Op[]> {
+    const key = `${split.pixels.label}:${rows}:${offset}`;
+    let plan = this.#evalPlans.get(key);
+    if (plan) return plan;
+    const gpu = this.#gpu;
+    const acts = this.#evalActs;
+    const L = this.spec.layers.length;
+    plan = [
+      await createGather(gpu, rows, split.features, {
+        pixels: split.pixels,
+        labelsAll: split.labels,
+        order: split.order,
+        state: this.#eval.state,
+        x: acts[0],
+        y: this.#evalLabels,
+      }, offset),
+      ...await forwardOps(gpu, this.spec, this.#layerParams(this.params), acts, rows),
+      await createSoftmaxXent(gpu, rows, outputSize(this.spec), {
+        logits: acts[L],
+        labels: this.#evalLabels,
+        stats: this.#eval.stats,
+      }),
+      await createAccuracy(gpu, rows, outputSize(this.spec), {
+        logits: acts[L],
+        labels: this.#evalLabels,
+        correct: this.#eval.correct,
+      }),
+      await createAdvance(gpu, this.#eval.state),
+    ];
+    this.#evalPlans.set(key, plan);
+    this.#ops.push(...plan);
+    return plan;
+  }
+
+  /**
+   * Evaluates loss and accuracy over a whole split (in evaluation chunks; one readback).
+   * The split's order must be the identity (as `uploadSplit` leaves it).
+   */
+  async evaluate(split: GpuSplit): Promise<EvalResult> {
+    const gpu = this.#gpu;
+    const chunk = Math.min(this.#options.evalBatch, split.count);
+    const full = Math.floor(split.count / chunk);
+    const rest = split.count - full * chunk;
+    writeStorage(gpu, this.#eval.state, new Uint32Array(2));
+    writeStorage(gpu, this.#eval.stats, new Float32Array(2));
+    writeStorage(gpu, this.#eval.correct, new Uint32Array(1));
+    submitOps(gpu, await this.#evalPlan(split, chunk, 0), full);
+    if (rest > 0) {
+      // The tail chunk reads from offset full·chunk with its cursor reset to 0.
+      writeStorage(gpu, this.#eval.state, new Uint32Array(2));
+      submitOps(gpu, await this.#evalPlan(split, rest, full * chunk));
+    }
+    const [stats, correct] = await Promise.all([
+      readF32(gpu, this.#eval.stats, 2),
+      readU32(gpu, this.#eval.correct, 1),
+    ]);
+    return { loss: stats[1] / split.count, accuracy: correct[0] / split.count };
+  }
+
+  /**
+   * Uploads masks (by parameter name; parameters without one are kept whole) and applies them to
+   * the parameters.
+   */
+  setMasks(masks: Masks): void {
+    for (const p of this.infos) {
+      const mask = masks.get(p.name) ?? new Float32Array(sizeOf(p.shape)).fill(1);
+      writeStorage(this.#gpu, this.masks.get(p.name)!, mask);
+    }
+    submitOps(this.#gpu, this.#maskOps);
+  }
+
+  /** Overwrites the parameters (same spec). */
+  setParams(model: Model): void {
+    for (const p of this.infos) {
+      writeStorage(this.#gpu, this.params.get(p.name)!, model.params.get(p.name)!.data);
+    }
+  }
+
+  /** Reads the parameters back to the CPU (one readback per tensor). */
+  async getModel(): Promise<Model> {
+    const values = await Promise.all(
+      this.infos.map((p) => readF32(this.#gpu, this.params.get(p.name)!, sizeOf(p.shape))),
+    );
+    return {
+      spec: this.spec,
+      params: new Map(this.infos.map((p, i) => [p.name, { shape: [...p.shape], data: values[i] }])),
+    };
+  }
+
+  /**
+   * Reads the gradients of the last training step back, by parameter name; for tests that check
+   * the GPU backward pass against the CPU reference.
+   */
+  async readGradients(): Promise<Map<string, Float32Array>> {
+    const values = await Promise.all(
+      this.infos.map((p) => readF32(this.#gpu, this.#grads.get(p.name)!, sizeOf(p.shape))),
+    );
+    return new Map(this.infos.map((p, i) => [p.name, values[i]]));
+  }
+
+  /** Frees every buffer this network created. */
+  destroy(): void {
+    for (const op of this.#ops) op.destroy();
+    for (const b of this.#owned) b.destroy();
+  }
+}
