@@ -5,7 +5,7 @@
 // Ties pick the lowest class index, as numpy's argmax does.
 // One invocation per row. Params: rows, classes.
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let r = gid.x;
   if (r >= params.rows) {

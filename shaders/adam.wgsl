@@ -12,9 +12,9 @@
 // moments stay 0.
 // Params: count, row_stride, lr, beta1, beta2, eps, l1, l2.
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wg.y * params.row_stride + wg.x) * 256u + li;
+  let i = (wg.y * params.row_stride + wg.x) * WORKGROUP_SIZE + li;
   if (i >= params.count) {
     return;
   }

@@ -4,7 +4,7 @@
 // epoch (which slice of the shuffled order the next gather reads). Both are incremented.
 // One invocation. Params: none.
 
-@compute @workgroup_size(1)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main() {
   state[0] = state[0] + 1u;
   state[1] = state[1] + 1u;

@@ -3,7 +3,7 @@
 // Layouts: dz: [rows, cols] f32 row-major; db: [cols] f32 output.
 // One invocation per column. Params: rows, cols.
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   if (c >= params.cols) {

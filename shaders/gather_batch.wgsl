@@ -12,9 +12,9 @@
 // One invocation per output element of x; invocation (r, 0) also writes y[r].
 // Params: rows, features, offset, row_stride (workgroups per grid row).
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wg.y * params.row_stride + wg.x) * 256u + li;
+  let i = (wg.y * params.row_stride + wg.x) * WORKGROUP_SIZE + li;
   if (i >= params.rows * params.features) {
     return;
   }

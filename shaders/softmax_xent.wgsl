@@ -8,15 +8,15 @@
 //           accumulator the caller zeroes once per epoch and reads back rarely).
 // Numerically stable: the row maximum is subtracted before exp, and the loss is computed as
 // logsumexp − logit[label], so logits of ±1e4 give finite values.
-// One workgroup of 64 invocations strides over the rows, then reduces the loss in shared memory.
+// One workgroup of WORKGROUP_SIZE (a power of two) invocations strides over the rows, then reduces the loss in shared memory.
 // Params: rows, classes, write_grad (0 or 1: evaluation skips the gradient).
 
-var<workgroup> partial: array<f32, 64>;
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(local_invocation_index) li: u32) {
   var total = 0.0;
-  for (var r = li; r < params.rows; r += 64u) {
+  for (var r = li; r < params.rows; r += WORKGROUP_SIZE) {
     let base = r * params.classes;
     var top = logits[base];
     for (var c = 1u; c < params.classes; c++) {
@@ -38,7 +38,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
   }
   partial[li] = total;
   workgroupBarrier();
-  for (var width = 32u; width > 0u; width /= 2u) {
+  for (var width = WORKGROUP_SIZE / 2u; width > 0u; width /= 2u) {
     if (li < width) {
       partial[li] += partial[li + width];
     }

@@ -108,11 +108,6 @@ export async function readU32(
   return new Uint32Array(await readStorage(gpu, buffer, count * 4, offset * 4));
 }
 
-/** Waits until all submitted work has finished (~10 ms per call in Deno). */
-export async function finish(gpu: GpuContext): Promise<void> {
-  await gpu.device.queue.onSubmittedWorkDone();
-}
-
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
 
 /**

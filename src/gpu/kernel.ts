@@ -33,6 +33,12 @@ export interface KernelSpec {
   bindings: BindingSpec[];
   /** Uniform parameters, packed in order into `params`. */
   params: [name: string, type: ParamType][];
+  /**
+   * Invocations per workgroup (1-D), emitted as `const WORKGROUP_SIZE: u32` for the shader's
+   * `@workgroup_size(WORKGROUP_SIZE)` and used by the wrapper to size the grid: declared once.
+   * (matmul instead sets its width per variant through its `WG` constant.)
+   */
+  workgroupSize?: number;
 }
 
 /** Compile-time constants baked into one pipeline variant (`const NAME = value;`). */
@@ -44,8 +50,6 @@ export interface Op {
   label: string;
   /** Records the dispatch into an open compute pass. */
   encode(pass: GPUComputePassEncoder): void;
-  /** Rewrites the uniform parameters (takes effect at the next submit). */
-  setParams(values: Record<string, number>): void;
   /** Frees the op's own uniform buffer. */
   destroy(): void;
 }
@@ -77,6 +81,9 @@ function readShader(file: string): string {
 /** Builds the generated WGSL header (constants, params struct, bindings) for a spec. */
 export function wgslHeader(spec: KernelSpec, constants: Constants): string {
   const lines: string[] = [];
+  if (spec.workgroupSize !== undefined) {
+    lines.push(`const WORKGROUP_SIZE: u32 = ${spec.workgroupSize}u;`);
+  }
   for (const [name, value] of Object.entries(constants)) {
     if (typeof value === "boolean") lines.push(`const ${name} = ${value};`);
     else if (Number.isInteger(value)) lines.push(`const ${name} = ${value}u;`);
@@ -247,10 +254,6 @@ export async function createOp(
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
-    },
-    setParams(values) {
-      Object.assign(current, values);
-      write();
     },
     destroy() {
       uniform.destroy();

@@ -12,6 +12,7 @@ import { checkBuffer, checkDim, elementwiseGrid } from "./shapes.ts";
 
 /** Bindings of shaders/adam.wgsl. */
 export const ADAM_SPEC: KernelSpec = {
+  workgroupSize: 256,
   file: "adam.wgsl",
   params: [
     ["count", "u32"],
@@ -85,7 +86,7 @@ export function createAdam(
     checkBuffer(name, key, buffers[key], count, `[${count}]`);
   }
   checkBuffer(name, "state", buffers.state, 1, "[2] u32");
-  const { grid, rowStride } = elementwiseGrid(count);
+  const { grid, rowStride } = elementwiseGrid(ADAM_SPEC, count);
   return createOp(gpu, ADAM_SPEC, {}, { ...buffers }, {
     count,
     row_stride: rowStride,

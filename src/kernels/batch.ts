@@ -11,6 +11,7 @@ import { checkBuffer, checkDim, elementwiseGrid } from "./shapes.ts";
 
 /** Bindings of shaders/gather_batch.wgsl. */
 export const GATHER_SPEC: KernelSpec = {
+  workgroupSize: 256,
   file: "gather_batch.wgsl",
   params: [["rows", "u32"], ["features", "u32"], ["offset", "u32"], ["row_stride", "u32"]],
   bindings: [
@@ -25,6 +26,7 @@ export const GATHER_SPEC: KernelSpec = {
 
 /** Bindings of shaders/advance.wgsl. */
 export const ADVANCE_SPEC: KernelSpec = {
+  workgroupSize: 1,
   file: "advance.wgsl",
   params: [],
   bindings: [{ name: "state", type: "array<u32>", access: "read_write" }],
@@ -32,6 +34,7 @@ export const ADVANCE_SPEC: KernelSpec = {
 
 /** Bindings of shaders/bias_grad.wgsl. */
 export const BIAS_GRAD_SPEC: KernelSpec = {
+  workgroupSize: 64,
   file: "bias_grad.wgsl",
   params: [["rows", "u32"], ["cols", "u32"]],
   bindings: [
@@ -77,7 +80,7 @@ export function createGather(
   checkBuffer(name, "x", buffers.x, rows * features, `[${rows}, ${features}]`);
   checkBuffer(name, "y", buffers.y, rows, `[${rows}]`);
   checkBuffer(name, "order", buffers.order, rows, `[≥ ${rows}]`);
-  const { grid, rowStride } = elementwiseGrid(rows * features);
+  const { grid, rowStride } = elementwiseGrid(GATHER_SPEC, rows * features);
   return createOp(
     gpu,
     GATHER_SPEC,
@@ -127,5 +130,9 @@ export function createBiasGrad(
   checkDim(name, "cols", cols);
   checkBuffer(name, "dz", buffers.dz, rows * cols, `[${rows}, ${cols}]`);
   checkBuffer(name, "db", buffers.db, cols, `[${cols}]`);
-  return createOp(gpu, BIAS_GRAD_SPEC, {}, buffers, { rows, cols }, [Math.ceil(cols / 64), 1, 1]);
+  return createOp(gpu, BIAS_GRAD_SPEC, {}, buffers, { rows, cols }, [
+    Math.ceil(cols / BIAS_GRAD_SPEC.workgroupSize!),
+    1,
+    1,
+  ]);
 }

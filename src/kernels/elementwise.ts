@@ -11,6 +11,7 @@ import { checkBuffer, checkDim, elementwiseGrid } from "./shapes.ts";
 
 /** Bindings of shaders/relu.wgsl. */
 export const RELU_SPEC: KernelSpec = {
+  workgroupSize: 256,
   file: "relu.wgsl",
   params: [["count", "u32"], ["row_stride", "u32"]],
   bindings: [{ name: "x", type: "array<f32>", access: "read_write" }],
@@ -27,12 +28,13 @@ export const RELU_SPEC: KernelSpec = {
 export function createRelu(gpu: GpuContext, count: number, buffers: { x: GPUBuffer }): Promise<Op> {
   checkDim("relu", "count", count);
   checkBuffer("relu", "x", buffers.x, count, `[${count}]`);
-  const { grid, rowStride } = elementwiseGrid(count);
+  const { grid, rowStride } = elementwiseGrid(RELU_SPEC, count);
   return createOp(gpu, RELU_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
 }
 
 /** Bindings of shaders/relu_backward.wgsl. */
 export const RELU_BACKWARD_SPEC: KernelSpec = {
+  workgroupSize: 256,
   file: "relu_backward.wgsl",
   params: [["count", "u32"], ["row_stride", "u32"]],
   bindings: [
@@ -44,6 +46,7 @@ export const RELU_BACKWARD_SPEC: KernelSpec = {
 
 /** Bindings of shaders/mask_apply.wgsl. */
 export const MASK_APPLY_SPEC: KernelSpec = {
+  workgroupSize: 256,
   file: "mask_apply.wgsl",
   params: [["count", "u32"], ["row_stride", "u32"]],
   bindings: [
@@ -70,7 +73,7 @@ export function createReluBackward(
   for (const key of ["dy", "act", "dx"] as const) {
     checkBuffer(name, key, buffers[key], count, `[${count}]`);
   }
-  const { grid, rowStride } = elementwiseGrid(count);
+  const { grid, rowStride } = elementwiseGrid(RELU_BACKWARD_SPEC, count);
   return createOp(gpu, RELU_BACKWARD_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
 }
 
@@ -91,6 +94,6 @@ export function createMaskApply(
   checkDim(name, "count", count);
   checkBuffer(name, "w", buffers.w, count, `[${count}]`);
   checkBuffer(name, "mask", buffers.mask, count, `[${count}]`);
-  const { grid, rowStride } = elementwiseGrid(count);
+  const { grid, rowStride } = elementwiseGrid(MASK_APPLY_SPEC, count);
   return createOp(gpu, MASK_APPLY_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
 }

@@ -12,6 +12,7 @@ import { checkBuffer, checkDim } from "./shapes.ts";
 
 /** Bindings of shaders/softmax_xent.wgsl. */
 export const SOFTMAX_XENT_SPEC: KernelSpec = {
+  workgroupSize: 64,
   file: "softmax_xent.wgsl",
   params: [["rows", "u32"], ["classes", "u32"], ["write_grad", "u32"]],
   bindings: [
@@ -24,6 +25,7 @@ export const SOFTMAX_XENT_SPEC: KernelSpec = {
 
 /** Bindings of shaders/accuracy.wgsl. */
 export const ACCURACY_SPEC: KernelSpec = {
+  workgroupSize: 64,
   file: "accuracy.wgsl",
   params: [["rows", "u32"], ["classes", "u32"]],
   bindings: [
@@ -94,7 +96,7 @@ export function createAccuracy(
   checkBuffer(name, "labels", buffers.labels, rows, `[${rows}]`);
   checkBuffer(name, "correct", buffers.correct, 1, "[1] u32");
   return createOp(gpu, ACCURACY_SPEC, {}, buffers, { rows, classes }, [
-    Math.ceil(rows / 64),
+    Math.ceil(rows / ACCURACY_SPEC.workgroupSize!),
     1,
     1,
   ]);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { grid1d } from "../gpu/kernel.ts";
+import { grid1d, type KernelSpec } from "../gpu/kernel.ts";
 
 /** Thrown when a kernel wrapper is given buffers or sizes that do not fit its shapes. */
 export class ShapeError extends Error {
@@ -38,10 +38,11 @@ export function checkBuffer(
   }
 }
 
-/** Grid and `row_stride` parameter for an elementwise kernel of 256 invocations per group. */
+/** Grid and `row_stride` parameter covering `count` invocations of `spec`'s workgroups. */
 export function elementwiseGrid(
+  spec: KernelSpec,
   count: number,
 ): { grid: [number, number, number]; rowStride: number } {
-  const grid = grid1d(Math.ceil(count / 256));
+  const grid = grid1d(Math.ceil(count / (spec.workgroupSize ?? 1)));
   return { grid, rowStride: grid[0] };
 }
