@@ -2,6 +2,10 @@ import { assert, assertEquals } from "./_assert.ts";
 import { assertOneLineError, runCli as run } from "./_cli.ts";
 import { reportError } from "../src/cli/main.ts";
 import { EnvironmentError, UsageError } from "../src/util/errors.ts";
+import { PRUNE_METHODS } from "../src/prune/registry.ts";
+import { STRATEGIES } from "../src/recover/registry.ts";
+
+const METHODS = [...PRUNE_METHODS.keys()].join(", ");
 
 const CASES: [string, string[], string][] = [
   ["train", ["--bogus"], "train: error: Unknown option '--bogus' (see --help)"],
@@ -30,7 +34,7 @@ const CASES: [string, string[], string][] = [
   [
     "sweep",
     ["--method", "weight,magic"],
-    'sweep: error: unknown --method "magic"; valid methods: weight, unit, global, std, random',
+    `sweep: error: unknown --method "magic"; valid methods: ${METHODS}`,
   ],
   ["sweep", ["--k", "50,100"], "sweep: error: --k values must be in [0, 100), got 100"],
   [
@@ -49,6 +53,19 @@ const CASES: [string, string[], string][] = [
     "sweep: error: lr-rewind and rewind cannot be combined; choose one --strategy",
   ],
   ["sweep", ["--k", "0x32"], 'sweep: error: --k must be a number >= 0, got "0x32"'],
+  [
+    "sweep",
+    ["--strategy", "magic"],
+    `sweep: error: unknown --strategy "magic"; valid strategies: ${
+      [...STRATEGIES.keys()].join(", ")
+    }`,
+  ],
+  ["sweep", ["--steps", "2"], "sweep: error: --steps does not apply to --strategy oneshot"],
+  [
+    "sweep",
+    ["--strategy", "rewind"],
+    "sweep: error: --strategy rewind needs --rewind init|epoch:E|random",
+  ],
   ["sweep", ["--k", "50,,90"], 'sweep: error: --k must be a comma list, got "50,,90"'],
   [
     "train",
@@ -144,7 +161,7 @@ const GRADUAL_CASES: [string[], string][] = [
   [["--target-sparsity", "0.5"], "train: error: --target-sparsity needs --prune METHOD"],
   [
     ["--prune", "magic", "--target-sparsity", "0.5"],
-    'train: error: unknown --prune method "magic"; valid methods: weight, unit, global, std, random',
+    `train: error: unknown --prune method "magic"; valid methods: ${METHODS}`,
   ],
 ];
 

@@ -410,3 +410,27 @@ Deno.test("bench: a bad --out is reported before any benchmarking, exit 1", asyn
     assertEquals(messageLines(result.stderr).length, 1);
   });
 });
+
+Deno.test("--prune-params chooses what is pruned and is part of each row's key", async () => {
+  await withTemp(async (tmp) => {
+    await writeIdxDir(`${tmp}/a`);
+    const args = [...SMALL, ...QUICK_SWEEP, "--data-dir", `${tmp}/a`, "--output-dir", tmp];
+    const all = await runCli("sweep", [...args, "--k", "50", "--prune-params", "all"]);
+    assertEquals(all.code, 0, all.stderr);
+    const plain = await runCli("sweep", [...args, "--k", "50"]);
+    assertEquals(plain.code, 0, plain.stderr);
+    assert(!plain.stderr.includes("already in"), "a default sweep is not the 'all' sweep");
+    const dir = await onlyExperiment(tmp);
+    const [header, ...rows] = (await csvLines(`${dir}/sweep.csv`)).map((l) => l.split(","));
+    const col = (name: string) => header.indexOf(name);
+    const byScope = Object.fromEntries(rows.map((r) => [r[col("prune_params")], r]));
+    // hidden 16 over 8×8 inputs, 10 logits: the output layer is pruned only with "all".
+    assertEquals(Number(byScope.all[col("nonzeros_1")]), 16 * 10 / 2);
+    assertEquals(Number(byScope.default[col("nonzeros_1")]), 16 * 10);
+    assertOneLineError(
+      await runCli("sweep", [...args, "--prune-params", "layers.9.*"]),
+      2,
+      /^sweep: error: --prune-params "layers\.9\.\*" matches no parameter; the model has layers\.0\.weight, layers\.1\.weight$/,
+    );
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Every recovery strategy through `runSweep` on a tiny model: rows keyed and written once,
+ * training curves kept, pruned weights exactly zero, a rerun computing nothing, `--force`
+ * recomputing in place.
+ */
+
+import { assert, assertEquals } from "./_assert.ts";
+import { getGpu } from "../src/gpu/device.ts";
+import { initModel, mlpSpec } from "../src/model/network.ts";
+import { prunableParams } from "../src/model/masks.ts";
+import { destroySplit, uploadSplit } from "../src/train/splits.ts";
+import { trainModel } from "../src/train/trainer.ts";
+import { STRATEGIES } from "../src/recover/registry.ts";
+import type { RecoveryOptions } from "../src/recover/strategy.ts";
+import { runSweep, type SweepJob } from "../src/sweep/run_sweep.ts";
+import { readSweep } from "../src/sweep/results.ts";
+import { createRng } from "../src/util/rng.ts";
+
+/** A split whose class is the brightest of 10 pixel blocks: learnable in one epoch. */
+function split(count: number, seed: number) {
+  const rng = createRng(seed);
+  const labels = new Uint8Array(count).map(() => Math.floor(rng() * 10));
+  const pixels = new Uint8Array(count * 20);
+  labels.forEach((l, i) => {
+    for (let p = 0; p < 20; p++) {
+      pixels[i * 20 + p] = Math.floor(p / 2) === l ? 255 : Math.floor(rng() * 60);
+    }
+  });
+  return { count, features: 20, pixels, labels };
+}
+
+Deno.test("every strategy runs through runSweep; rerun resumes, --force recomputes", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const train = uploadSplit(gpu, split(512, 1), "sweep-train");
+  const test = uploadSplit(gpu, split(200, 2), "sweep-test");
+  const data = { train, valid: test, test };
+  const dir = await Deno.makeTempDir({ prefix: "wgprune-sweep-" });
+  try {
+    const spec = mlpSpec(20, [12], 10, true);
+    const init = initModel(spec, 0);
+    const training = { batchSize: 32, learningRate: 0.01, epochs: 1, seed: 0 };
+    const trained = (await trainModel(gpu, {
+      model: init,
+      train,
+      epochs: 1,
+      batchSize: 32,
+      adam: { lr: 0.01 },
+      seed: 0,
+      keepBest: false,
+    })).model;
+    const prunable = prunableParams(spec);
+    const job = (options: Partial<RecoveryOptions>): SweepJob => ({
+      trained,
+      model: "0123456789abcdef",
+      snapshot: () => Promise.resolve(init),
+      data,
+      methods: ["weight"],
+      ks: [0, 50],
+      prunable,
+      pruneParams: "default",
+      recovery: {
+        strategy: "oneshot",
+        finetuneEpochs: 1,
+        finetuneLr: 0.005,
+        steps: 2,
+        rewind: "init",
+        ...options,
+      },
+      training,
+      csvPath: `${dir}/sweep.csv`,
+      historyDir: `${dir}/finetune`,
+      force: false,
+      verbose: false,
+      inferRepeats: 1,
+    });
+    for (const name of STRATEGIES.keys()) {
+      const rows = await runSweep(gpu, job({ strategy: name }));
+      const mine = rows.filter((r) => r.strategy === name);
+      assertEquals(mine.map((r) => r.k), [0, 50], name);
+      const at50 = mine[1];
+      // Exactly round(50% · n) of each pruned weight are zero after any recovery.
+      assertEquals(at50.nonzeros_0, 20 * 12 / 2, `${name} layer 0`);
+      assertEquals(at50.nonzeros_1, 12 * 10, `${name} output layer untouched`);
+      assert(at50.accuracy > 0.1, `${name}: accuracy ${at50.accuracy}`);
+    }
+    const all = (await readSweep(`${dir}/sweep.csv`)).rows;
+    assertEquals(all.length, 2 * STRATEGIES.size, "one row per strategy and k");
+    const curves = [...Deno.readDirSync(`${dir}/finetune`)].map((e) => e.name);
+    assert(
+      curves.some((n) => n.startsWith("weight_iterative_none_ft1_lr0.005_steps2_k50")),
+      `${curves}`,
+    );
+    assert(curves.some((n) => n.startsWith("weight_rewind_init_ft1_lr0.01_k50")), `${curves}`);
+
+    const before = await Deno.readTextFile(`${dir}/sweep.csv`);
+    await runSweep(gpu, job({ strategy: "finetune" }));
+    assertEquals(await Deno.readTextFile(`${dir}/sweep.csv`), before, "a rerun computes nothing");
+    const forced = await runSweep(gpu, { ...job({ strategy: "oneshot" }), force: true });
+    assertEquals(forced.length, 2 * STRATEGIES.size, "--force replaces rows in place");
+  } finally {
+    destroySplit(train);
+    destroySplit(test);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
