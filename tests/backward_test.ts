@@ -66,6 +66,10 @@ async function gpuGradients(model: Model, rows: number, seed: number) {
     labels: new Uint8Array(rows).map(() => Math.floor(rng() * outputSize(model.spec))),
   };
   const train = uploadSplit(gpu, split, "grad-test");
+  const other = uploadSplit(gpu, {
+    ...split,
+    pixels: split.pixels.map((p) => 255 - p),
+  }, "grad-other");
   // lr = 0: the Adam step leaves the weights as they were, so the gradients read back are
   // exactly those of `model`.
   const net = await GpuNetwork.create(gpu, model, {
@@ -78,10 +82,13 @@ async function gpuGradients(model: Model, rows: number, seed: number) {
   net.startEpoch(order);
   net.trainSteps(1);
   const got = await net.readGradients();
+  // An evaluation between steps (of other data) must leave the training figures alone.
+  const evaluatedOther = await net.evaluate(other);
   const metrics = await net.trainMetrics(1);
   const evaluated = await net.evaluate(train);
   net.destroy();
   destroySplit(train);
+  destroySplit(other);
   const { x, y } = gatherRef(
     split.pixels,
     Uint32Array.from(split.labels),
@@ -90,7 +97,7 @@ async function gpuGradients(model: Model, rows: number, seed: number) {
     rows,
     features,
   );
-  return { got, metrics, evaluated, ref: referenceGradients(model, x, y, rows) };
+  return { got, metrics, evaluated, evaluatedOther, ref: referenceGradients(model, x, y, rows) };
 }
 
 const SPECS: [string, ModelSpec][] = [
@@ -111,8 +118,10 @@ const SPECS: [string, ModelSpec][] = [
 for (const [name, spec] of SPECS) {
   Deno.test(`GPU backward pass matches the CPU reference: ${name}`, async () => {
     const model = modelWithBiases(spec, 4);
-    const { got, metrics, evaluated, ref } = await gpuGradients(model, 9, 5);
+    const { got, metrics, evaluated, evaluatedOther, ref } = await gpuGradients(model, 9, 5);
+    assert(Math.abs(evaluatedOther.loss - ref.loss) > 1e-3, "the other split differs");
     assertClose("loss", [metrics.lastLoss], [ref.loss], 1e-5, 1e-4);
+    assertClose("mean loss", [metrics.loss], [ref.loss], 1e-5, 1e-4);
     // Evaluation has its own buffers: the same loss, and the training figures untouched.
     assertClose("evaluated loss", [evaluated.loss], [ref.loss], 1e-5, 1e-4);
     for (const [param, want] of ref.grads) {

@@ -22,7 +22,7 @@ import { runSweep } from "../sweep/run_sweep.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
 
 /** Default sparsity levels (percent). */
-export const DEFAULT_KS = [0, 25, 50, 60, 70, 80, 90, 95, 97, 99, 99.5, 99.9];
+const DEFAULT_KS = [0, 25, 50, 60, 70, 80, 90, 95, 97, 99, 99.5, 99.9];
 
 const SWEEP_FLAGS = {
   ...TRAIN_FLAGS,

@@ -119,8 +119,3 @@ export function parseLabels(bytes: Uint8Array, path: string, classes = 10): Uint
 export async function readImages(path: string): Promise<IdxImages> {
   return parseImages(await readMaybeGzip(path), path);
 }
-
-/** Reads an IDX label file (raw or .gz). */
-export async function readLabels(path: string): Promise<Uint8Array> {
-  return parseLabels(await readMaybeGzip(path), path);
-}

@@ -19,10 +19,3 @@ export type Params = Map<string, Tensor>;
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
-
-/** Deep copy of parameters. */
-export function cloneParams(params: Params): Params {
-  return new Map(
-    [...params].map(([name, t]) => [name, { shape: [...t.shape], data: t.data.slice() }]),
-  );
-}
