@@ -20,7 +20,12 @@ import { gunzip, IMAGES_MAGIC, LABELS_MAGIC, parseImages, parseLabels } from "..
 import { decodeSafetensors, encodeSafetensors } from "../src/model/safetensors.ts";
 import type { DecodeOptions } from "../src/model/safetensors.ts";
 import { checkParams, initModel, mlpSpec } from "../src/model/network.ts";
-import { formatSweepCsv, parseSweepCsv, SWEEP_COLUMNS } from "../src/sweep/results.ts";
+import {
+  formatSweepCsv,
+  parseSweepCsv,
+  SWEEP_COLUMNS,
+  TEXT_COLUMNS,
+} from "../src/sweep/results.ts";
 import type { SweepRow } from "../src/sweep/results.ts";
 import { formatHistoryCsv, parseHistoryCsv } from "../src/train/history.ts";
 import { parseMetricsJson } from "../src/experiment/metrics.ts";
@@ -796,16 +801,6 @@ const SWEEP_ROWS: SweepRow[] = [
     nonzeros_2: 335,
   },
 ];
-
-const TEXT_COLUMNS = new Set([
-  "model",
-  "method",
-  "strategy",
-  "prune_params",
-  "rewind",
-  "compact_hidden",
-  "detail",
-]);
 
 function checkSweep(text: string): void {
   const file = parseSweepCsv(text, SWEEP_PATH);

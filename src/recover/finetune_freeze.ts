@@ -5,8 +5,7 @@
  * @module
  */
 
-import { pruneAndFinetune } from "./finetune.ts";
-import { finetuneStrategy } from "./finetune.ts";
+import { finetuneStrategy, pruneAndFinetune } from "./finetune.ts";
 import type { RecoveryStrategy } from "./strategy.ts";
 
 /** Fine-tuning of the unpruned layers only. */

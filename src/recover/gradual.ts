@@ -8,7 +8,7 @@
 
 import type { EpochRecord } from "../train/trainer.ts";
 import { gradualPruner } from "../prune/gradual.ts";
-import { pruneAndFinetune } from "./finetune.ts";
+import { finetuneStrategy, pruneAndFinetune } from "./finetune.ts";
 import { trainMasked } from "./masked_training.ts";
 import type { RecoveryStrategy } from "./strategy.ts";
 
@@ -16,13 +16,8 @@ import type { RecoveryStrategy } from "./strategy.ts";
 export const gradualStrategy: RecoveryStrategy = {
   name: "gradual",
   description: "raise sparsity to k during fine-tuning (Zhu & Gupta 2017 schedule)",
-  flags: ["finetune-epochs", "finetune-lr"],
-  rowSettings: (o) => ({
-    finetuneEpochs: o.finetuneEpochs,
-    recoveryLr: o.finetuneLr,
-    steps: 0,
-    rewind: "none",
-  }),
+  flags: finetuneStrategy.flags,
+  rowSettings: finetuneStrategy.rowSettings,
   async recover(ctx) {
     if (ctx.k === 0) return pruneAndFinetune(ctx, false);
     const epochs = Math.max(1, ctx.options.finetuneEpochs);

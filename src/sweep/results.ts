@@ -82,7 +82,7 @@ export const SWEEP_COLUMNS = [
 ];
 
 /** Columns holding text; every other column must hold a finite number. */
-const TEXT_COLUMNS = new Set([
+export const TEXT_COLUMNS = new Set([
   "model",
   "method",
   "strategy",
