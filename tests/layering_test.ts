@@ -14,6 +14,7 @@ const RANK: Record<string, number> = {
   data: 3,
   model: 3,
   prune: 4,
+  export: 4,
   train: 5,
   recover: 6,
   sweep: 7,

@@ -10,7 +10,7 @@ import {
   referenceGradients,
 } from "../src/model/network.ts";
 import { applyMasks, type Masks, prunableParams, sparsityOf } from "../src/model/masks.ts";
-import { compactUnits } from "../src/sweep/compact.ts";
+import { compactUnits } from "../src/model/compact.ts";
 
 const f = (xs: number[]) => Float32Array.from(xs);
 

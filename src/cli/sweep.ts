@@ -18,7 +18,7 @@ import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.
 import { ensureTrained, loadData } from "../experiment/run.ts";
 import { experimentPaths } from "../experiment/paths.ts";
 import { readSnapshot } from "../experiment/checkpoints.ts";
-import { runSweep } from "../sweep/run_sweep.ts";
+import { exportFolder, runSweep } from "../sweep/run_sweep.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
 
 /** Default sparsity levels (percent). */
@@ -32,6 +32,7 @@ const SWEEP_FLAGS = {
   force: { type: "boolean", default: false },
   verbose: { type: "boolean", default: false },
   "infer-repeats": { type: "string", default: "3" },
+  save: { type: "boolean", default: false },
 } as const;
 
 const USAGE = `Usage: deno task sweep [flags]
@@ -50,6 +51,8 @@ Pruning:
   --force                     recompute points already in sweep.csv
   --verbose                   print a per-parameter report for every point
   --infer-repeats N           forward passes timed per point, median reported (default 3)
+  --save                      export every point's pruned model to <experiment>/export/ (dense,
+                              compact and CSR safetensors, masks, meta.json)
 ${recoveryHelp()}
 
 ${TRAIN_HELP}`;
@@ -69,108 +72,148 @@ function unique<T>(items: T[], key: (item: T) => string | number = String): T[] 
   return items.filter((item) => !seen.has(key(item)) && seen.add(key(item)) !== undefined);
 }
 
-if (import.meta.main) {
-  await runMain("sweep", async () => {
-    const flags = parseFlags(Deno.args, SWEEP_FLAGS);
-    if (flags.help) {
-      console.log(USAGE);
+const EXPORT_USAGE = `Usage: deno task export --method M --k K [sweep flags]
+
+Prunes the experiment's model with one method at one k (recovering accuracy with any strategy
+flag of the sweep) and writes <output-dir>/<experiment-id>/export/<method>_k<K>_<strategy>/:
+model.safetensors (dense, exact zeros), model_compact.safetensors (dead units removed),
+model_csr.safetensors (pruned weights as CSR of [out, in]), masks.safetensors and meta.json.
+\`deno task eval PATH\` evaluates any of the three model files.
+
+${USAGE.slice(USAGE.indexOf("Pruning:"))}`;
+
+/**
+ * The sweep command, and `export` (one method, one k, the model written out): both parse the same
+ * flags and run the same sweep.
+ */
+export async function sweepCommand(args: string[], mode: "sweep" | "export"): Promise<void> {
+  const flags = parseFlags(args, SWEEP_FLAGS);
+  if (flags.help) {
+    console.log(mode === "sweep" ? USAGE : EXPORT_USAGE);
+    return;
+  }
+  const config = toTrainConfig(flags);
+  const methods = unique(parseList("method", flags.method));
+  for (const m of methods) {
+    if (!PRUNE_METHODS.has(m)) {
+      throw new UsageError(
+        `unknown --method "${m}"; valid methods: ${[...PRUNE_METHODS.keys()].join(", ")}`,
+      );
+    }
+  }
+  const ks = unique(parseList("k", flags.k).map((s) => numberFlag("k", s, { min: 0 })));
+  const badK = ks.find((k) => k >= 100);
+  if (badK !== undefined) throw new UsageError(`--k values must be in [0, 100), got ${badK}`);
+  if (
+    mode === "export" &&
+    (methods.length !== 1 || ks.length !== 1 || !args.some((a) => a.startsWith("--k")) ||
+      !args.some((a) => a.startsWith("--method")))
+  ) {
+    throw new UsageError("export needs exactly one --method M and one --k K");
+  }
+  const recovery = parseRecovery(flags, numberFlag, config.learningRate);
+  const rewindEpoch = recovery.rewind.startsWith("epoch:")
+    ? Number(recovery.rewind.slice(6))
+    : undefined;
+  if (rewindEpoch !== undefined && (rewindEpoch < 1 || rewindEpoch > config.epochs)) {
+    throw new UsageError(
+      `--rewind ${recovery.rewind}: epoch must be in 1..${config.epochs} (--epochs)`,
+    );
+  }
+  const inferRepeats = numberFlag("infer-repeats", flags["infer-repeats"], {
+    integer: true,
+    min: 1,
+  });
+
+  const gpu = await getGpu();
+  const loaded = await loadData(gpu, config);
+  try {
+    const prunable = prunableParams(loaded.spec, config.pruneParams);
+    const paths = experimentPaths(config);
+    if (
+      rewindEpoch !== undefined && !(await exists(paths.snapshot(rewindEpoch))) &&
+      (await exists(paths.checkpoint)) && !config.forceTrain
+    ) {
+      throw new UsageError(
+        `--rewind ${recovery.rewind} needs ${
+          paths.snapshot(rewindEpoch)
+        }, which training did not save (snapshots are kept for epochs 1 and 2)`,
+      );
+    }
+    const out = { progress: terminalProgress, log: logToStderr };
+    const trained = await ensureTrained(gpu, config, loaded, out);
+    const rows = await runSweep(gpu, {
+      trained: trained.model,
+      model: trained.checksum.slice(0, 16),
+      snapshot: async (which) => {
+        const path = which === "init" ? paths.init : paths.snapshot(which);
+        if (!(await exists(path))) {
+          throw new UsageError(
+            `--rewind needs ${path}, which is missing; retrain with --force-train`,
+          );
+        }
+        return readSnapshot(config, path, loaded.spec);
+      },
+      data: loaded,
+      methods,
+      ks,
+      prunable,
+      pruneParams: config.pruneParams,
+      recovery,
+      training: {
+        batchSize: config.batchSize,
+        learningRate: config.learningRate,
+        epochs: config.epochs,
+        seed: config.seed,
+      },
+      csvPath: paths.sweep,
+      historyDir: `${paths.dir}/finetune`,
+      force: flags.force,
+      verbose: flags.verbose,
+      inferRepeats,
+      progress: terminalProgress,
+      log: logToStderr,
+      exportDir: flags.save || mode === "export" ? `${paths.dir}/export` : undefined,
+      source: {
+        experiment: config.experimentId,
+        dataset: config.dataDir ? "custom" : config.dataset,
+      },
+    });
+    if (mode === "export") {
+      const folder = exportFolder(`${paths.dir}/export`, methods[0], ks[0], recovery.strategy);
+      const meta = JSON.parse(await Deno.readTextFile(`${folder}/meta.json`));
+      console.log(
+        `export: ${folder}/ (test accuracy ${(meta.accuracy * 100).toFixed(2)}%, sparsity ${
+          (meta.sparsity * 100).toFixed(2)
+        }%; CSR ${meta.files["model_csr.safetensors"].bytes} bytes vs dense ${
+          meta.files["model.safetensors"].bytes
+        })`,
+      );
       return;
     }
-    const config = toTrainConfig(flags);
-    const methods = unique(parseList("method", flags.method));
-    for (const m of methods) {
-      if (!PRUNE_METHODS.has(m)) {
-        throw new UsageError(
-          `unknown --method "${m}"; valid methods: ${[...PRUNE_METHODS.keys()].join(", ")}`,
-        );
-      }
-    }
-    const ks = unique(parseList("k", flags.k).map((s) => numberFlag("k", s, { min: 0 })));
-    const badK = ks.find((k) => k >= 100);
-    if (badK !== undefined) throw new UsageError(`--k values must be in [0, 100), got ${badK}`);
-    const recovery = parseRecovery(flags, numberFlag, config.learningRate);
-    const rewindEpoch = recovery.rewind.startsWith("epoch:")
-      ? Number(recovery.rewind.slice(6))
-      : undefined;
-    if (rewindEpoch !== undefined && (rewindEpoch < 1 || rewindEpoch > config.epochs)) {
-      throw new UsageError(
-        `--rewind ${recovery.rewind}: epoch must be in 1..${config.epochs} (--epochs)`,
-      );
-    }
-    const inferRepeats = numberFlag("infer-repeats", flags["infer-repeats"], {
-      integer: true,
-      min: 1,
-    });
+    const markdown = await writeSweepReport(
+      paths.dir,
+      rows,
+      trained.model,
+      prunable,
+      methods,
+      ks,
+      config.seed,
+      {
+        experiment: config.experimentId,
+        dataset: loaded.data.name,
+        "dense test accuracy": `${(trained.metrics.test_accuracy * 100).toFixed(2)}%`,
+        adapter: `${gpu.adapter} via ${gpu.backend}`,
+        points: String(rows.length),
+      },
+    );
+    console.log(markdown);
+    console.error(`sweep: wrote ${paths.dir}/{sweep.csv,sweep.md,report.html,*.png}`);
+  } finally {
+    loaded.destroy();
+  }
+}
 
-    const gpu = await getGpu();
-    const loaded = await loadData(gpu, config);
-    try {
-      const prunable = prunableParams(loaded.spec, config.pruneParams);
-      const paths = experimentPaths(config);
-      if (
-        rewindEpoch !== undefined && !(await exists(paths.snapshot(rewindEpoch))) &&
-        (await exists(paths.checkpoint)) && !config.forceTrain
-      ) {
-        throw new UsageError(
-          `--rewind ${recovery.rewind} needs ${
-            paths.snapshot(rewindEpoch)
-          }, which training did not save (snapshots are kept for epochs 1 and 2)`,
-        );
-      }
-      const out = { progress: terminalProgress, log: logToStderr };
-      const trained = await ensureTrained(gpu, config, loaded, out);
-      const rows = await runSweep(gpu, {
-        trained: trained.model,
-        model: trained.checksum.slice(0, 16),
-        snapshot: async (which) => {
-          const path = which === "init" ? paths.init : paths.snapshot(which);
-          if (!(await exists(path))) {
-            throw new UsageError(
-              `--rewind needs ${path}, which is missing; retrain with --force-train`,
-            );
-          }
-          return readSnapshot(config, path, loaded.spec);
-        },
-        data: loaded,
-        methods,
-        ks,
-        prunable,
-        pruneParams: config.pruneParams,
-        recovery,
-        training: {
-          batchSize: config.batchSize,
-          learningRate: config.learningRate,
-          epochs: config.epochs,
-          seed: config.seed,
-        },
-        csvPath: paths.sweep,
-        historyDir: `${paths.dir}/finetune`,
-        force: flags.force,
-        verbose: flags.verbose,
-        inferRepeats,
-        progress: terminalProgress,
-        log: logToStderr,
-      });
-      const markdown = await writeSweepReport(
-        paths.dir,
-        rows,
-        trained.model,
-        prunable,
-        methods,
-        ks,
-        config.seed,
-        {
-          experiment: config.experimentId,
-          dataset: loaded.data.name,
-          "dense test accuracy": `${(trained.metrics.test_accuracy * 100).toFixed(2)}%`,
-          adapter: `${gpu.adapter} via ${gpu.backend}`,
-          points: String(rows.length),
-        },
-      );
-      console.log(markdown);
-      console.error(`sweep: wrote ${paths.dir}/{sweep.csv,sweep.md,report.html,*.png}`);
-    } finally {
-      loaded.destroy();
-    }
-  });
+if (import.meta.main) {
+  await runMain("sweep", () => sweepCommand(Deno.args, "sweep"));
 }

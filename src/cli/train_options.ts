@@ -65,13 +65,25 @@ export function parseFlags<T extends ParseArgsConfig["options"]>(
   args: string[],
   options: T,
 ): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>["values"] {
+  return parseCommandLine(args, options, false).values;
+}
+
+/**
+ * Parses raw argv into flags and, when `positionals` is true, positional arguments (paths);
+ * unknown flags become one-line usage errors.
+ */
+export function parseCommandLine<T extends ParseArgsConfig["options"]>(
+  args: string[],
+  options: T,
+  positionals: boolean,
+): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: true }>> {
   try {
     return parseArgs({
       args: joinNegativeValues(args, options),
       options,
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: positionals,
+    }) as ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: true }>>;
   } catch (err) {
     // Node's messages can span lines and suggest positional arguments, which we do not take.
     const message = (err as Error).message.split(". To specify a positional")[0]

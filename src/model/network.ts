@@ -135,11 +135,21 @@ export function cloneModel(model: Model): Model {
  * Checks loaded tensors against the spec — every parameter present with its shape, nothing extra,
  * every value finite — and returns them as the model's parameters; `path` names the file.
  */
-export function checkParams(spec: ModelSpec, tensors: Map<string, Tensor>, path: string): Params {
+export function checkParams(
+  spec: ModelSpec,
+  tensors: Map<string, { shape: number[]; data: ArrayLike<number> }>,
+  path: string,
+): Params {
   const params: Params = new Map();
   for (const info of paramInfos(spec)) {
-    const t = tensors.get(info.name);
-    if (!t) throw new UsageError(`${path}: missing ${info.name} (expected shape [${info.shape}])`);
+    const stored = tensors.get(info.name);
+    if (!stored) {
+      throw new UsageError(`${path}: missing ${info.name} (expected shape [${info.shape}])`);
+    }
+    if (!(stored.data instanceof Float32Array)) {
+      throw new UsageError(`${path}: ${info.name} is not F32`);
+    }
+    const t: Tensor = { shape: stored.shape, data: stored.data };
     if (t.shape.join() !== info.shape.join()) {
       throw new UsageError(
         `${path}: ${info.name} has shape [${t.shape}], expected [${info.shape}] from the model flags`,
@@ -159,6 +169,18 @@ export function checkParams(spec: ModelSpec, tensors: Map<string, Tensor>, path:
     throw new UsageError(`${path}: holds ${extra}, which the model flags do not describe`);
   }
   return params;
+}
+
+/** CPU reference in f64 of the forward pass: logits [rows, classes] of x [rows, ...input]. */
+export function referenceLogits(model: Model, x: Float32Array, rows: number): Float64Array {
+  const shapes = activationShapes(model.spec);
+  const infos = paramInfos(model.spec);
+  let act: Float64Array = Float64Array.from(x);
+  model.spec.layers.forEach((layer, l) => {
+    const params = infos.filter((p) => p.layer === l).map((p) => model.params.get(p.name)!.data);
+    act = layerKind(layer).forwardRef(layer, shapes[l], act, rows, params);
+  });
+  return act;
 }
 
 /** Loss and gradients of one batch from the CPU reference. */

@@ -10,14 +10,35 @@
 import { createHash } from "node:crypto";
 import { UsageError } from "../util/errors.ts";
 import { readFileOrFail, writeFileAtomic } from "../util/files.ts";
-import type { Tensor } from "./tensor.ts";
 
-export type { Tensor } from "./tensor.ts";
+/** Element types wgprune reads and writes, with their safetensors dtype names. */
+export type StoredData = Float32Array | Int32Array | Uint8Array;
+
+/** A named tensor of any stored type (model parameters are F32; CSR indices I32; masks U8). */
+export interface StoredTensor {
+  /** Dimensions, row-major. */
+  shape: number[];
+  /** Values, length = product of shape. */
+  data: StoredData;
+}
+
+/** The safetensors dtype of an array. */
+export function dtypeOf(data: StoredData): "F32" | "I32" | "U8" {
+  if (data instanceof Float32Array) return "F32";
+  if (data instanceof Int32Array) return "I32";
+  return "U8";
+}
+
+const DTYPES: Record<string, { bytes: number; make: (buffer: ArrayBuffer) => StoredData }> = {
+  F32: { bytes: 4, make: (b) => new Float32Array(b) },
+  I32: { bytes: 4, make: (b) => new Int32Array(b) },
+  U8: { bytes: 1, make: (b) => new Uint8Array(b) },
+};
 
 /** Tensors and string metadata of one safetensors file. */
 export interface SafetensorsFile {
   /** Tensors by name, e.g. `layers.0.weight`. */
-  tensors: Map<string, Tensor>;
+  tensors: Map<string, StoredTensor>;
   /** The `__metadata__` string map. */
   metadata: Record<string, string>;
 }
@@ -34,7 +55,7 @@ const MAX_HEADER_BYTES = 100_000_000;
  * `decodeSafetensors` verifies; Python checks it with `hashlib.sha256(raw[8 + n:])`.
  */
 export function encodeSafetensors(
-  tensors: Map<string, Tensor>,
+  tensors: Map<string, StoredTensor>,
   metadata: Record<string, string>,
 ): Uint8Array {
   const entries: Record<string, unknown> = {};
@@ -44,8 +65,13 @@ export function encodeSafetensors(
     if (size !== t.data.length) {
       throw new Error(`safetensors: ${name} has ${t.data.length} values, shape says ${size}`);
     }
-    entries[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + size * 4] };
-    offset += size * 4;
+    const bytes = t.data.byteLength;
+    entries[name] = {
+      dtype: dtypeOf(t.data),
+      shape: t.shape,
+      data_offsets: [offset, offset + bytes],
+    };
+    offset += bytes;
   }
   const header = {
     __metadata__: { ...metadata, [CHECKSUM_KEY]: dataChecksum(tensors) },
@@ -68,7 +94,7 @@ export function encodeSafetensors(
 }
 
 /** sha256 (hex) of the tensors' bytes in order: the `data_sha256` of their safetensors file. */
-export function dataChecksum(tensors: Map<string, Tensor>): string {
+export function dataChecksum(tensors: Map<string, StoredTensor>): string {
   const hash = createHash("sha256");
   for (const t of tensors.values()) {
     hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
@@ -91,7 +117,7 @@ function isCount(x: unknown): x is number {
 }
 
 /**
- * Parses safetensors bytes; `path` names the file in errors. Only F32 tensors are accepted.
+ * Parses safetensors bytes; `path` names the file in errors. F32, I32 and U8 tensors are read.
  * Every header field is checked before it is used: the header length against the file, each
  * tensor's dtype, shape and offsets against the data section (which tensors must cover exactly,
  * without gaps or overlaps, as the format requires), and the checksum when present. Any
@@ -127,7 +153,7 @@ export function decodeSafetensors(
   const base = 8 + headerLength;
   const dataLength = bytes.length - base;
   let metadata: Record<string, string> = {};
-  const spans: { name: string; start: number; end: number; shape: number[] }[] = [];
+  const spans: { name: string; start: number; end: number; shape: number[]; dtype: string }[] = [];
   for (const [name, entry] of Object.entries(head)) {
     if (name === "__metadata__") {
       if (!isRecord(entry) || Object.values(entry).some((v) => typeof v !== "string")) {
@@ -138,7 +164,9 @@ export function decodeSafetensors(
     }
     if (!isRecord(entry)) fail(`${name}: tensor entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (dtype !== "F32") fail(`${name} is ${JSON.stringify(dtype)}, not F32`);
+    if (typeof dtype !== "string" || !(dtype in DTYPES)) {
+      fail(`${name} is ${JSON.stringify(dtype)}, not F32, I32 or U8`);
+    }
     if (!Array.isArray(shape) || shape.length > 8 || !shape.every(isCount)) {
       fail(`${name}: shape must be a list of at most 8 non-negative integers`);
     }
@@ -150,10 +178,13 @@ export function decodeSafetensors(
       fail(`${name}: data_offsets [${start}, ${end}] lie outside the ${dataLength} data bytes`);
     }
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (count * 4 !== end - start) {
-      fail(`${name}: shape [${shape}] needs ${count * 4} bytes, data_offsets give ${end - start}`);
+    const size = DTYPES[dtype as string].bytes;
+    if (count * size !== end - start) {
+      fail(
+        `${name}: shape [${shape}] needs ${count * size} bytes, data_offsets give ${end - start}`,
+      );
     }
-    spans.push({ name, start, end, shape: shape as number[] });
+    spans.push({ name, start, end, shape: shape as number[], dtype: dtype as string });
   }
   spans.sort((a, b) => a.start - b.start || a.end - b.end);
   let covered = 0;
@@ -174,13 +205,13 @@ export function decodeSafetensors(
     const actual = createHash("sha256").update(bytes.subarray(base)).digest("hex");
     if (actual !== expected) fail(`checksum mismatch (${CHECKSUM_KEY}): the file is corrupt`);
   }
-  const tensors = new Map<string, Tensor>();
+  const tensors = new Map<string, StoredTensor>();
   for (const s of spans) {
-    const data = new Float32Array(bytes.slice(base + s.start, base + s.end).buffer);
+    const data = DTYPES[s.dtype].make(bytes.slice(base + s.start, base + s.end).buffer);
     tensors.set(s.name, { shape: s.shape, data });
   }
   // Keep the header's order (the order the tensors were written in).
-  const ordered = new Map<string, Tensor>();
+  const ordered = new Map<string, StoredTensor>();
   for (const name of Object.keys(head)) {
     const t = tensors.get(name);
     if (t) ordered.set(name, t);
@@ -191,7 +222,7 @@ export function decodeSafetensors(
 /** Writes a safetensors file atomically. */
 export function writeSafetensors(
   path: string,
-  tensors: Map<string, Tensor>,
+  tensors: Map<string, StoredTensor>,
   metadata: Record<string, string>,
 ): Promise<void> {
   return writeFileAtomic(path, encodeSafetensors(tensors, metadata));

@@ -8,7 +8,8 @@
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { ensureDir } from "../util/files.ts";
+import { ensureDir, existsSync } from "../util/files.ts";
+import { writeExport } from "../export/formats.ts";
 import { median } from "../util/stats.ts";
 import { type ProgressFactory, SILENT_PROGRESS } from "../util/progress.ts";
 import { hiddenWidths, type Model } from "../model/network.ts";
@@ -21,7 +22,7 @@ import { writeHistory } from "../train/history.ts";
 import { getStrategy } from "../recover/registry.ts";
 import type { RecoveryOptions, TrainingSettings } from "../recover/strategy.ts";
 import { formatLayerReport, gzipBytes } from "./measure.ts";
-import { compactUnits } from "./compact.ts";
+import { compactUnits } from "../model/compact.ts";
 import { openSweep, pointKey, type SweepRow, updateSweep } from "./results.ts";
 
 /** Everything a sweep needs. */
@@ -60,6 +61,18 @@ export interface SweepJob {
   progress?: ProgressFactory;
   /** Receives notes (default: none). */
   log?: (line: string) => void;
+  /**
+   * Folder under which every point's pruned model is exported (`<method>_k<k>_<strategy>/`, see
+   * src/export/formats.ts); a point whose export is missing is computed again.
+   */
+  exportDir?: string;
+  /** Experiment id and dataset name, recorded in exported meta.json. */
+  source?: { experiment: string; dataset: string };
+}
+
+/** The export folder of one point. */
+export function exportFolder(root: string, method: string, k: number, strategy: string): string {
+  return `${root}/${method}_k${k}_${strategy}`;
 }
 
 /** Times of `repeats` forward passes over a split with parameters already set on `net`. */
@@ -93,8 +106,12 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
   };
   const keyOf = (method: string, k: number) => pointKey({ ...base, method, k });
   const existing = new Set((await openSweep(job.csvPath, job.model, job.force, log)).map(pointKey));
+  const exported = (method: string, k: number) =>
+    job.exportDir === undefined ||
+    existsSync(`${exportFolder(job.exportDir, method, k, strategy.name)}/meta.json`);
+  const done = (method: string, k: number) => existing.has(keyOf(method, k)) && exported(method, k);
   const todo = job.methods.flatMap((method) =>
-    job.ks.filter((k) => job.force || !existing.has(keyOf(method, k))).map((k) => ({ method, k }))
+    job.ks.filter((k) => job.force || !done(method, k)).map((k) => ({ method, k }))
   );
   const finalRows = async () =>
     (await updateSweep(job.csvPath, () => undefined)).filter((r) => r.model === job.model);
@@ -115,12 +132,12 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
   const progress = progressOf(`sweep ${strategy.name}`, todo.length);
   const prepared = new Map<string, PreparedMethod>();
   try {
-    let done = 0;
+    let finished = 0;
     for (const { method, k } of todo) {
       const t0 = performance.now();
-      if (!job.force && await pointDone(job.csvPath, keyOf(method, k))) {
+      if (!job.force && exported(method, k) && await pointDone(job.csvPath, keyOf(method, k))) {
         // A sweep running beside this one finished the point meanwhile.
-        progress.update(++done);
+        progress.update(++finished);
         continue;
       }
       const pruneMethod = getPruneMethod(method);
@@ -206,13 +223,30 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
           result.history,
         );
       }
+      if (job.exportDir !== undefined) {
+        await writeExport(
+          exportFolder(job.exportDir, method, k, strategy.name),
+          pruned,
+          result.masks,
+          {
+            method,
+            k,
+            strategy: strategy.name,
+            accuracy: test.accuracy,
+            loss: test.loss,
+            sparsity: report.sparsity,
+            experiment: job.source?.experiment ?? "",
+            dataset: job.source?.dataset ?? "",
+          },
+        );
+      }
       // Merge on write under the lock: rows written by concurrent sweeps survive.
       await updateSweep(job.csvPath, ({ rows }) => [
         ...rows.filter((r) => pointKey(r) !== pointKey(row)),
         row,
       ]);
-      done++;
-      progress.update(done, {
+      finished++;
+      progress.update(finished, {
         loss: test.loss.toFixed(4),
         rate: `${method}@${k}% ${(test.accuracy * 100).toFixed(2)}%`,
       });

@@ -80,6 +80,16 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** True when `path` exists (synchronous). */
+export function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Runs `body` holding an exclusive advisory lock on `lockPath` (created if missing, never
  * deleted: deleting a lock file races with a process about to lock it). When another process

@@ -10,9 +10,9 @@
  * @module
  */
 
-import type { LayerSpec } from "../model/layers/layer.ts";
-import { type Model, paramInfos } from "../model/network.ts";
-import type { Params } from "../model/tensor.ts";
+import type { LayerSpec } from "./layers/layer.ts";
+import { type Model, paramInfos } from "./network.ts";
+import type { Params } from "./tensor.ts";
 
 /**
  * Removes dead hidden units (all-zero incoming columns) from an already-masked model.

@@ -1,0 +1,87 @@
+/**
+ * `deno task eval PATH`: evaluates an exported model (model.safetensors, model_compact.safetensors
+ * or model_csr.safetensors) on its dataset's test set and prints accuracy, loss and time.
+ *
+ * @module
+ */
+
+import { runMain } from "./main.ts";
+import { UsageError } from "../util/errors.ts";
+import { exists, readTextOrFail } from "../util/files.ts";
+import { median } from "../util/stats.ts";
+import { numberFlag, parseCommandLine } from "./train_options.ts";
+import { getGpu } from "../gpu/device.ts";
+import { type DatasetName, DATASETS, loadDataset } from "../data/datasets.ts";
+import { sizeOf } from "../model/tensor.ts";
+import { loadExported } from "../export/formats.ts";
+import { GpuNetwork } from "../train/gpu_network.ts";
+import { destroySplit, uploadSplit } from "../train/splits.ts";
+
+const USAGE = `Usage: deno task eval PATH [--dataset mnist|fashion] [--data-dir DIR] [--repeats 3]
+
+Evaluates an exported model (any of model.safetensors, model_compact.safetensors,
+model_csr.safetensors) on the test set. The dataset is taken from meta.json beside PATH unless
+--dataset or --data-dir says otherwise.`;
+
+if (import.meta.main) {
+  await runMain("eval", async () => {
+    const { values: flags, positionals: args } = parseCommandLine(Deno.args, {
+      dataset: { type: "string" },
+      "data-dir": { type: "string" },
+      repeats: { type: "string", default: "3" },
+      help: { type: "boolean", short: "h", default: false },
+    }, true);
+    if (flags.help) {
+      console.log(USAGE);
+      return;
+    }
+    if (args.length !== 1) throw new UsageError("eval needs exactly one PATH (see --help)");
+    const path = args[0];
+    const repeats = numberFlag("repeats", flags.repeats, { integer: true, min: 1 });
+    const metaPath = path.replace(/[^/]*$/, "meta.json");
+    let dataset = flags.dataset;
+    if (dataset === undefined && flags["data-dir"] === undefined && await exists(metaPath)) {
+      dataset = String(JSON.parse(await readTextOrFail(metaPath)).dataset ?? "mnist");
+      if (dataset === "custom") {
+        throw new UsageError(`${path} was trained on a --data-dir; pass --data-dir DIR`);
+      }
+    }
+    dataset ??= "mnist";
+    if (!(DATASETS as readonly string[]).includes(dataset)) {
+      throw new UsageError(`--dataset must be one of ${DATASETS.join(", ")}, got "${dataset}"`);
+    }
+    const { model, format } = await loadExported(path);
+    const data = await loadDataset({
+      dataset: dataset as DatasetName,
+      dataDir: flags["data-dir"],
+      numValid: 0,
+      seed: 0,
+      limitTrain: 1,
+    });
+    if (data.test.features !== sizeOf(model.spec.input)) {
+      throw new UsageError(
+        `${path} takes ${sizeOf(model.spec.input)} inputs, the test set has ${data.test.features}`,
+      );
+    }
+    const gpu = await getGpu();
+    const test = uploadSplit(gpu, data.test, "test");
+    const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
+    try {
+      const result = await net.evaluate(test);
+      const times: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const t0 = performance.now();
+        await net.evaluate(test);
+        times.push(performance.now() - t0);
+      }
+      console.log(
+        `eval: ${path} (${format}): test accuracy ${(result.accuracy * 100).toFixed(2)}%, loss ${
+          result.loss.toFixed(4)
+        }, ${median(times).toFixed(1)} ms per pass over ${test.count} images`,
+      );
+    } finally {
+      net.destroy();
+      destroySplit(test);
+    }
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * Compressed sparse rows of a dense layer's weight in PyTorch's Linear layout: W is stored
+ * `[in, out]` (row-major) in wgprune; its CSR is of Wᵀ, `[out, in]` — one row per output unit,
+ * `indptr` [out + 1] (I32), `indices` [nnz] (I32, input index, ascending within a row) and
+ * `values` [nnz] (F32). scipy reads it as `csr_matrix((values, indices, indptr), shape=(out, in))`.
+ *
+ * @module
+ */
+
+/** A CSR matrix of shape [rows, cols]. */
+export interface Csr {
+  /** Rows (output units). */
+  rows: number;
+  /** Columns (inputs). */
+  cols: number;
+  /** Row start offsets [rows + 1]. */
+  indptr: Int32Array;
+  /** Column of each non-zero [nnz]. */
+  indices: Int32Array;
+  /** Value of each non-zero [nnz]. */
+  values: Float32Array;
+}
+
+/** CSR of Wᵀ for W [inputs, outputs] row-major: the non-zeros of each output unit's column. */
+export function csrOfColumns(w: Float32Array, inputs: number, outputs: number): Csr {
+  const counts = new Int32Array(outputs);
+  for (let i = 0; i < inputs; i++) {
+    for (let o = 0; o < outputs; o++) if (w[i * outputs + o] !== 0) counts[o]++;
+  }
+  const indptr = new Int32Array(outputs + 1);
+  for (let o = 0; o < outputs; o++) indptr[o + 1] = indptr[o] + counts[o];
+  const nnz = indptr[outputs];
+  const indices = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  const next = indptr.slice(0, outputs);
+  for (let i = 0; i < inputs; i++) {
+    for (let o = 0; o < outputs; o++) {
+      const v = w[i * outputs + o];
+      if (v === 0) continue;
+      indices[next[o]] = i;
+      values[next[o]++] = v;
+    }
+  }
+  return { rows: outputs, cols: inputs, indptr, indices, values };
+}
+
+/** The dense W [inputs, outputs] row-major of a CSR of Wᵀ. */
+export function columnsOfCsr(csr: Csr): Float32Array {
+  const w = new Float32Array(csr.cols * csr.rows);
+  for (let o = 0; o < csr.rows; o++) {
+    for (let j = csr.indptr[o]; j < csr.indptr[o + 1]; j++) {
+      w[csr.indices[j] * csr.rows + o] = csr.values[j];
+    }
+  }
+  return w;
+}

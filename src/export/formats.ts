@@ -1,0 +1,199 @@
+/**
+ * Exported pruned models, usable outside wgprune: one folder per point with
+ *
+ * - `model.safetensors`: the dense tensors with exact zeros, no masks (TF-MOT's strip_pruning),
+ *   same names and layouts as the checkpoint (`layers.{p}.weight` [in, out], `.bias` [out]);
+ * - `model_compact.safetensors`: dead units removed (src/model/compact.ts), new hidden sizes in
+ *   the metadata;
+ * - `model_csr.safetensors`: every pruned dense weight as CSR of its `[out, in]` matrix
+ *   (`layers.{p}.indptr` I32, `.indices` I32, `.values` F32; `layers.{p}.shape` = "[out, in]" in
+ *   the metadata); the other parameters dense as in the checkpoint;
+ * - `masks.safetensors`: the masks as U8, `<name>.mask`;
+ * - `meta.json`: method, k, strategy, accuracy, sparsity, and bytes raw and gzipped per file.
+ *
+ * Every safetensors file carries the model spec (`spec`, JSON) in its metadata, so
+ * `loadExported` rebuilds the model from any of the three.
+ *
+ * @module
+ */
+
+import { gzipSync } from "node:zlib";
+import { UsageError } from "../util/errors.ts";
+import { ensureDir, readFileOrFail, writeFileAtomic, writeJsonAtomic } from "../util/files.ts";
+import { compactUnits } from "../model/compact.ts";
+import {
+  checkParams,
+  hiddenWidths,
+  type Model,
+  type ModelSpec,
+  paramInfos,
+} from "../model/network.ts";
+import type { Masks } from "../model/masks.ts";
+import { decodeSafetensors, encodeSafetensors, type StoredTensor } from "../model/safetensors.ts";
+import { columnsOfCsr, type Csr, csrOfColumns } from "./csr.ts";
+
+/** The exported files, by format. */
+export const EXPORT_FILES = {
+  dense: "model.safetensors",
+  compact: "model_compact.safetensors",
+  csr: "model_csr.safetensors",
+  masks: "masks.safetensors",
+} as const;
+
+/** What meta.json records besides the files' sizes. */
+export interface ExportInfo {
+  /** Pruning method. */
+  method: string;
+  /** Target sparsity in percent. */
+  k: number;
+  /** Recovery strategy. */
+  strategy: string;
+  /** Test accuracy of the exported model. */
+  accuracy: number;
+  /** Test loss. */
+  loss: number;
+  /** Sparsity over the pruned parameters. */
+  sparsity: number;
+  /** The experiment the model came from. */
+  experiment: string;
+  /** Dataset name (`mnist`, `fashion`, or `custom` for --data-dir). */
+  dataset: string;
+}
+
+/** Sizes of one exported file. */
+export interface FileSize {
+  /** Bytes on disk. */
+  bytes: number;
+  /** Bytes after gzip -9. */
+  gzip_bytes: number;
+}
+
+/**
+ * Writes the exported folder of a pruned model: `model` with `masks` applied already (pruned
+ * entries exactly 0). Returns meta.json's content.
+ */
+export async function writeExport(
+  dir: string,
+  model: Model,
+  masks: Masks,
+  info: ExportInfo,
+): Promise<ExportInfo & { hidden_compact: number[]; files: Record<string, FileSize> }> {
+  await ensureDir(dir);
+  const meta = { spec: JSON.stringify(model.spec), method: info.method, k: String(info.k) };
+  const compact = compactUnits(model);
+  const files: [string, Uint8Array][] = [
+    [EXPORT_FILES.dense, encodeSafetensors(model.params, { ...meta, format: "dense" })],
+    [
+      EXPORT_FILES.compact,
+      encodeSafetensors(compact.params, {
+        ...meta,
+        spec: JSON.stringify(compact.spec),
+        format: "compact",
+        hidden: JSON.stringify(hiddenWidths(compact.spec)),
+      }),
+    ],
+    [EXPORT_FILES.csr, encodeCsrModel(model, new Set(masks.keys()), meta)],
+    [
+      EXPORT_FILES.masks,
+      encodeSafetensors(
+        new Map([...masks].map(([name, m]) => [
+          `${name}.mask`,
+          {
+            shape: [...model.params.get(name)!.shape],
+            data: Uint8Array.from(m, (x) => x !== 0 ? 1 : 0),
+          },
+        ])),
+        { ...meta, format: "masks" },
+      ),
+    ],
+  ];
+  const sizes: Record<string, FileSize> = {};
+  for (const [name, bytes] of files) {
+    await writeFileAtomic(`${dir}/${name}`, bytes);
+    sizes[name] = { bytes: bytes.length, gzip_bytes: gzipSync(bytes, { level: 9 }).length };
+  }
+  const out = { ...info, hidden_compact: hiddenWidths(compact.spec), files: sizes };
+  await writeJsonAtomic(`${dir}/meta.json`, out);
+  return out;
+}
+
+/** The CSR file: `sparse` weights as CSR of [out, in], everything else dense. */
+function encodeCsrModel(
+  model: Model,
+  sparse: ReadonlySet<string>,
+  meta: Record<string, string>,
+): Uint8Array {
+  const tensors = new Map<string, StoredTensor>();
+  const shapes: Record<string, string> = {};
+  for (const [name, t] of model.params) {
+    const prefix = name.replace(/\.weight$/, "");
+    if (!sparse.has(name) || !name.endsWith(".weight") || t.shape.length !== 2) {
+      tensors.set(name, t);
+      continue;
+    }
+    const [inputs, outputs] = t.shape;
+    const csr = csrOfColumns(t.data, inputs, outputs);
+    tensors.set(`${prefix}.indptr`, { shape: [outputs + 1], data: csr.indptr });
+    tensors.set(`${prefix}.indices`, { shape: [csr.indices.length], data: csr.indices });
+    tensors.set(`${prefix}.values`, { shape: [csr.values.length], data: csr.values });
+    shapes[`${prefix}.shape`] = JSON.stringify([outputs, inputs]);
+  }
+  return encodeSafetensors(tensors, { ...meta, ...shapes, format: "csr" });
+}
+
+/** Reads a CSR triple of `prefix` from a file, checking it against the layer's [out, in]. */
+function readCsr(
+  tensors: Map<string, StoredTensor>,
+  prefix: string,
+  shape: [number, number],
+  path: string,
+): Csr {
+  const [rows, cols] = shape;
+  const get = (suffix: string) => tensors.get(`${prefix}.${suffix}`)?.data;
+  const indptr = get("indptr");
+  const indices = get("indices");
+  const values = get("values");
+  if (
+    !(indptr instanceof Int32Array) || !(indices instanceof Int32Array) ||
+    !(values instanceof Float32Array)
+  ) {
+    throw new UsageError(`${path}: ${prefix} needs indptr (I32), indices (I32) and values (F32)`);
+  }
+  const nnz = values.length;
+  const ok = indptr.length === rows + 1 && indptr[0] === 0 && indptr[rows] === nnz &&
+    indices.length === nnz && indptr.every((v, i) => i === 0 || v >= indptr[i - 1]) &&
+    indices.every((c) => c >= 0 && c < cols);
+  if (!ok) throw new UsageError(`${path}: ${prefix} is not a valid CSR matrix of shape [${shape}]`);
+  return { rows, cols, indptr, indices, values };
+}
+
+/**
+ * Loads an exported model from any of its three files (dense, compact, CSR) as a dense model;
+ * every problem is a one-line `UsageError` naming the file.
+ */
+export async function loadExported(path: string): Promise<{ model: Model; format: string }> {
+  const file = decodeSafetensors(await readFileOrFail(path), path, { requireChecksum: true });
+  const { format, spec: specText } = file.metadata;
+  let spec: ModelSpec;
+  try {
+    spec = JSON.parse(specText ?? "") as ModelSpec;
+    paramInfos(spec); // validates the layer list
+  } catch {
+    throw new UsageError(`${path}: has no valid model spec in its metadata; not a wgprune export`);
+  }
+  const tensors = new Map(file.tensors);
+  if (format === "csr") {
+    for (const info of paramInfos(spec)) {
+      const prefix = info.name.replace(/\.weight$/, "");
+      const shapeText = file.metadata[`${prefix}.shape`];
+      if (info.suffix !== "weight" || shapeText === undefined) continue;
+      const [inputs, outputs] = info.shape;
+      const csr = readCsr(tensors, prefix, [outputs, inputs], path);
+      tensors.set(info.name, { shape: [inputs, outputs], data: columnsOfCsr(csr) });
+      for (const s of ["indptr", "indices", "values"]) tensors.delete(`${prefix}.${s}`);
+    }
+  } else if (format !== "dense" && format !== "compact") {
+    throw new UsageError(`${path}: format "${format}" is not dense, compact or csr`);
+  }
+  return { model: { spec, params: checkParams(spec, tensors, path) }, format };
+}
