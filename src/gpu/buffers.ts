@@ -47,6 +47,8 @@ export function writeStorage(
   data: Float32Array | Uint32Array | Int32Array | Uint8Array,
   byteOffset = 0,
 ): void {
+  // Nothing to write (an empty layer's CSR): Deno's writeBuffer panics on zero bytes.
+  if (data.byteLength === 0) return;
   // writeBuffer wants a multiple of 4 bytes.
   if (data.byteLength % 4 !== 0) {
     const padded = new Uint8Array(Math.ceil(data.byteLength / 4) * 4);

@@ -164,3 +164,30 @@ export function gatherRef(
   }
   return { x, y };
 }
+
+/**
+ * Reference of sparse_matmul.wgsl: Y[rows, outputs] = X[rows, inputs] · W with W given as CSR of
+ * Wᵀ (`indptr` [outputs + 1], `indices`, `values`), then + bias and ReLU.
+ */
+export function sparseMatmulRef(
+  x: Float32Array,
+  csr: { indptr: ArrayLike<number>; indices: ArrayLike<number>; values: ArrayLike<number> },
+  rows: number,
+  inputs: number,
+  outputs: number,
+  bias?: Float32Array,
+  relu = false,
+): Float32Array {
+  const y = new Float32Array(rows * outputs);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < outputs; o++) {
+      let sum = 0;
+      for (let j = csr.indptr[o]; j < csr.indptr[o + 1]; j++) {
+        sum += x[r * inputs + csr.indices[j]] * csr.values[j];
+      }
+      if (bias) sum += bias[o];
+      y[r * outputs + o] = relu ? Math.max(0, sum) : sum;
+    }
+  }
+  return y;
+}
