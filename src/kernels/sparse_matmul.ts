@@ -105,3 +105,83 @@ export function createSparseMatmul(
     [outputs, ty, tz],
   );
 }
+
+/** Bindings and parameters of shaders/sparse_matmul_t.wgsl. */
+export const SPARSE_MATMUL_T_SPEC: KernelSpec = {
+  file: "sparse_matmul_t.wgsl",
+  workgroupSize: 16,
+  params: [
+    ["rows", "u32"],
+    ["inputs", "u32"],
+    ["outputs", "u32"],
+    ["stride", "u32"],
+    ["row_stride", "u32"],
+  ],
+  bindings: [
+    { name: "xt", type: "array<vec4f>", access: "read" },
+    { name: "indptr", type: "array<u32>", access: "read" },
+    { name: "indices", type: "array<u32>", access: "read" },
+    { name: "values", type: "array<f32>", access: "read" },
+    { name: "bias", type: "array<f32>", access: "read" },
+    { name: "yt", type: "array<f32>", access: "read_write" },
+  ],
+};
+
+/** Rows rounded up to a multiple of 4: the row stride of transposed activations. */
+export function transposedStride(rows: number): number {
+  return Math.ceil(rows / 4) * 4;
+}
+
+/**
+ * The sparse product on transposed activations: `xt` is Xᵀ [inputs, stride]; the result is
+ * Yᵀ [outputs, stride] when `outTransposed`, else Y [rows, outputs].
+ */
+export function createSparseMatmulT(
+  gpu: GpuContext,
+  shape: SparseShape & { outTransposed: boolean },
+  buffers: Omit<SparseBuffers, "x"> & { xt: GPUBuffer },
+): Promise<Op> {
+  const name = "sparse_matmul_t";
+  const { rows, inputs, outputs, nnz } = shape;
+  checkDim(name, "rows", rows);
+  checkDim(name, "inputs", inputs);
+  checkDim(name, "outputs", outputs);
+  if (outputs > MAX_GRID) {
+    throw new ShapeError(`${name}: at most ${MAX_GRID} outputs per dispatch, got ${outputs}`);
+  }
+  const stride = transposedStride(rows);
+  checkBuffer(name, "Xt", buffers.xt, inputs * stride, `[${inputs}, ${stride}]`);
+  checkBuffer(name, "indptr", buffers.indptr, outputs + 1, `[${outputs + 1}]`);
+  checkBuffer(name, "indices", buffers.indices, nnz, `[${nnz}]`);
+  checkBuffer(name, "values", buffers.values, nnz, `[${nnz}]`);
+  const out = shape.outTransposed ? outputs * stride : rows * outputs;
+  checkBuffer(
+    name,
+    "Y",
+    buffers.y,
+    out,
+    shape.outTransposed ? `[${outputs}, ${stride}]` : `[${rows}, ${outputs}]`,
+  );
+  if (buffers.bias) checkBuffer(name, "bias", buffers.bias, outputs, `[${outputs}]`);
+  const tiles = Math.ceil(rows / (16 * SPARSE_MATMUL_T_SPEC.workgroupSize!));
+  const [ty, tz] = grid1d(tiles);
+  return createOp(
+    gpu,
+    SPARSE_MATMUL_T_SPEC,
+    {
+      HAS_BIAS: buffers.bias !== undefined,
+      RELU: shape.relu ?? false,
+      OUT_T: shape.outTransposed,
+    },
+    {
+      xt: buffers.xt,
+      indptr: buffers.indptr,
+      indices: buffers.indices,
+      values: buffers.values,
+      bias: buffers.bias ?? placeholderBuffer(gpu),
+      yt: buffers.y,
+    },
+    { rows, inputs, outputs, stride, row_stride: ty },
+    [outputs, ty, tz],
+  );
+}
