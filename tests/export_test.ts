@@ -10,7 +10,7 @@ import { writeIdxDir } from "./_idx_data.ts";
 import { initModel, mlpSpec, referenceLogits } from "../src/model/network.ts";
 import { applyMasks, prunableParams } from "../src/model/masks.ts";
 import { getPruneMethod } from "../src/prune/registry.ts";
-import { columnsOfCsr, csrOfColumns } from "../src/export/csr.ts";
+import { columnsOfCsr, csrOfColumns } from "../src/model/csr.ts";
 import { EXPORT_FILES, loadExported, writeExport } from "../src/export/formats.ts";
 import { decodeSafetensors } from "../src/model/safetensors.ts";
 import { createRng } from "../src/util/rng.ts";

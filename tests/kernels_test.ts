@@ -2,7 +2,12 @@ import { assert, assertEquals } from "./_assert.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { readF32, readU32, uploadStorage, writeStorage } from "../src/gpu/buffers.ts";
 import { submitOps } from "../src/gpu/kernel.ts";
-import { createMaskApply, createRelu, createReluBackward } from "../src/kernels/elementwise.ts";
+import {
+  createMaskApply,
+  createRelu,
+  createReluBackward,
+  createTranspose,
+} from "../src/kernels/elementwise.ts";
 import { createAccuracy, createSoftmaxXent } from "../src/kernels/loss.ts";
 import { createAdam } from "../src/kernels/adam.ts";
 import { createAdvance, createBiasGrad, createGather } from "../src/kernels/batch.ts";
@@ -32,6 +37,33 @@ Deno.test("relu (in place) matches reference", async () => {
     // Exact: the kernel only selects values.
     assertClose(`relu n=${count}`, await readF32(gpu, buf, count), reluRef(x), 0, 0);
     buf.destroy();
+    op.destroy();
+  }
+});
+
+Deno.test("transpose writes xᵀ with a padded stride and leaves the padding alone", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const rng = createRng(13);
+  for (const [rows, cols, stride] of [[1, 1, 4], [3, 5, 4], [1000, 784, 1000], [257, 3, 260]]) {
+    const x = uniformArray(rng, rows * cols);
+    const xBuf = uploadStorage(gpu, x, "x");
+    const tBuf = uploadStorage(gpu, new Float32Array(cols * stride).fill(9), "xt");
+    const op = await createTranspose(gpu, rows, cols, stride, { x: xBuf, xt: tBuf });
+    submitOps(gpu, [op]);
+    const want = new Float32Array(cols * stride).fill(9);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) want[c * stride + r] = x[r * cols + c];
+    }
+    // Exact: the kernel only moves values.
+    assertClose(
+      `transpose ${rows}x${cols}/${stride}`,
+      await readF32(gpu, tBuf, cols * stride),
+      want,
+      0,
+      0,
+    );
+    xBuf.destroy();
+    tBuf.destroy();
     op.destroy();
   }
 });

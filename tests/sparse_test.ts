@@ -8,7 +8,7 @@ import {
   transposedStride,
 } from "../src/kernels/sparse_matmul.ts";
 import { ShapeError } from "../src/kernels/shapes.ts";
-import { csrOfColumns } from "../src/export/csr.ts";
+import { csrOfColumns } from "../src/model/csr.ts";
 import { matmulRef, sparseMatmulRef } from "../src/reference/kernels.ts";
 import { createRng, uniformArray } from "../src/util/rng.ts";
 import { assertClose } from "./_close.ts";

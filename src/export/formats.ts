@@ -30,7 +30,7 @@ import {
 } from "../model/network.ts";
 import type { Masks } from "../model/masks.ts";
 import { decodeSafetensors, encodeSafetensors, type StoredTensor } from "../model/safetensors.ts";
-import { columnsOfCsr, type Csr, csrOfColumns } from "./csr.ts";
+import { columnsOfCsr, type Csr, csrOfColumns } from "../model/csr.ts";
 
 /** The exported files, by format. */
 export const EXPORT_FILES = {

@@ -1,13 +1,13 @@
 /**
- * Elementwise kernels: ReLU (shaders/relu.wgsl), ReLU backward (shaders/relu_backward.wgsl) and
- * mask apply (shaders/mask_apply.wgsl).
+ * Elementwise kernels: ReLU (shaders/relu.wgsl), ReLU backward (shaders/relu_backward.wgsl),
+ * mask apply (shaders/mask_apply.wgsl) and transpose (shaders/transpose.wgsl).
  *
  * @module
  */
 
 import type { GpuContext } from "../gpu/device.ts";
 import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
-import { checkBuffer, checkDim, elementwiseGrid } from "./shapes.ts";
+import { checkBuffer, checkDim, elementwiseGrid, ShapeError } from "./shapes.ts";
 
 /** Bindings of shaders/relu.wgsl. */
 export const RELU_SPEC: KernelSpec = {
@@ -96,4 +96,47 @@ export function createMaskApply(
   checkBuffer(name, "mask", buffers.mask, count, `[${count}]`);
   const { grid, rowStride } = elementwiseGrid(MASK_APPLY_SPEC, count);
   return createOp(gpu, MASK_APPLY_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
+}
+
+/** Bindings of shaders/transpose.wgsl. */
+export const TRANSPOSE_SPEC: KernelSpec = {
+  file: "transpose.wgsl",
+  workgroupSize: 256,
+  params: [["rows", "u32"], ["cols", "u32"], ["stride", "u32"], ["row_stride", "u32"]],
+  bindings: [
+    { name: "x", type: "array<f32>", access: "read" },
+    { name: "xt", type: "array<f32>", access: "read_write" },
+  ],
+};
+
+/**
+ * `xt = xᵀ`: x [rows, cols] into xt [cols, stride] (stride ≥ rows; padding left as it was).
+ *
+ * @example
+ * ```ts
+ * const op = await createTranspose(gpu, 1000, 784, 1000, { x, xt });
+ * ```
+ */
+export function createTranspose(
+  gpu: GpuContext,
+  rows: number,
+  cols: number,
+  stride: number,
+  buffers: { x: GPUBuffer; xt: GPUBuffer },
+): Promise<Op> {
+  const name = "transpose";
+  checkDim(name, "rows", rows);
+  checkDim(name, "cols", cols);
+  if (stride < rows) throw new ShapeError(`${name}: stride ${stride} is less than rows ${rows}`);
+  checkBuffer(name, "x", buffers.x, rows * cols, `[${rows}, ${cols}]`);
+  checkBuffer(name, "xt", buffers.xt, cols * stride, `[${cols}, ${stride}]`);
+  const { grid, rowStride } = elementwiseGrid(TRANSPOSE_SPEC, rows * cols);
+  return createOp(
+    gpu,
+    TRANSPOSE_SPEC,
+    {},
+    buffers,
+    { rows, cols, stride, row_stride: rowStride },
+    grid,
+  );
 }

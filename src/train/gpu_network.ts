@@ -16,7 +16,10 @@
 import type { GpuContext } from "../gpu/device.ts";
 import { createStorage, readF32, readU32, uploadStorage, writeStorage } from "../gpu/buffers.ts";
 import { type Op, submitOps } from "../gpu/kernel.ts";
-import { createMaskApply } from "../kernels/elementwise.ts";
+import { createMaskApply, createTranspose } from "../kernels/elementwise.ts";
+import { transposedStride } from "../kernels/sparse_matmul.ts";
+import { csrOfColumns } from "../model/csr.ts";
+import type { GpuCsr } from "../model/layers/layer.ts";
 import { createAccuracy, createSoftmaxXent } from "../kernels/loss.ts";
 import { type AdamConfig, createAdam } from "../kernels/adam.ts";
 import { createAdvance, createGather } from "../kernels/batch.ts";
@@ -51,6 +54,12 @@ export interface GpuNetworkOptions {
   adam: AdamConfig;
   /** Parameters that are not updated (layer freezing), by name. */
   frozen?: ReadonlySet<string>;
+  /**
+   * Weights whose layers evaluate through the sparse kernel (CSR by output unit on transposed
+   * activations, shaders/sparse_matmul_t.wgsl) instead of the dense matmul; training is always
+   * dense.
+   */
+  sparse?: ReadonlySet<string>;
 }
 
 /** Loss and accuracy accumulators of one use (training or evaluation). */
@@ -94,6 +103,82 @@ async function forwardOps(
   return ops;
 }
 
+/**
+ * The layers' forward dispatches for inference with some dense layers sparse (`csr` by weight
+ * name). Activations flow row-major [rows, …] except into and between sparse layers, which read
+ * them transposed ([features, stride], stride = rows rounded up to 4): a sparse layer writes its
+ * output transposed when the next layer with parameters is sparse too, and a row-major input is
+ * transposed into `scratch` first. The logits always end row-major.
+ */
+async function inferenceOps(
+  gpu: GpuContext,
+  spec: ModelSpec,
+  infos: ParamInfo[],
+  params: GPUBuffer[][],
+  csr: ReadonlyMap<string, GpuCsr>,
+  acts: GPUBuffer[],
+  scratch: GPUBuffer,
+  rows: number,
+): Promise<Op[]> {
+  if (csr.size === 0) return forwardOps(gpu, spec, params, acts, rows);
+  const shapes = activationShapes(spec);
+  const stride = transposedStride(rows);
+  const sparseOf = (l: number) => {
+    const weight = infos.find((p) => p.layer === l && p.suffix === "weight");
+    return weight ? csr.get(weight.name) : undefined;
+  };
+  const ops: Op[] = [];
+  let transposed = false;
+  for (let l = 0; l < spec.layers.length; l++) {
+    const layer = spec.layers[l];
+    const kind = layerKind(layer);
+    const prev = spec.layers[l - 1];
+    if (kind.fusable && prev && layerKind(prev).fusesRelu) continue; // done by the layer before
+    const next = spec.layers[l + 1];
+    const relu = kind.fusesRelu && next !== undefined && layerKind(next).fusable;
+    const compressed = sparseOf(l);
+    if (compressed && kind.sparseForwardOps) {
+      let xt = acts[l];
+      if (!transposed) {
+        ops.push(
+          await createTranspose(gpu, rows, sizeOf(shapes[l]), stride, { x: acts[l], xt: scratch }),
+        );
+        xt = scratch;
+      }
+      const nextWithParams = infos.find((p) => p.layer > l)?.layer;
+      transposed = nextWithParams !== undefined && sparseOf(nextWithParams) !== undefined;
+      ops.push(
+        ...await kind.sparseForwardOps(gpu, layer, {
+          rows,
+          input: shapes[l],
+          xt,
+          y: acts[l + 1],
+          outTransposed: transposed,
+          csr: compressed,
+          params: params[l],
+          relu,
+        }),
+      );
+      continue;
+    }
+    if (transposed && !kind.inPlace) {
+      throw new Error(`GpuNetwork: layer ${l} (${layer.kind}) cannot read transposed activations`);
+    }
+    ops.push(
+      ...await kind.forwardOps(gpu, layer, {
+        // An elementwise layer on transposed activations covers the padded rows too.
+        rows: transposed ? stride : rows,
+        input: shapes[l],
+        x: acts[l],
+        y: acts[l + 1],
+        params: params[l],
+        relu,
+      }),
+    );
+  }
+  return ops;
+}
+
 /** The network on the GPU, with training and evaluation ops. */
 export class GpuNetwork {
   /** The architecture. */
@@ -114,6 +199,8 @@ export class GpuNetwork {
   readonly #evalPlans = new Map<string, Op[]>();
   readonly #evalActs: GPUBuffer[];
   readonly #evalLabels: GPUBuffer;
+  readonly #evalScratch: GPUBuffer;
+  #csr = new Map<string, GpuCsr>();
   #trainOps: Op[] = [];
   #trainSplit: GpuSplit | undefined;
   readonly #grads = new Map<string, GPUBuffer>();
@@ -140,8 +227,13 @@ export class GpuNetwork {
     });
     this.#train = accumulators("train");
     this.#eval = accumulators("eval");
-    this.#evalActs = this.#activationBuffers(options.evalBatch, "eval-act");
+    // Room for transposed activations too: rows rounded up to a multiple of 4.
+    const evalRows = transposedStride(options.evalBatch);
+    this.#evalActs = this.#activationBuffers(evalRows, "eval-act");
     this.#evalLabels = own(createStorage(gpu, options.evalBatch * 4, "eval-labels"));
+    const widest = Math.max(...activationShapes(model.spec).map(sizeOf));
+    this.#evalScratch = own(createStorage(gpu, evalRows * widest * 4, "eval-transposed"));
+    this.#uploadCsr(model);
   }
 
   /**
@@ -182,6 +274,23 @@ export class GpuNetwork {
       );
     });
     return acts;
+  }
+
+  /** Compresses the sparse-path weights of `model` and uploads them (replacing earlier ones). */
+  #uploadCsr(model: Model): void {
+    for (const c of this.#csr.values()) [c.indptr, c.indices, c.values].forEach((b) => b.destroy());
+    this.#csr = new Map();
+    for (const name of this.#options.sparse ?? []) {
+      const t = model.params.get(name);
+      if (!t || t.shape.length !== 2) throw new Error(`GpuNetwork: no [in, out] weight ${name}`);
+      const csr = csrOfColumns(t.data, t.shape[0], t.shape[1]);
+      this.#csr.set(name, {
+        indptr: uploadStorage(this.#gpu, Uint32Array.from(csr.indptr), `${name}.indptr`),
+        indices: uploadStorage(this.#gpu, Uint32Array.from(csr.indices), `${name}.indices`),
+        values: uploadStorage(this.#gpu, csr.values, `${name}.values`),
+        nnz: csr.values.length,
+      });
+    }
   }
 
   #own(b: GPUBuffer): GPUBuffer {
@@ -324,7 +433,16 @@ export class GpuNetwork {
         x: acts[0],
         y: this.#evalLabels,
       }, offset),
-      ...await forwardOps(gpu, this.spec, this.#layerParams(this.params), acts, rows),
+      ...await inferenceOps(
+        gpu,
+        this.spec,
+        this.infos,
+        this.#layerParams(this.params),
+        this.#csr,
+        acts,
+        this.#evalScratch,
+        rows,
+      ),
       await createSoftmaxXent(gpu, rows, outputSize(this.spec), {
         logits: acts[L],
         labels: this.#evalLabels,
@@ -368,6 +486,15 @@ export class GpuNetwork {
   }
 
   /**
+   * Logits [rows, classes] of the last evaluation chunk (the whole split when it fits in one
+   * evaluation batch); for tests that compare inference paths prediction by prediction.
+   */
+  async lastLogits(rows: number): Promise<Float32Array> {
+    const L = this.spec.layers.length;
+    return await readF32(this.#gpu, this.#evalActs[L], rows * outputSize(this.spec));
+  }
+
+  /**
    * Uploads masks (by parameter name; parameters without one are kept whole) and applies them to
    * the parameters.
    */
@@ -379,10 +506,18 @@ export class GpuNetwork {
     submitOps(this.#gpu, this.#maskOps);
   }
 
-  /** Overwrites the parameters (same spec). */
+  /** Overwrites the parameters (same spec); sparse-path weights are compressed again. */
   setParams(model: Model): void {
     for (const p of this.infos) {
       writeStorage(this.#gpu, this.params.get(p.name)!, model.params.get(p.name)!.data);
+    }
+    if (this.#csr.size > 0) {
+      // The evaluation ops hold the old compressed buffers: build them again when next used.
+      for (const plan of this.#evalPlans.values()) for (const op of plan) op.destroy();
+      const stale = new Set([...this.#evalPlans.values()].flat());
+      this.#ops.splice(0, this.#ops.length, ...this.#ops.filter((op) => !stale.has(op)));
+      this.#evalPlans.clear();
+      this.#uploadCsr(model);
     }
   }
 
@@ -412,5 +547,6 @@ export class GpuNetwork {
   destroy(): void {
     for (const op of this.#ops) op.destroy();
     for (const b of this.#owned) b.destroy();
+    for (const c of this.#csr.values()) [c.indptr, c.indices, c.values].forEach((b) => b.destroy());
   }
 }

@@ -10,6 +10,7 @@
 
 import { createMatmul } from "../../kernels/matmul.ts";
 import { createBiasGrad } from "../../kernels/batch.ts";
+import { createSparseMatmulT } from "../../kernels/sparse_matmul.ts";
 import { normal } from "../../util/rng.ts";
 import { sizeOf } from "../tensor.ts";
 import type { DenseSpec, LayerKind, LayerSpec } from "./layer.ts";
@@ -85,6 +86,26 @@ export const denseLayer: LayerKind = {
         a: ctx.x,
         b: ctx.params[0],
         c: ctx.y,
+        bias: ctx.params[1],
+      }),
+    ];
+  },
+  async sparseForwardOps(gpu, spec, ctx) {
+    const s = dense(spec);
+    return [
+      await createSparseMatmulT(gpu, {
+        rows: ctx.rows,
+        inputs: sizeOf(ctx.input),
+        outputs: s.units,
+        nnz: ctx.csr.nnz,
+        relu: ctx.relu,
+        outTransposed: ctx.outTransposed,
+      }, {
+        xt: ctx.xt,
+        indptr: ctx.csr.indptr,
+        indices: ctx.csr.indices,
+        values: ctx.csr.values,
+        y: ctx.y,
         bias: ctx.params[1],
       }),
     ];

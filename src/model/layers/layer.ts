@@ -66,6 +66,38 @@ export interface BackwardContext extends Omit<ForwardContext, "relu"> {
   grads: GPUBuffer[];
 }
 
+/** A layer's weight compressed as CSR by output unit (src/export/csr.ts), on the GPU. */
+export interface GpuCsr {
+  /** Row pointers [outputs + 1] u32. */
+  indptr: GPUBuffer;
+  /** Input index of each non-zero [nnz] u32. */
+  indices: GPUBuffer;
+  /** Value of each non-zero [nnz] f32. */
+  values: GPUBuffer;
+  /** Non-zeros. */
+  nnz: number;
+}
+
+/** Buffers of one layer's sparse forward dispatches (inference only). */
+export interface SparseForwardContext {
+  /** Samples per dispatch. */
+  rows: number;
+  /** Input shape per sample. */
+  input: number[];
+  /** Input activations transposed, [inputs, stride] with stride = rows rounded up to 4. */
+  xt: GPUBuffer;
+  /** Output activations: [outputs, stride] when `outTransposed`, else [rows, outputs]. */
+  y: GPUBuffer;
+  /** Write the output transposed (for a sparse layer that follows). */
+  outTransposed: boolean;
+  /** The compressed weight. */
+  csr: GpuCsr;
+  /** Parameter buffers, in `params` order (the bias, when present, is used from here). */
+  params: GPUBuffer[];
+  /** Apply a ReLU in the same dispatch. */
+  relu: boolean;
+}
+
 /** A layer kind: everything the rest of wgprune needs to know about it. */
 export interface LayerKind {
   /** The `kind` of its specs. */
@@ -104,4 +136,9 @@ export interface LayerKind {
   forwardOps(gpu: GpuContext, spec: LayerSpec, ctx: ForwardContext): Promise<Op[]>;
   /** Backward dispatches (built once, replayed every step). */
   backwardOps(gpu: GpuContext, spec: LayerSpec, ctx: BackwardContext): Promise<Op[]>;
+  /**
+   * Forward dispatches from the layer's weight compressed as CSR, on transposed activations; only
+   * kinds whose first parameter is a [inputs, outputs] weight have it (dense).
+   */
+  sparseForwardOps?(gpu: GpuContext, spec: LayerSpec, ctx: SparseForwardContext): Promise<Op[]>;
 }
