@@ -19,12 +19,16 @@ import { initModel, mlpSpec } from "../model/network.ts";
 import { destroySplit, uploadSplit } from "../train/splits.ts";
 import { trainModel } from "../train/trainer.ts";
 import { terminalProgress } from "./progress.ts";
+import { benchSparse } from "./bench_sparse.ts";
 
 const USAGE =
   `Usage: deno task bench [--batches 128,10000] [--epoch-samples N] [--no-epoch] [--out FILE]
+       deno task bench --sparse [--sparse-rows 1000]
 
 Times matmul forward (A·B), input-gradient (A·Bᵀ) and weight-gradient (Aᵀ·B) products at the
-MLP's layer shapes, then one training epoch of the default network on random data.`;
+MLP's layer shapes, then one training epoch of the default network on random data.
+--sparse instead times the sparse CSR kernel against the dense one over densities at each layer
+shape and records where sparse wins (results/sparse_crossover.json, read by --infer auto).`;
 
 /** Layer shapes [in, out] of the default network. */
 const LAYERS: [number, number][] = [[784, 1000], [1000, 1000], [1000, 500], [500, 200], [200, 10]];
@@ -76,6 +80,8 @@ if (import.meta.main) {
       "epoch-samples": { type: "string", default: "50000" },
       "no-epoch": { type: "boolean", default: false },
       out: { type: "string", default: "results/bench.json" },
+      sparse: { type: "boolean", default: false },
+      "sparse-rows": { type: "string", default: "1000" },
       help: { type: "boolean", short: "h", default: false },
     });
     if (flags.help) {
@@ -97,7 +103,16 @@ if (import.meta.main) {
     await ensureWritableDir(
       flags.out.includes("/") ? flags.out.replace(/\/[^/]*$/, "") || "/" : ".",
     );
+    const sparseRows = numberFlag("sparse-rows", flags["sparse-rows"], {
+      integer: true,
+      min: 1,
+      max: 100000,
+    });
     const gpu = await getGpu();
+    if (flags.sparse) {
+      await benchSparse(gpu, LAYERS, sparseRows);
+      return;
+    }
     const rows: MatmulRow[] = [];
     console.log("variant  batch   in×out      median ms   GFLOP/s");
     for (const batch of batches) {
