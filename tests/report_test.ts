@@ -21,6 +21,9 @@ function rows(): SweepRow[] {
         infer_ms: 100,
         compact_hidden: "10-10",
         infer_compact_ms: method === "unit" ? 100 - k / 2 : 100,
+        infer_sparse_ms: method === "unit" ? 100 - k / 2 : 100,
+        speedup: 1,
+        infer_path: "dd",
         gzip_bytes: 4000 - 30 * k,
         compression: 4000 / (4000 - 30 * k),
         finetune_epochs: 0,
@@ -90,10 +93,10 @@ Deno.test("report.html loads in headless Chromium without console errors, charts
   const match = dom.match(/data-chart-points="([^"]*)"/);
   assert(match, "charts did not run (no data-chart-points on <body>)");
   const points = JSON.parse(match[1].replaceAll("&quot;", '"'));
-  // 2 methods × 4 k: accuracy and loss 8 points; time 16 (dense + compact); pareto 8 + frontier.
+  // 2 methods × 4 k: accuracy and loss 8 points; time 24 (dense, compact, sparse); pareto 8 + frontier.
   assertEquals(points.accuracy, 8);
   assertEquals(points.loss, 8);
-  assertEquals(points.time, 16);
+  assertEquals(points.time, 24);
   assertEquals(
     points.pareto,
     8 + paretoFrontier(rows().map((r) => [r.sparsity * 100, r.accuracy * 100])).length,

@@ -15,9 +15,11 @@ import { type DatasetName, DATASETS, loadDataset } from "../data/datasets.ts";
 import { sizeOf } from "../model/tensor.ts";
 import { loadExported } from "../export/formats.ts";
 import { GpuNetwork } from "../train/gpu_network.ts";
+import { choosePaths, parseInferMode, readCrossovers } from "../train/infer_paths.ts";
 import { destroySplit, uploadSplit } from "../train/splits.ts";
 
 const USAGE = `Usage: deno task eval PATH [--dataset mnist|fashion] [--data-dir DIR] [--repeats 3]
+                      [--infer auto|dense|sparse]
 
 Evaluates an exported model (any of model.safetensors, model_compact.safetensors,
 model_csr.safetensors) on the test set. The dataset is taken from meta.json beside PATH unless
@@ -29,6 +31,7 @@ if (import.meta.main) {
       dataset: { type: "string" },
       "data-dir": { type: "string" },
       repeats: { type: "string", default: "3" },
+      infer: { type: "string", default: "auto" },
       help: { type: "boolean", short: "h", default: false },
     }, true);
     if (flags.help) {
@@ -38,6 +41,7 @@ if (import.meta.main) {
     if (args.length !== 1) throw new UsageError("eval needs exactly one PATH (see --help)");
     const path = args[0];
     const repeats = numberFlag("repeats", flags.repeats, { integer: true, min: 1 });
+    const infer = parseInferMode(String(flags.infer));
     const metaPath = path.replace(/[^/]*$/, "meta.json");
     let dataset = flags.dataset;
     if (dataset === undefined && flags["data-dir"] === undefined && await exists(metaPath)) {
@@ -65,7 +69,22 @@ if (import.meta.main) {
     }
     const gpu = await getGpu();
     const test = uploadSplit(gpu, data.test, "test");
-    const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
+    const paths = choosePaths(model, infer, readCrossovers(gpu.adapter), gpu.software);
+    for (const p of paths) {
+      console.error(
+        `eval: ${p.name} ${(p.density * 100).toFixed(1)}% dense → ${
+          p.sparse ? "sparse" : "dense"
+        } ` +
+          `kernel (crossover ${(p.crossover * 100).toFixed(0)}%)`,
+      );
+    }
+    const sparse = new Set(paths.filter((p) => p.sparse).map((p) => p.name));
+    const net = await GpuNetwork.create(gpu, model, {
+      batch: 1,
+      evalBatch: 1000,
+      adam: { lr: 0 },
+      sparse,
+    });
     try {
       const result = await net.evaluate(test);
       const times: number[] = [];

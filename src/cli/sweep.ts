@@ -19,6 +19,7 @@ import { ensureTrained, loadData } from "../experiment/run.ts";
 import { experimentPaths } from "../experiment/paths.ts";
 import { readSnapshot } from "../experiment/checkpoints.ts";
 import { exportFolder, runSweep } from "../sweep/run_sweep.ts";
+import { parseInferMode, readCrossovers } from "../train/infer_paths.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
 
 /** Default sparsity levels (percent). */
@@ -33,6 +34,7 @@ const SWEEP_FLAGS = {
   verbose: { type: "boolean", default: false },
   "infer-repeats": { type: "string", default: "3" },
   save: { type: "boolean", default: false },
+  infer: { type: "string", default: "auto" },
 } as const;
 
 const USAGE = `Usage: deno task sweep [flags]
@@ -51,6 +53,8 @@ Pruning:
   --force                     recompute points already in sweep.csv
   --verbose                   print a per-parameter report for every point
   --infer-repeats N           forward passes timed per point, median reported (default 3)
+  --infer auto|dense|sparse   inference path of the measured passes: auto picks sparse per layer
+                              below the crossover density measured by deno task bench --sparse
   --save                      export every point's pruned model to <experiment>/export/ (dense,
                               compact and CSR safetensors, masks, meta.json)
 ${recoveryHelp()}
@@ -120,6 +124,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       `--rewind ${recovery.rewind}: epoch must be in 1..${config.epochs} (--epochs)`,
     );
   }
+  const infer = parseInferMode(flags.infer);
   const inferRepeats = numberFlag("infer-repeats", flags["infer-repeats"], {
     integer: true,
     min: 1,
@@ -174,6 +179,8 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       progress: terminalProgress,
       log: logToStderr,
       exportDir: flags.save || mode === "export" ? `${paths.dir}/export` : undefined,
+      infer,
+      crossovers: readCrossovers(gpu.adapter),
       source: {
         experiment: config.experimentId,
         dataset: config.dataDir ? "custom" : config.dataset,

@@ -96,7 +96,16 @@ export function sweepPanels(allRows: SweepRow[]): Record<string, Panel> {
           label: `${s.label} (dead units removed)`,
           dashed: true,
         })),
+        ...seriesOf(
+          rows.filter((r) => Number(r.infer_sparse_ms) > 0),
+          (r) => Number(r.infer_sparse_ms),
+        ).map((s) => ({
+          ...s,
+          label: `${s.label} (sparse kernels, auto)`,
+          dashed: true,
+        })),
       ],
+      logY: true,
     },
     pareto: {
       title: "Accuracy vs sparsity: every method × strategy, Pareto frontier",

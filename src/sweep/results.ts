@@ -37,6 +37,12 @@ export interface SweepRow {
   compact_hidden: string;
   /** Median forward time of the compacted network (ms). */
   infer_compact_ms: number;
+  /** Median forward time on the fastest exact path: compacted, sparse layers where they win. */
+  infer_sparse_ms: number;
+  /** infer_ms / infer_sparse_ms. */
+  speedup: number;
+  /** Path of each dense layer in that pass: `s` sparse, `d` dense. */
+  infer_path: string;
   /** gzip bytes of all parameters. */
   gzip_bytes: number;
   /** Dense gzip bytes / this point's gzip bytes. */
@@ -71,6 +77,9 @@ export const SWEEP_COLUMNS = [
   "infer_ms",
   "compact_hidden",
   "infer_compact_ms",
+  "infer_sparse_ms",
+  "speedup",
+  "infer_path",
   "gzip_bytes",
   "compression",
   "finetune_epochs",
@@ -89,6 +98,7 @@ export const TEXT_COLUMNS = new Set([
   "prune_params",
   "rewind",
   "compact_hidden",
+  "infer_path",
   "detail",
 ]);
 
@@ -98,6 +108,9 @@ export const TEXT_COLUMNS = new Set([
  */
 const LATER_COLUMNS: Record<string, string | number> = {
   model: "",
+  infer_sparse_ms: 0,
+  speedup: 0,
+  infer_path: "",
   recovery_lr: 0,
   steps: 0,
   prune_params: "default",

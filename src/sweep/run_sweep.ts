@@ -17,6 +17,7 @@ import { applyMasks, sparsityOf } from "../model/masks.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import type { PreparedMethod } from "../prune/method.ts";
 import { GpuNetwork } from "../train/gpu_network.ts";
+import { choosePaths, type CrossoverTable, type InferMode } from "../train/infer_paths.ts";
 import type { DataSplits, GpuSplit } from "../train/splits.ts";
 import { writeHistory } from "../train/history.ts";
 import { getStrategy } from "../recover/registry.ts";
@@ -66,6 +67,10 @@ export interface SweepJob {
    * src/export/formats.ts); a point whose export is missing is computed again.
    */
   exportDir?: string;
+  /** `--infer`: inference path of the measured passes (default auto). */
+  infer?: InferMode;
+  /** Crossover densities of this adapter for `auto` (defaults when undefined). */
+  crossovers?: CrossoverTable;
   /** Experiment id and dataset name, recorded in exported meta.json. */
   source?: { experiment: string; dataset: string };
 }
@@ -124,11 +129,17 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
     return finalRows();
   }
   const denseGzip = gzipBytes(job.trained);
-  const evaluator = await GpuNetwork.create(gpu, job.trained, {
-    batch: 1,
-    evalBatch: 1000,
-    adam: { lr: 0 },
-  });
+  const evalOptions = { batch: 1, evalBatch: 1000, adam: { lr: 0 } };
+  // Masked dense: the dense kernels take the same time whatever the values, so the trained
+  // model's dense pass is timed once per run and stands for every point's `infer_ms`.
+  const evaluator = await GpuNetwork.create(gpu, job.trained, evalOptions);
+  let denseMs: number;
+  try {
+    denseMs = median(await timeForward(evaluator, job.data.test, job.inferRepeats));
+  } finally {
+    evaluator.destroy();
+  }
+  const denseHidden = hiddenWidths(job.trained.spec).join("-");
   const progress = progressOf(`sweep ${strategy.name}`, todo.length);
   const prepared = new Map<string, PreparedMethod>();
   try {
@@ -161,30 +172,42 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         log: job.verbose ? log : undefined,
       });
       const pruned = applyMasks(result.model, result.masks);
-      evaluator.setParams(pruned);
-      const t1 = performance.now();
-      const test = await evaluator.evaluate(job.data.test);
-      const firstMs = performance.now() - t1;
-      // The accuracy pass counts as the first timed pass.
-      const inferMs = median([
-        firstMs,
-        ...await timeForward(evaluator, job.data.test, job.inferRepeats - 1),
-      ]);
+      // The fastest exact path: dead units removed, then each dense layer sparse where it wins.
       const compact = compactUnits(pruned);
-      const compactHidden = hiddenWidths(compact.spec);
-      let inferCompactMs = inferMs;
-      if (compactHidden.join() !== hiddenWidths(pruned.spec).join()) {
-        const small = await GpuNetwork.create(gpu, compact, {
-          batch: 1,
-          evalBatch: 1000,
-          adam: { lr: 0 },
-        });
-        try {
-          await small.evaluate(job.data.test); // warm-up
-          inferCompactMs = median(await timeForward(small, job.data.test, job.inferRepeats));
-        } finally {
-          small.destroy();
+      const compactHidden = hiddenWidths(compact.spec).join("-");
+      const paths = choosePaths(compact, job.infer ?? "auto", job.crossovers, gpu.software);
+      const sparse = new Set(paths.filter((p) => p.sparse).map((p) => p.name));
+      const fastest = await GpuNetwork.create(gpu, compact, { ...evalOptions, sparse });
+      let test;
+      let inferSparseMs;
+      let inferCompactMs = denseMs;
+      try {
+        // One pass on the fastest path gives accuracy and loss, and is the first timed pass.
+        const t1 = performance.now();
+        test = await fastest.evaluate(job.data.test);
+        const firstMs = performance.now() - t1;
+        if (sparse.size === 0 && compactHidden === denseHidden) {
+          inferSparseMs = denseMs; // the dense kernels on the dense shapes: timed above
+        } else {
+          inferSparseMs = median([
+            firstMs,
+            ...await timeForward(fastest, job.data.test, job.inferRepeats - 1),
+          ]);
         }
+        if (compactHidden !== denseHidden) {
+          if (sparse.size === 0) inferCompactMs = inferSparseMs;
+          else {
+            const small = await GpuNetwork.create(gpu, compact, evalOptions);
+            try {
+              await small.evaluate(job.data.test); // warm-up
+              inferCompactMs = median(await timeForward(small, job.data.test, job.inferRepeats));
+            } finally {
+              small.destroy();
+            }
+          }
+        }
+      } finally {
+        fastest.destroy();
       }
       const report = sparsityOf(pruned, job.prunable);
       const gz = gzipBytes(pruned);
@@ -197,9 +220,12 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         accuracy: test.accuracy,
         loss: test.loss,
         nonzeros: report.nonzeros,
-        infer_ms: inferMs,
-        compact_hidden: compactHidden.join("-"),
+        infer_ms: denseMs,
+        compact_hidden: compactHidden,
         infer_compact_ms: inferCompactMs,
+        infer_sparse_ms: inferSparseMs,
+        speedup: denseMs / inferSparseMs,
+        infer_path: paths.map((p) => (p.sparse ? "s" : "d")).join(""),
         gzip_bytes: gz,
         compression: denseGzip / gz,
         detail: result.detail
@@ -261,7 +287,6 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
     }
   } finally {
     progress.stop();
-    evaluator.destroy();
   }
   return finalRows();
 }
