@@ -4,7 +4,8 @@
  * 1e-5 relative, for weight pruning at k = 50, 90, 99 and unit pruning at k = 50, 90.
  */
 
-import { assert } from "./_assert.ts";
+import { assert, assertEquals } from "./_assert.ts";
+import { choosePaths } from "../src/train/infer_paths.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { initModel, mlpSpec, type Model, outputSize } from "../src/model/network.ts";
 import { applyMasks, prunableParams } from "../src/model/masks.ts";
@@ -87,4 +88,26 @@ Deno.test("sparse and compacted inference match masked dense, prediction by pred
   } finally {
     destroySplit(split);
   }
+});
+
+Deno.test("--infer auto runs sparse exactly the layers below their crossover", () => {
+  const spec = mlpSpec(30, [20, 10], 4, false);
+  const model = initModel(spec, 1);
+  const { masks } = getPruneMethod("weight").prepare(model, ["layers.0.weight"], 0).masks(90);
+  const pruned = applyMasks(model, masks);
+  const table = {
+    adapter: "test",
+    layers: [{ inputs: 30, outputs: 20, density: 0.3 }, { inputs: 20, outputs: 10, density: 0.3 }],
+  };
+  const auto = choosePaths(pruned, "auto", table, true);
+  assertEquals(auto.map((p) => [p.name, p.sparse]), [
+    ["layers.0.weight", true],
+    ["layers.1.weight", false],
+    ["layers.2.weight", false],
+  ]);
+  assertEquals(auto[0].density, 60 / 600);
+  assert(choosePaths(pruned, "sparse", table, true).every((p) => p.sparse), "sparse forces all");
+  assert(choosePaths(pruned, "dense", table, true).every((p) => !p.sparse), "dense forces none");
+  // Unmeasured adapters fall back to the default crossover.
+  assertEquals(choosePaths(pruned, "auto", undefined, true)[0].crossover, 0.2);
 });
