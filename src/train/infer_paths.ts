@@ -1,7 +1,7 @@
 /**
  * Which inference path each dense layer takes: the dense matmul, or the sparse kernel on its
  * CSR (shaders/sparse_matmul_t.wgsl). `auto` picks sparse where the layer's weight density is
- * below the crossover measured on this adapter by `deno task bench --sparse` (the density at
+ * at most the crossover measured on this adapter by `deno task bench --sparse` (the density at
  * which both kernels take the same time for the layer's shape), or below a default when nothing
  * was measured.
  *
@@ -20,7 +20,7 @@ export type InferMode = "dense" | "sparse" | "auto";
 export interface CrossoverTable {
   /** Adapter they were measured on (`gpu.adapter`). */
   adapter: string;
-  /** Per layer shape: below `density`, the sparse kernel is faster. */
+  /** Per layer shape: up to `density`, the sparse kernel is faster (0: never). */
   layers: { inputs: number; outputs: number; density: number }[];
 }
 
@@ -93,7 +93,7 @@ export function choosePaths(
         : best
     );
     const crossover = nearest?.density ?? defaultCrossover(software);
-    const sparse = mode === "sparse" || (mode === "auto" && density < crossover);
+    const sparse = mode === "sparse" || (mode === "auto" && density <= crossover);
     return { name: p.name, density, crossover, sparse };
   });
 }
