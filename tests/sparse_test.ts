@@ -145,7 +145,7 @@ Deno.test("sparse_matmul rejects buffers that do not fit the shape", async () =>
         y: small,
       }),
     ShapeError,
-    "sparse_matmul: X expected [10, 10]",
+    "sparse_matmul: indptr expected [5]",
   );
   small.destroy();
 });

@@ -59,6 +59,25 @@ export interface SparseBuffers {
   bias?: GPUBuffer;
 }
 
+/** Checks the dimensions, the CSR buffers and the bias of a sparse product. */
+function checkCsrShape(
+  name: string,
+  shape: SparseShape,
+  buffers: Pick<SparseBuffers, "indptr" | "indices" | "values" | "bias">,
+): void {
+  const { rows, inputs, outputs, nnz } = shape;
+  checkDim(name, "rows", rows);
+  checkDim(name, "inputs", inputs);
+  checkDim(name, "outputs", outputs);
+  if (outputs > MAX_GRID) {
+    throw new ShapeError(`${name}: at most ${MAX_GRID} outputs per dispatch, got ${outputs}`);
+  }
+  checkBuffer(name, "indptr", buffers.indptr, outputs + 1, `[${outputs + 1}]`);
+  checkBuffer(name, "indices", buffers.indices, nnz, `[${nnz}]`);
+  checkBuffer(name, "values", buffers.values, nnz, `[${nnz}]`);
+  if (buffers.bias) checkBuffer(name, "bias", buffers.bias, outputs, `[${outputs}]`);
+}
+
 /**
  * Builds a sparse-product op after checking every buffer against the shape.
  *
@@ -73,20 +92,10 @@ export function createSparseMatmul(
   shape: SparseShape,
   buffers: SparseBuffers,
 ): Promise<Op> {
-  const name = "sparse_matmul";
-  const { rows, inputs, outputs, nnz } = shape;
-  checkDim(name, "rows", rows);
-  checkDim(name, "inputs", inputs);
-  checkDim(name, "outputs", outputs);
-  if (outputs > MAX_GRID) {
-    throw new ShapeError(`${name}: at most ${MAX_GRID} outputs per dispatch, got ${outputs}`);
-  }
-  checkBuffer(name, "X", buffers.x, rows * inputs, `[${rows}, ${inputs}]`);
-  checkBuffer(name, "indptr", buffers.indptr, outputs + 1, `[${outputs + 1}]`);
-  checkBuffer(name, "indices", buffers.indices, nnz, `[${nnz}]`);
-  checkBuffer(name, "values", buffers.values, nnz, `[${nnz}]`);
-  checkBuffer(name, "Y", buffers.y, rows * outputs, `[${rows}, ${outputs}]`);
-  if (buffers.bias) checkBuffer(name, "bias", buffers.bias, outputs, `[${outputs}]`);
+  const { rows, inputs, outputs } = shape;
+  checkCsrShape("sparse_matmul", shape, buffers);
+  checkBuffer("sparse_matmul", "X", buffers.x, rows * inputs, `[${rows}, ${inputs}]`);
+  checkBuffer("sparse_matmul", "Y", buffers.y, rows * outputs, `[${rows}, ${outputs}]`);
   const tiles = Math.ceil(rows / (SPARSE_TILE * SPARSE_MATMUL_SPEC.workgroupSize!));
   const [ty, tz] = grid1d(tiles);
   return createOp(
@@ -142,27 +151,13 @@ export function createSparseMatmulT(
   buffers: Omit<SparseBuffers, "x"> & { xt: GPUBuffer },
 ): Promise<Op> {
   const name = "sparse_matmul_t";
-  const { rows, inputs, outputs, nnz } = shape;
-  checkDim(name, "rows", rows);
-  checkDim(name, "inputs", inputs);
-  checkDim(name, "outputs", outputs);
-  if (outputs > MAX_GRID) {
-    throw new ShapeError(`${name}: at most ${MAX_GRID} outputs per dispatch, got ${outputs}`);
-  }
+  const { rows, inputs, outputs } = shape;
+  checkCsrShape(name, shape, buffers);
   const stride = transposedStride(rows);
   checkBuffer(name, "Xt", buffers.xt, inputs * stride, `[${inputs}, ${stride}]`);
-  checkBuffer(name, "indptr", buffers.indptr, outputs + 1, `[${outputs + 1}]`);
-  checkBuffer(name, "indices", buffers.indices, nnz, `[${nnz}]`);
-  checkBuffer(name, "values", buffers.values, nnz, `[${nnz}]`);
   const out = shape.outTransposed ? outputs * stride : rows * outputs;
-  checkBuffer(
-    name,
-    "Y",
-    buffers.y,
-    out,
-    shape.outTransposed ? `[${outputs}, ${stride}]` : `[${rows}, ${outputs}]`,
-  );
-  if (buffers.bias) checkBuffer(name, "bias", buffers.bias, outputs, `[${outputs}]`);
+  const outShape = shape.outTransposed ? `[${outputs}, ${stride}]` : `[${rows}, ${outputs}]`;
+  checkBuffer(name, "Y", buffers.y, out, outShape);
   const tiles = Math.ceil(rows / (16 * SPARSE_MATMUL_T_SPEC.workgroupSize!));
   const [ty, tz] = grid1d(tiles);
   return createOp(

@@ -72,55 +72,25 @@ interface Accumulators {
   state: GPUBuffer;
 }
 
-/** The layers' forward dispatches over activation buffers `acts` for `rows` samples. */
-async function forwardOps(
-  gpu: GpuContext,
-  spec: ModelSpec,
-  params: GPUBuffer[][],
-  acts: GPUBuffer[],
-  rows: number,
-): Promise<Op[]> {
-  const shapes = activationShapes(spec);
-  const ops: Op[] = [];
-  for (let l = 0; l < spec.layers.length; l++) {
-    const layer = spec.layers[l];
-    const kind = layerKind(layer);
-    const prev = spec.layers[l - 1];
-    if (kind.fusable && prev && layerKind(prev).fusesRelu) continue; // done by the layer before
-    const next = spec.layers[l + 1];
-    const relu = kind.fusesRelu && next !== undefined && layerKind(next).fusable;
-    ops.push(
-      ...await kind.forwardOps(gpu, layer, {
-        rows,
-        input: shapes[l],
-        x: acts[l],
-        y: acts[l + 1],
-        params: params[l],
-        relu,
-      }),
-    );
-  }
-  return ops;
-}
-
 /**
- * The layers' forward dispatches for inference with some dense layers sparse (`csr` by weight
- * name). Activations flow row-major [rows, …] except into and between sparse layers, which read
- * them transposed ([features, stride], stride = rows rounded up to 4): a sparse layer writes its
- * output transposed when the next layer with parameters is sparse too, and a row-major input is
- * transposed into `scratch` first. The logits always end row-major.
+ * The layers' forward dispatches over activation buffers `acts` for `rows` samples, a ReLU after
+ * a dense layer fused into its epilogue. For inference, dense layers with a compressed weight
+ * (`csr` by weight name) run the sparse kernel: activations flow row-major [rows, …] except into
+ * and between sparse layers, which read them transposed ([features, stride], stride = rows
+ * rounded up to 4): a sparse layer writes its output transposed when the next layer with
+ * parameters is sparse too, and a row-major input is transposed into `scratch` first. The logits
+ * always end row-major.
  */
-async function inferenceOps(
+async function forwardOps(
   gpu: GpuContext,
   spec: ModelSpec,
   infos: ParamInfo[],
   params: GPUBuffer[][],
-  csr: ReadonlyMap<string, GpuCsr>,
   acts: GPUBuffer[],
-  scratch: GPUBuffer,
   rows: number,
+  sparse?: { csr: ReadonlyMap<string, GpuCsr>; scratch: GPUBuffer },
 ): Promise<Op[]> {
-  if (csr.size === 0) return forwardOps(gpu, spec, params, acts, rows);
+  const csr = sparse?.csr ?? new Map<string, GpuCsr>();
   const shapes = activationShapes(spec);
   const stride = transposedStride(rows);
   const sparseOf = (l: number) => {
@@ -141,9 +111,12 @@ async function inferenceOps(
       let xt = acts[l];
       if (!transposed) {
         ops.push(
-          await createTranspose(gpu, rows, sizeOf(shapes[l]), stride, { x: acts[l], xt: scratch }),
+          await createTranspose(gpu, rows, sizeOf(shapes[l]), stride, {
+            x: acts[l],
+            xt: sparse!.scratch,
+          }),
         );
-        xt = scratch;
+        xt = sparse!.scratch;
       }
       const nextWithParams = infos.find((p) => p.layer > l)?.layer;
       transposed = nextWithParams !== undefined && sparseOf(nextWithParams) !== undefined;
@@ -333,7 +306,7 @@ export class GpuNetwork {
         x: acts[0],
         y: labels,
       }),
-      ...await forwardOps(gpu, spec, params, acts, batch),
+      ...await forwardOps(gpu, spec, this.infos, params, acts, batch),
       await createSoftmaxXent(gpu, batch, outputSize(spec), {
         logits: acts[L],
         labels,
@@ -433,16 +406,10 @@ export class GpuNetwork {
         x: acts[0],
         y: this.#evalLabels,
       }, offset),
-      ...await inferenceOps(
-        gpu,
-        this.spec,
-        this.infos,
-        this.#layerParams(this.params),
-        this.#csr,
-        acts,
-        this.#evalScratch,
-        rows,
-      ),
+      ...await forwardOps(gpu, this.spec, this.infos, this.#layerParams(this.params), acts, rows, {
+        csr: this.#csr,
+        scratch: this.#evalScratch,
+      }),
       await createSoftmaxXent(gpu, rows, outputSize(this.spec), {
         logits: acts[L],
         labels: this.#evalLabels,
