@@ -173,7 +173,7 @@ export class GpuNetwork {
   readonly #evalActs: GPUBuffer[];
   readonly #evalLabels: GPUBuffer;
   readonly #evalScratch: GPUBuffer;
-  #csr = new Map<string, GpuCsr>();
+  readonly #csr = new Map<string, GpuCsr>();
   #trainOps: Op[] = [];
   #trainSplit: GpuSplit | undefined;
   readonly #grads = new Map<string, GPUBuffer>();
@@ -249,10 +249,8 @@ export class GpuNetwork {
     return acts;
   }
 
-  /** Compresses the sparse-path weights of `model` and uploads them (replacing earlier ones). */
+  /** Compresses the sparse-path weights of `model` and uploads them. */
   #uploadCsr(model: Model): void {
-    for (const c of this.#csr.values()) [c.indptr, c.indices, c.values].forEach((b) => b.destroy());
-    this.#csr = new Map();
     for (const name of this.#options.sparse ?? []) {
       const t = model.params.get(name);
       if (!t || t.shape.length !== 2) throw new Error(`GpuNetwork: no [in, out] weight ${name}`);
@@ -471,21 +469,6 @@ export class GpuNetwork {
       writeStorage(this.#gpu, this.masks.get(p.name)!, mask);
     }
     submitOps(this.#gpu, this.#maskOps);
-  }
-
-  /** Overwrites the parameters (same spec); sparse-path weights are compressed again. */
-  setParams(model: Model): void {
-    for (const p of this.infos) {
-      writeStorage(this.#gpu, this.params.get(p.name)!, model.params.get(p.name)!.data);
-    }
-    if (this.#csr.size > 0) {
-      // The evaluation ops hold the old compressed buffers: build them again when next used.
-      for (const plan of this.#evalPlans.values()) for (const op of plan) op.destroy();
-      const stale = new Set([...this.#evalPlans.values()].flat());
-      this.#ops.splice(0, this.#ops.length, ...this.#ops.filter((op) => !stale.has(op)));
-      this.#evalPlans.clear();
-      this.#uploadCsr(model);
-    }
   }
 
   /** Reads the parameters back to the CPU (one readback per tensor). */
