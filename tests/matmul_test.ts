@@ -2,7 +2,12 @@ import { assertEquals, assertRejects } from "./_assert.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { readF32, uploadStorage } from "../src/gpu/buffers.ts";
 import { submitOps } from "../src/gpu/kernel.ts";
-import { createMatmul, type MatmulShape } from "../src/kernels/matmul.ts";
+import {
+  createMatmul,
+  MATMUL_VARIANTS,
+  type MatmulShape,
+  type MatmulVariant,
+} from "../src/kernels/matmul.ts";
 import { ShapeError } from "../src/kernels/shapes.ts";
 import { matmulRef } from "../src/reference/kernels.ts";
 import { createRng, uniformArray } from "../src/util/rng.ts";
@@ -20,9 +25,16 @@ const SHAPES: [number, number, number][] = [
   [127, 129, 33],
   [9, 1000, 784],
   [200, 10, 127],
+  [70, 130, 1024], // the uniform variant's largest K: both 512-row chunks full
+  [17, 65, 513], // one step into the second chunk, one column into the second panel
 ];
 
-async function check(shape: MatmulShape, withBias: boolean, seed: number) {
+async function check(
+  variant: MatmulVariant,
+  shape: MatmulShape,
+  withBias: boolean,
+  seed: number,
+) {
   const gpu = await getGpu({ quiet: true });
   const rng = createRng(seed);
   const { m, n, k } = shape;
@@ -34,29 +46,54 @@ async function check(shape: MatmulShape, withBias: boolean, seed: number) {
   const bBuf = uploadStorage(gpu, b, "b");
   const cBuf = uploadStorage(gpu, cOld, "c");
   const biasBuf = bias ? uploadStorage(gpu, bias, "bias") : undefined;
-  const op = await createMatmul(gpu, shape, { a: aBuf, b: bBuf, c: cBuf, bias: biasBuf });
+  const op = await createMatmul(
+    gpu,
+    shape,
+    { a: aBuf, b: bBuf, c: cBuf, bias: biasBuf },
+    variant,
+  );
   submitOps(gpu, [op]);
   const got = await readF32(gpu, cBuf, m * n);
   const want = matmulRef(a, b, shape, bias, cOld);
   for (const buf of [aBuf, bBuf, cBuf, biasBuf]) buf?.destroy();
   op.destroy();
-  assertClose(`matmul ${JSON.stringify(shape)} bias=${withBias}`, got, want, ATOL, RTOL);
+  assertClose(
+    `matmul ${variant.name} ${JSON.stringify(shape)} bias=${withBias}`,
+    got,
+    want,
+    ATOL,
+    RTOL,
+  );
 }
 
-for (const variant of ["AB", "ABt", "AtB"] as const) {
-  Deno.test(`matmul ${variant} matches reference over odd shapes`, async () => {
-    let seed = 1;
-    for (const [m, n, k] of SHAPES) {
-      await check({ m, n, k, transA: variant === "AtB", transB: variant === "ABt" }, false, seed++);
-    }
+for (const variant of MATMUL_VARIANTS) {
+  for (const form of ["AB", "ABt", "AtB"] as const) {
+    Deno.test(`matmul ${variant.name} ${form} matches reference over odd shapes`, async () => {
+      let seed = 1;
+      let checked = 0;
+      for (const [m, n, k] of SHAPES) {
+        const shape = { m, n, k, transA: form === "AtB", transB: form === "ABt" };
+        if (!variant.takes(shape)) continue;
+        await check(variant, shape, false, seed++);
+        checked++;
+      }
+      // Every variant takes most shapes: a test that checked nothing would prove nothing.
+      assertEquals(checked >= SHAPES.length - 1, true);
+    });
+  }
+
+  Deno.test(`matmul ${variant.name} epilogue: bias, accumulate and ReLU`, async () => {
+    await check(variant, { m: 13, n: 37, k: 50, relu: true }, true, 7);
+    await check(variant, { m: 13, n: 37, k: 50, accumulate: true }, false, 8);
+    await check(
+      variant,
+      { m: 5, n: 6, k: 3, accumulate: true, relu: true, transA: true },
+      true,
+      9,
+    );
+    await check(variant, { m: 33, n: 70, k: 20, relu: true, transB: true }, true, 10);
   });
 }
-
-Deno.test("matmul epilogue: bias, accumulate and ReLU", async () => {
-  await check({ m: 13, n: 37, k: 50, relu: true }, true, 7);
-  await check({ m: 13, n: 37, k: 50, accumulate: true }, false, 8);
-  await check({ m: 5, n: 6, k: 3, accumulate: true, relu: true, transA: true }, true, 9);
-});
 
 Deno.test("matmul rejects wrong shapes before dispatch, naming kernel and shapes", async () => {
   const gpu = await getGpu({ quiet: true });

@@ -11,6 +11,7 @@ import { exists, readTextOrFail } from "../util/files.ts";
 import { median } from "../util/stats.ts";
 import { numberFlag, parseCommandLine } from "./train_options.ts";
 import { getGpu } from "../gpu/device.ts";
+import { KERNEL_FLAG, parseKernel, setupKernels } from "./kernel_option.ts";
 import { type DatasetName, DATASETS, loadDataset } from "../data/datasets.ts";
 import { sizeOf } from "../model/tensor.ts";
 import { loadExported } from "../export/formats.ts";
@@ -19,7 +20,7 @@ import { choosePaths, parseInferMode, readCrossovers } from "../train/infer_path
 import { destroySplit, uploadSplit } from "../train/splits.ts";
 
 const USAGE = `Usage: deno task eval PATH [--dataset mnist|fashion] [--data-dir DIR] [--repeats 3]
-                      [--infer auto|dense|sparse]
+                      [--infer auto|dense|sparse] [--kernel auto|tiled|uniform|workgroup]
 
 Evaluates an exported model (any of model.safetensors, model_compact.safetensors,
 model_csr.safetensors) on the test set. The dataset is taken from meta.json beside PATH unless
@@ -32,6 +33,7 @@ if (import.meta.main) {
       "data-dir": { type: "string" },
       repeats: { type: "string", default: "3" },
       infer: { type: "string", default: "auto" },
+      ...KERNEL_FLAG,
       help: { type: "boolean", short: "h", default: false },
     }, true);
     if (flags.help) {
@@ -42,6 +44,7 @@ if (import.meta.main) {
     const path = args[0];
     const repeats = numberFlag("repeats", flags.repeats, { integer: true, min: 1 });
     const infer = parseInferMode(String(flags.infer));
+    const kernel = parseKernel(String(flags.kernel));
     const metaPath = path.replace(/[^/]*$/, "meta.json");
     let dataset = flags.dataset;
     if (dataset === undefined && flags["data-dir"] === undefined && await exists(metaPath)) {
@@ -68,6 +71,7 @@ if (import.meta.main) {
       );
     }
     const gpu = await getGpu();
+    await setupKernels(gpu, kernel, "results");
     const test = uploadSplit(gpu, data.test, "test");
     const paths = choosePaths(model, infer, readCrossovers(gpu.adapter), gpu.software);
     for (const p of paths) {

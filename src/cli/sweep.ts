@@ -12,6 +12,7 @@ import { exists } from "../util/files.ts";
 import { numberFlag, parseFlags, toTrainConfig, TRAIN_FLAGS, TRAIN_HELP } from "./train_options.ts";
 import { logToStderr, terminalProgress } from "./progress.ts";
 import { getGpu } from "../gpu/device.ts";
+import { parseKernel, setupKernels } from "./kernel_option.ts";
 import { prunableParams } from "../model/masks.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
@@ -127,7 +128,9 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     min: 1,
   });
 
+  const kernel = parseKernel(flags.kernel);
   const gpu = await getGpu();
+  await setupKernels(gpu, kernel, config.outputDir);
   const loaded = await loadData(gpu, config);
   try {
     const prunable = prunableParams(loaded.spec, config.pruneParams);

@@ -16,6 +16,7 @@ import {
 } from "./train_options.ts";
 import { logToStderr, terminalProgress } from "./progress.ts";
 import { getGpu } from "../gpu/device.ts";
+import { parseKernel, setupKernels } from "./kernel_option.ts";
 import { prunableParams } from "../model/masks.ts";
 import { deriveExperimentId } from "../experiment/config.ts";
 import { ensureTrained, loadData } from "../experiment/run.ts";
@@ -38,7 +39,9 @@ if (import.meta.main) {
     const config = toTrainConfig(flags);
     // Validate the gradual-pruning flags that need no data before touching the GPU.
     toGradualConfig(flags, Number.MAX_SAFE_INTEGER);
+    const kernel = parseKernel(flags.kernel);
     const gpu = await getGpu();
+    await setupKernels(gpu, kernel, config.outputDir);
     const loaded = await loadData(gpu, config);
     try {
       const steps = config.epochs * Math.floor(loaded.data.train.count / config.batchSize);

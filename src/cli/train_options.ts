@@ -11,6 +11,7 @@ import { type DatasetName, DATASETS } from "../data/datasets.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
 import { DEFAULT_PRUNE_PARAMS } from "../model/masks.ts";
 import type { GradualConfig, TrainConfig } from "../experiment/config.ts";
+import { KERNEL_FLAG, KERNEL_HELP } from "./kernel_option.ts";
 
 /** parseArgs option table of the shared flags. */
 export const TRAIN_FLAGS = {
@@ -32,6 +33,7 @@ export const TRAIN_FLAGS = {
   "force-train": { type: "boolean", default: false },
   "limit-train": { type: "string" },
   "prune-params": { type: "string", default: DEFAULT_PRUNE_PARAMS },
+  ...KERNEL_FLAG,
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -58,6 +60,8 @@ Output:
   --experiment-id ID        results folder name (default: derived from the flags above)
   --output-dir DIR          parent folder (default results)
   --force-train             retrain even if a finished checkpoint exists
+Kernels:
+${KERNEL_HELP}
   -h, --help                show this help`;
 
 /** Parses raw argv with the given option table; unknown flags become one-line usage errors. */

@@ -9,10 +9,14 @@
 
 import type { GpuContext } from "./device.ts";
 
-/** How a shader sees one storage binding. */
-export type Access = "read" | "read_write";
+/**
+ * How a shader sees one buffer binding: a storage buffer read-only or read-write, or a uniform
+ * buffer (at most 64 KiB, `array<vec4f, N>`; the one path to memory that Mesa's llvmpipe turns
+ * into vector gathers, see shaders/README.md).
+ */
+export type Access = "read" | "read_write" | "uniform";
 
-/** One storage-buffer binding: its WGSL name, element type and access. */
+/** One buffer binding: its WGSL name, element type and access. */
 export interface BindingSpec {
   /** Variable name used in the WGSL body. */
   name: string;
@@ -48,8 +52,10 @@ export type Constants = Record<string, number | boolean>;
 export interface Op {
   /** Label for error messages and profiling. */
   label: string;
-  /** Records the dispatch into an open compute pass. */
+  /** Records the op's dispatches into an open compute pass. */
   encode(pass: GPUComputePassEncoder): void;
+  /** Number of dispatches `encode` records (1 for a single kernel). */
+  dispatches: number;
   /** Frees the op's own uniform buffer. */
   destroy(): void;
 }
@@ -95,7 +101,8 @@ export function wgslHeader(spec: KernelSpec, constants: Constants): string {
   lines.push("}");
   lines.push("@group(0) @binding(0) var<uniform> params: Params;");
   spec.bindings.forEach((b, i) => {
-    lines.push(`@group(0) @binding(${i + 1}) var<storage, ${b.access}> ${b.name}: ${b.type};`);
+    const space = b.access === "uniform" ? "uniform" : `storage, ${b.access}`;
+    lines.push(`@group(0) @binding(${i + 1}) var<${space}> ${b.name}: ${b.type};`);
   });
   return lines.join("\n") + "\n";
 }
@@ -165,7 +172,13 @@ function bindGroupLayout(gpu: GpuContext, spec: KernelSpec): GPUBindGroupLayout 
     entries.push({
       binding: i + 1,
       visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: b.access === "read" ? "read-only-storage" : "storage" },
+      buffer: {
+        type: b.access === "uniform"
+          ? "uniform"
+          : b.access === "read"
+          ? "read-only-storage"
+          : "storage",
+      },
     });
   });
   const layout = gpu.device.createBindGroupLayout({ label: spec.file, entries });
@@ -209,7 +222,7 @@ export async function createOp(
   gpu: GpuContext,
   spec: KernelSpec,
   constants: Constants,
-  buffers: Record<string, GPUBuffer>,
+  buffers: Record<string, GPUBuffer | GPUBufferBinding>,
   params: Record<string, number>,
   grid: [number, number, number],
 ): Promise<Op> {
@@ -241,7 +254,7 @@ export async function createOp(
   spec.bindings.forEach((b, i) => {
     const buffer = buffers[b.name];
     if (!buffer) throw new Error(`${spec.file}: no buffer bound for ${b.name}`);
-    entries.push({ binding: i + 1, resource: { buffer } });
+    entries.push({ binding: i + 1, resource: "buffer" in buffer ? buffer : { buffer } });
   });
   const bindGroup = device.createBindGroup({
     label: spec.file,
@@ -250,6 +263,7 @@ export async function createOp(
   });
   return {
     label: spec.file,
+    dispatches: 1,
     encode(pass) {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);

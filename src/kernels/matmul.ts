@@ -1,77 +1,102 @@
 /**
- * Batched matrix products for training a dense network (shaders/matmul.wgsl):
+ * Batched matrix products for training a dense network:
  *
  * - forward `C = A·B` (X[batch, in] · W[in, out]),
  * - input gradient `C = A·Bᵀ` (dY[batch, out] · W[in, out]ᵀ),
  * - weight gradient `C = Aᵀ·B` (X[batch, in]ᵀ · dY[batch, out]),
  *
- * all row-major f32, any shapes, with an optional epilogue (+bias, C +=, ReLU).
+ * all row-major f32, any shapes, with an optional epilogue (+bias, C +=, ReLU). Several kernel
+ * variants compute the same products; `createMatmul` builds the one chosen for the shape on the
+ * running adapter (src/kernels/matmul_tuner.ts), or `tiled` when nothing was chosen.
  *
  * @module
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
-import { placeholderBuffer } from "../gpu/buffers.ts";
-import { checkBuffer, checkDim } from "./shapes.ts";
+import type { Op } from "../gpu/kernel.ts";
+import { checkMatmul, type MatmulBuffers, type MatmulShape } from "./matmul_types.ts";
+import { createTiledMatmul } from "./matmul_tiled.ts";
+import { createUniformMatmul, uniformTakes } from "./matmul_uniform.ts";
+import { createWorkgroupMatmul } from "./matmul_workgroup.ts";
 
-/** Invocations per workgroup along N (each computes an 8 × 8 tile of C). */
-const WG = 32;
+export type { MatmulBuffers, MatmulShape } from "./matmul_types.ts";
+
+/** One way of computing a matrix product. */
+export interface MatmulVariant {
+  /** Name used by `--kernel`, the tuning cache and bench output. */
+  name: string;
+  /** One line on what it does and where it is meant to win. */
+  summary: string;
+  /** Whether the variant can compute this shape. */
+  takes(shape: MatmulShape): boolean;
+  /** Builds the op (buffers already checked). */
+  create(gpu: GpuContext, shape: MatmulShape, buffers: MatmulBuffers): Promise<Op>;
+}
+
+/** Every matmul variant; the first (`tiled`) takes every shape and is the default. */
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = [
+  {
+    name: "tiled",
+    summary: "8×8 register tile per invocation, scalar storage loads (shaders/matmul.wgsl)",
+    takes: () => true,
+    create: createTiledMatmul,
+  },
+  {
+    name: "uniform",
+    summary: "B packed into 64-column panels read through uniform buffers, 16×8 tile; K ≤ 1024 " +
+      "(shaders/matmul_uniform.wgsl)",
+    takes: uniformTakes,
+    create: createUniformMatmul,
+  },
+  {
+    name: "workgroup",
+    summary:
+      "64×64 tiles through workgroup memory, 256 invocations (shaders/matmul_workgroup.wgsl)",
+    takes: () => true,
+    create: createWorkgroupMatmul,
+  },
+];
+
+/** The variant named `name`, or undefined. */
+export function matmulVariant(name: string): MatmulVariant | undefined {
+  return MATMUL_VARIANTS.find((v) => v.name === name);
+}
+
+/** Key of a product shape in the tuning cache, e.g. `128x1000x784` or `784x1000x128:tA`. */
+export function shapeKey(shape: MatmulShape): string {
+  const flags = [shape.transA ? "tA" : "", shape.transB ? "tB" : ""].filter((s) => s).join(",");
+  return `${shape.m}x${shape.n}x${shape.k}${flags ? `:${flags}` : ""}`;
+}
+
+/** How `createMatmul` picks a variant on one device. */
+export interface MatmulPolicy {
+  /** Use this variant wherever it takes the shape (`--kernel NAME`). */
+  forced?: string;
+  /** Chosen variant for a shape key, or undefined to use `tiled` (or tune, see `choose`). */
+  choose?(shape: MatmulShape): Promise<string | undefined>;
+}
+
+const policies = new WeakMap<GPUDevice, MatmulPolicy>();
+
+/** Installs how matmul variants are chosen on `gpu` (replacing any earlier policy). */
+export function setMatmulPolicy(gpu: GpuContext, policy: MatmulPolicy): void {
+  policies.set(gpu.device, policy);
+}
+
+/** The variant `createMatmul` uses for `shape` on `gpu`. */
+export async function chooseMatmulVariant(
+  gpu: GpuContext,
+  shape: MatmulShape,
+): Promise<MatmulVariant> {
+  const policy = policies.get(gpu.device);
+  const named = policy?.forced ?? await policy?.choose?.(shape);
+  const variant = named === undefined ? undefined : matmulVariant(named);
+  return variant && variant.takes(shape) ? variant : MATMUL_VARIANTS[0];
+}
 
 /**
- * Workgroup width for a product with `n` columns: WG, or the smallest power of two covering
- * ceil(n / 8) when that is less (the 10-logit layer would otherwise run 30 idle invocations of 32).
- */
-export function workgroupWidth(n: number): number {
-  let wg = 1;
-  while (wg < WG && wg * 8 < n) wg *= 2;
-  return wg;
-}
-
-/** Bindings and parameters of shaders/matmul.wgsl. */
-export const MATMUL_SPEC: KernelSpec = {
-  file: "matmul.wgsl",
-  params: [["m", "u32"], ["n", "u32"], ["k", "u32"]],
-  bindings: [
-    { name: "a", type: "array<f32>", access: "read" },
-    { name: "b", type: "array<f32>", access: "read" },
-    { name: "bias", type: "array<f32>", access: "read" },
-    { name: "c", type: "array<f32>", access: "read_write" },
-  ],
-};
-
-/** Shape and epilogue of one matrix product `C[m, n] = op(A) · op(B)`. */
-export interface MatmulShape {
-  /** Rows of C. */
-  m: number;
-  /** Columns of C. */
-  n: number;
-  /** Inner dimension. */
-  k: number;
-  /** A is stored [k, m] and used transposed. */
-  transA?: boolean;
-  /** B is stored [n, k] and used transposed. */
-  transB?: boolean;
-  /** Apply max(0, ·) to the result. */
-  relu?: boolean;
-  /** Add C's previous contents to the result. */
-  accumulate?: boolean;
-}
-
-/** Buffers of one matrix product; `bias` ([n]) enables the bias epilogue. */
-export interface MatmulBuffers {
-  /** A: [m, k], or [k, m] with transA. */
-  a: GPUBuffer;
-  /** B: [k, n], or [n, k] with transB. */
-  b: GPUBuffer;
-  /** C: [m, n], written (or accumulated into). */
-  c: GPUBuffer;
-  /** Optional bias: [n]. */
-  bias?: GPUBuffer;
-}
-
-/**
- * Builds a matrix-product op after checking every buffer against the shape.
+ * Builds a matrix-product op after checking every buffer against the shape; `variant` overrides
+ * the device's policy (tests and the tuner use it).
  *
  * @example
  * ```ts
@@ -79,35 +104,16 @@ export interface MatmulBuffers {
  * const op = await createMatmul(gpu, { m: 128, n: 1000, k: 784, relu: true }, { a: x, b: w, c: y });
  * ```
  */
-export function createMatmul(
+export async function createMatmul(
   gpu: GpuContext,
   shape: MatmulShape,
   buffers: MatmulBuffers,
+  variant?: MatmulVariant,
 ): Promise<Op> {
-  const name = "matmul";
-  const { m, n, k } = shape;
-  checkDim(name, "m", m);
-  checkDim(name, "n", n);
-  checkDim(name, "k", k);
-  checkBuffer(name, "A", buffers.a, m * k, shape.transA ? `[${k}, ${m}]` : `[${m}, ${k}]`);
-  checkBuffer(name, "B", buffers.b, k * n, shape.transB ? `[${n}, ${k}]` : `[${k}, ${n}]`);
-  checkBuffer(name, "C", buffers.c, m * n, `[${m}, ${n}]`);
-  if (buffers.bias) checkBuffer(name, "bias", buffers.bias, n, `[${n}]`);
-  const wg = workgroupWidth(n);
-  const constants = {
-    WG: wg,
-    TRANS_A: shape.transA ?? false,
-    TRANS_B: shape.transB ?? false,
-    HAS_BIAS: buffers.bias !== undefined,
-    ACCUMULATE: shape.accumulate ?? false,
-    RELU: shape.relu ?? false,
-  };
-  return createOp(
-    gpu,
-    MATMUL_SPEC,
-    constants,
-    { a: buffers.a, b: buffers.b, c: buffers.c, bias: buffers.bias ?? placeholderBuffer(gpu) },
-    { m, n, k },
-    [Math.ceil(m / 8), Math.ceil(n / (8 * wg)), 1],
-  );
+  checkMatmul(shape, buffers);
+  const chosen = variant ?? await chooseMatmulVariant(gpu, shape);
+  if (!chosen.takes(shape)) {
+    throw new Error(`matmul variant ${chosen.name} does not take ${shapeKey(shape)}`);
+  }
+  return chosen.create(gpu, shape, buffers);
 }

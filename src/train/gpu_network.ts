@@ -353,6 +353,11 @@ export class GpuNetwork {
     this.#ops.push(...ops);
   }
 
+  /** Dispatches encoded per training step (forward, backward, Adam, cursor). */
+  get dispatchesPerStep(): number {
+    return this.#trainOps.reduce((sum, op) => sum + op.dispatches, 0);
+  }
+
   /** Number of full batches of the bound training split. */
   get stepsPerEpoch(): number {
     return Math.floor((this.#trainSplit?.count ?? 0) / this.#options.batch);

@@ -1,0 +1,62 @@
+/**
+ * The `tiled` matmul variant (shaders/matmul.wgsl): register tiling, each invocation an 8 × 8 tile
+ * of C from scalar storage loads, no workgroup memory. Takes every shape.
+ *
+ * @module
+ */
+
+import type { GpuContext } from "../gpu/device.ts";
+import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
+import { placeholderBuffer } from "../gpu/buffers.ts";
+import type { MatmulBuffers, MatmulShape } from "./matmul_types.ts";
+
+/** Invocations per workgroup along N (each computes an 8 × 8 tile of C). */
+const WG = 32;
+
+/**
+ * Workgroup width for a product with `n` columns: WG, or the smallest power of two covering
+ * ceil(n / 8) when that is less (the 10-logit layer would otherwise run 30 idle invocations of 32).
+ */
+export function workgroupWidth(n: number): number {
+  let wg = 1;
+  while (wg < WG && wg * 8 < n) wg *= 2;
+  return wg;
+}
+
+/** Bindings and parameters of shaders/matmul.wgsl. */
+export const MATMUL_SPEC: KernelSpec = {
+  file: "matmul.wgsl",
+  params: [["m", "u32"], ["n", "u32"], ["k", "u32"]],
+  bindings: [
+    { name: "a", type: "array<f32>", access: "read" },
+    { name: "b", type: "array<f32>", access: "read" },
+    { name: "bias", type: "array<f32>", access: "read" },
+    { name: "c", type: "array<f32>", access: "read_write" },
+  ],
+};
+
+/** Builds the one dispatch of the tiled kernel; shapes are checked by `createMatmul`. */
+export function createTiledMatmul(
+  gpu: GpuContext,
+  shape: MatmulShape,
+  buffers: MatmulBuffers,
+): Promise<Op> {
+  const { m, n, k } = shape;
+  const wg = workgroupWidth(n);
+  const constants = {
+    WG: wg,
+    TRANS_A: shape.transA ?? false,
+    TRANS_B: shape.transB ?? false,
+    HAS_BIAS: buffers.bias !== undefined,
+    ACCUMULATE: shape.accumulate ?? false,
+    RELU: shape.relu ?? false,
+  };
+  return createOp(
+    gpu,
+    MATMUL_SPEC,
+    constants,
+    { a: buffers.a, b: buffers.b, c: buffers.c, bias: buffers.bias ?? placeholderBuffer(gpu) },
+    { m, n, k },
+    [Math.ceil(m / 8), Math.ceil(n / (8 * wg)), 1],
+  );
+}

@@ -1,0 +1,214 @@
+/**
+ * Chooses the fastest correct matmul variant for each product shape on the running adapter and
+ * keeps the choices in a JSON cache, one section per adapter (description + wgpu backend), so a
+ * machine tunes once. A variant is admitted only when its output matches `tiled` (itself checked
+ * against the CPU reference by the tests) on seeded random inputs of that very shape.
+ *
+ * Cache layout (`<output-dir>/kernel_tuning.json`):
+ * `{ "version": 1, "adapters": { "<adapter> | <backend>": { "<shape key>": { "variant": "uniform",
+ *    "ms": { "tiled": 14.8, "uniform": 12.1, "workgroup": 64.3 } } } } }`
+ *
+ * @module
+ */
+
+import type { GpuContext } from "../gpu/device.ts";
+import { createStorage, readF32, uploadStorage } from "../gpu/buffers.ts";
+import { type Op, submitOps } from "../gpu/kernel.ts";
+import { createRng, uniformArray } from "../util/rng.ts";
+import { median } from "../util/stats.ts";
+import { withFileLock, writeJsonAtomic } from "../util/files.ts";
+import {
+  createMatmul,
+  MATMUL_VARIANTS,
+  type MatmulShape,
+  type MatmulVariant,
+  setMatmulPolicy,
+  shapeKey,
+} from "./matmul.ts";
+
+/** What tuning found for one shape. */
+export interface TuningEntry {
+  /** Fastest variant whose output matched `tiled`. */
+  variant: string;
+  /** Median milliseconds per product of each variant timed (failed variants are left out). */
+  ms: Record<string, number>;
+}
+
+/** The on-disk cache. */
+interface TuningCache {
+  version: 1;
+  adapters: Record<string, Record<string, TuningEntry>>;
+}
+
+// Outputs agree with `tiled` to f32 summation-order error: |x − y| ≤ 1e-4 + 1e-4·|y| for the
+// unit-range inputs and K ≤ a few thousand used here.
+const CHECK_ATOL = 1e-4;
+const CHECK_RTOL = 1e-4;
+
+/** Key of the running adapter in the cache: its description and wgpu backend. */
+export function adapterKey(gpu: GpuContext): string {
+  return `${gpu.adapter} | ${gpu.backend}`;
+}
+
+/** Elements of A and B for a shape (either layout holds the same count). */
+function operandSizes(shape: MatmulShape): [number, number] {
+  return [shape.m * shape.k, shape.k * shape.n];
+}
+
+/**
+ * Times every variant that takes `shape` (median of 3 submits, each repeating the product
+ * often enough to amortise the submit), after checking its output against `tiled`'s.
+ */
+export async function tuneShape(gpu: GpuContext, shape: MatmulShape): Promise<TuningEntry> {
+  const rng = createRng(7);
+  const [aLen, bLen] = operandSizes(shape);
+  const a = uploadStorage(gpu, uniformArray(rng, aLen), "tune.a");
+  const b = uploadStorage(gpu, uniformArray(rng, bLen), "tune.b");
+  const c = createStorage(gpu, shape.m * shape.n * 4, "tune.c");
+  const ms: Record<string, number> = {};
+  let expected: Float32Array | undefined;
+  try {
+    for (const variant of MATMUL_VARIANTS) {
+      if (!variant.takes(shape)) continue;
+      const op = await createMatmul(gpu, shape, { a, b, c }, variant);
+      try {
+        submitOps(gpu, [op]);
+        const got = await readF32(gpu, c, shape.m * shape.n);
+        if (expected === undefined) expected = got; // `tiled` comes first
+        else if (!agrees(got, expected)) continue;
+        ms[variant.name] = await timeOp(gpu, op, shape);
+      } finally {
+        op.destroy();
+      }
+    }
+  } finally {
+    a.destroy();
+    b.destroy();
+    c.destroy();
+  }
+  const fastest = Object.entries(ms).sort((x, y) => x[1] - y[1])[0][0];
+  return { variant: fastest, ms };
+}
+
+function agrees(got: Float32Array, want: Float32Array): boolean {
+  for (let i = 0; i < want.length; i++) {
+    if (!(Math.abs(got[i] - want[i]) <= CHECK_ATOL + CHECK_RTOL * Math.abs(want[i]))) return false;
+  }
+  return true;
+}
+
+async function timeOp(
+  gpu: GpuContext,
+  op: Op,
+  shape: MatmulShape,
+): Promise<number> {
+  const flops = 2 * shape.m * shape.n * shape.k;
+  // About 0.2 s of work per submit on a 10 GFLOP/s adapter, at least 2 and at most 100 products.
+  const reps = Math.max(2, Math.min(100, Math.round(2e9 / flops)));
+  const times: number[] = [];
+  for (let trial = 0; trial < 4; trial++) {
+    const t0 = performance.now();
+    submitOps(gpu, [op], reps);
+    await gpu.device.queue.onSubmittedWorkDone();
+    if (trial > 0) times.push((performance.now() - t0) / reps);
+  }
+  return median(times);
+}
+
+async function readCache(path: string, warn: (line: string) => void): Promise<TuningCache> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    return { version: 1, adapters: {} }; // no cache yet (or unreadable: it is rebuilt)
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed?.version === 1 && typeof parsed.adapters === "object" && parsed.adapters) {
+      return parsed as TuningCache;
+    }
+  } catch {
+    // fall through
+  }
+  warn(`${path}: not a kernel tuning cache; tuning again and replacing it`);
+  return { version: 1, adapters: {} };
+}
+
+/** Options of `installMatmulTuning`. */
+export interface TuningOptions {
+  /** The cache file, e.g. `results/kernel_tuning.json`. */
+  path: string;
+  /** `auto` (tune and cache) or a variant name to force wherever it takes the shape. */
+  kernel: string;
+  /** Re-time shapes already in the cache. */
+  retune?: boolean;
+  /** Where one-line notes go (a tuned shape, a replaced cache); default stderr. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Installs the device's matmul policy: a forced variant, or cached choices with missing shapes
+ * tuned on first use and merged into the cache under a lock (concurrent runs are safe).
+ * Returns the choices made so far by shape key (filled in as shapes are tuned).
+ */
+export async function installMatmulTuning(
+  gpu: GpuContext,
+  options: TuningOptions,
+): Promise<Map<string, TuningEntry>> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const choices = new Map<string, TuningEntry>();
+  if (options.kernel !== "auto") {
+    setMatmulPolicy(gpu, { forced: options.kernel });
+    return choices;
+  }
+  const key = adapterKey(gpu);
+  if (!options.retune) {
+    const cache = await readCache(options.path, log);
+    for (const [shape, entry] of Object.entries(cache.adapters[key] ?? {})) {
+      if (MATMUL_VARIANTS.some((v) => v.name === entry?.variant)) choices.set(shape, entry);
+    }
+  }
+  setMatmulPolicy(gpu, {
+    async choose(shape) {
+      const id = shapeKey(shape);
+      let entry = choices.get(id);
+      if (!entry) {
+        entry = await tuneShape(gpu, shape);
+        choices.set(id, entry);
+        await saveEntry(options.path, key, id, entry, log);
+        log(`tuned matmul ${id}: ${describeEntry(entry)}`);
+      }
+      return entry.variant;
+    },
+  });
+  return choices;
+}
+
+/** `uniform (12.1 ms; tiled 14.8, workgroup 64.3)`. */
+export function describeEntry(entry: TuningEntry): string {
+  const others = Object.entries(entry.ms)
+    .filter(([name]) => name !== entry.variant)
+    .map(([name, ms]) => `${name} ${ms.toFixed(2)}`);
+  return `${entry.variant} (${entry.ms[entry.variant].toFixed(2)} ms${
+    others.length ? `; ${others.join(", ")}` : ""
+  })`;
+}
+
+async function saveEntry(
+  path: string,
+  adapter: string,
+  shape: string,
+  entry: TuningEntry,
+  log: (line: string) => void,
+): Promise<void> {
+  await withFileLock(`${path}.lock`, async () => {
+    const cache = await readCache(path, log);
+    cache.adapters[adapter] = { ...cache.adapters[adapter], [shape]: entry };
+    await writeJsonAtomic(path, cache);
+  });
+}
+
+/** The variants `--kernel` accepts: `auto` and every variant name. */
+export function kernelChoices(): string[] {
+  return ["auto", ...MATMUL_VARIANTS.map((v: MatmulVariant) => v.name)];
+}
