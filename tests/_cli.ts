@@ -17,6 +17,12 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Matmul variant of spawned commands unless a test says otherwise: `tiled`, so command tests do
+ * not spend their time tuning (the tuner and every variant have tests of their own).
+ */
+const TEST_KERNEL = { WGPRUNE_KERNEL: "tiled" };
+
 /** Runs `src/cli/<script>.ts` with `args` (and extra environment variables). */
 export async function runCli(
   script: string,
@@ -27,7 +33,7 @@ export async function runCli(
     args: ["run", "--unstable-webgpu", "--allow-all", `src/cli/${script}.ts`, ...args],
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", ...env },
+    env: { NO_COLOR: "1", ...TEST_KERNEL, ...env },
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b).trim();
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
@@ -39,7 +45,7 @@ export function spawnCli(script: string, args: string[]): Deno.ChildProcess {
     args: ["run", "--unstable-webgpu", "--allow-all", `src/cli/${script}.ts`, ...args],
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...TEST_KERNEL },
   }).spawn();
 }
 

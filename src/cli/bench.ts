@@ -1,6 +1,7 @@
 /**
- * `deno task bench`: median time and GFLOP/s of each matmul variant at the MLP's shapes, and the
- * time of a training epoch; writes results/bench.json.
+ * `deno task bench`: median time of every matmul variant at the MLP's shapes (and the tuner's
+ * choice), the dense forward pass over 10000 samples, the dispatch overhead and the time of a
+ * training epoch, optionally beside PyTorch on the same cores; writes results/bench.json.
  *
  * @module
  */
@@ -8,11 +9,20 @@
 import { runMain } from "./main.ts";
 import { numberFlag, parseFlags } from "./train_options.ts";
 import { getGpu, type GpuContext } from "../gpu/device.ts";
-import { createStorage, uploadStorage } from "../gpu/buffers.ts";
-import { createMatmul, type MatmulShape } from "../kernels/matmul.ts";
+import { createStorage } from "../gpu/buffers.ts";
+import {
+  chooseMatmulVariant,
+  MATMUL_VARIANTS,
+  type MatmulShape,
+  shapeKey,
+} from "../kernels/matmul.ts";
+import { installMatmulTuning, saveTuning, tuneShape } from "../kernels/matmul_tuner.ts";
+import { createRelu } from "../kernels/elementwise.ts";
 import { submitOps } from "../gpu/kernel.ts";
 import { median } from "../util/stats.ts";
-import { createRng, uniformArray } from "../util/rng.ts";
+import { createRng } from "../util/rng.ts";
+import { GpuNetwork } from "../train/gpu_network.ts";
+import { KERNEL_FLAG, parseKernel, TUNING_FILE } from "./kernel_option.ts";
 import { ensureWritableDir, writeJsonAtomic } from "../util/files.ts";
 import { UsageError } from "../util/errors.ts";
 import { initModel, mlpSpec } from "../model/network.ts";
@@ -21,66 +31,142 @@ import { trainModel } from "../train/trainer.ts";
 import { terminalProgress } from "./progress.ts";
 import { benchSparse } from "./bench_sparse.ts";
 
-const USAGE =
-  `Usage: deno task bench [--batches 128,10000] [--epoch-samples N] [--no-epoch] [--out FILE]
+const USAGE = `Usage: deno task bench [--batches 128,1000] [--epoch-samples N] [--no-epoch]
+                       [--kernel auto|tiled|uniform|workgroup] [--vs-torch] [--out FILE]
        deno task bench --sparse [--sparse-rows 1000]
 
-Times matmul forward (A·B), input-gradient (A·Bᵀ) and weight-gradient (Aᵀ·B) products at the
-MLP's layer shapes, then one training epoch of the default network on random data.
+Times every matmul variant on the forward (A·B), input-gradient (A·Bᵀ) and weight-gradient (Aᵀ·B)
+products at the MLP's layer shapes and batch sizes, plus the 10000×784 · 784×1000 product, and
+records which one the tuner picks for each (results/kernel_tuning.json, read by train and sweep).
+Then the dense forward pass over 10000 samples, the dispatch overhead of one training step, and
+one training epoch of the default network on random data, with the chosen kernels (--kernel
+forces one). --vs-torch runs src/reference/pytorch_bench.py on the same cores and prints both
+side by side (needs python3 with torch: apt-get install python3-torch).
 --sparse instead times the sparse CSR kernel against the dense one over densities at each layer
 shape and records where sparse wins (results/sparse_crossover.json, read by --infer auto).`;
 
 /** Layer shapes [in, out] of the default network. */
 const LAYERS: [number, number][] = [[784, 1000], [1000, 1000], [1000, 500], [500, 200], [200, 10]];
 
+/** One timed product: every variant's median ms and the tuner's choice. */
 interface MatmulRow {
-  variant: string;
-  batch: number;
-  in: number;
-  out: number;
+  form: string;
   m: number;
   n: number;
   k: number;
-  median_ms: number;
+  variants: Record<string, number>;
+  chosen: string;
   gflops: number;
 }
 
-async function timeMatmul(
-  gpu: GpuContext,
-  shape: MatmulShape,
-  aLen: number,
-  bLen: number,
-): Promise<number> {
-  const rng = createRng(1);
-  const a = uploadStorage(gpu, uniformArray(rng, aLen), "bench.a");
-  const b = uploadStorage(gpu, uniformArray(rng, bLen), "bench.b");
-  const c = createStorage(gpu, shape.m * shape.n * 4, "bench.c");
-  const op = await createMatmul(gpu, shape, { a, b, c });
-  // Repeat enough dispatches per submit that the ~10 ms submit/wait cost is amortised.
-  const flops = 2 * shape.m * shape.n * shape.k;
-  const reps = Math.max(3, Math.min(200, Math.round(4e9 / flops)));
+/** What `src/reference/pytorch_bench.py` prints. */
+interface TorchBench {
+  torch: string;
+  device: string;
+  threads: number;
+  matmul_ms: number;
+  matmul_gflops: number;
+  forward_ms: number;
+  epoch_s: number | null;
+}
+
+/** Products timed: the three forms at every layer and batch, then the 10k forward product. */
+function benchShapes(batches: number[]): [string, MatmulShape][] {
+  const shapes: [string, MatmulShape][] = [];
+  for (const batch of batches) {
+    for (const [inp, out] of LAYERS) {
+      shapes.push(["A·B", { m: batch, n: out, k: inp }]);
+      shapes.push(["A·Bᵀ", { m: batch, n: inp, k: out, transB: true }]);
+      shapes.push(["Aᵀ·B", { m: inp, n: out, k: batch, transA: true }]);
+    }
+  }
+  shapes.push(["A·B", { m: 10000, n: 1000, k: 784 }]);
+  return shapes;
+}
+
+/** Median ms of the dense forward pass (accuracy and loss included) over `count` random samples. */
+async function timeForward(gpu: GpuContext, count: number): Promise<number> {
+  const rng = createRng(3);
+  const split = uploadSplit(gpu, {
+    count,
+    features: 784,
+    pixels: new Uint8Array(count * 784).map(() => Math.floor(rng() * 256)),
+    labels: new Uint8Array(count).map(() => Math.floor(rng() * 10)),
+  }, "bench-forward");
+  const model = initModel(mlpSpec(784, [1000, 1000, 500, 200], 10, false), 0);
+  const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
+  try {
+    await net.evaluate(split); // warm-up: pipelines compiled, caches filled
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await net.evaluate(split);
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    net.destroy();
+    destroySplit(split);
+  }
+}
+
+/** Microseconds one tiny dispatch costs inside a long submit (the per-dispatch overhead). */
+async function dispatchOverheadUs(gpu: GpuContext): Promise<number> {
+  const x = createStorage(gpu, 16, "bench.tiny");
+  const op = await createRelu(gpu, 4, { x });
+  const count = 2000;
   const times: number[] = [];
-  for (let trial = 0; trial < 6; trial++) {
+  for (let trial = 0; trial < 3; trial++) {
     const t0 = performance.now();
-    submitOps(gpu, [op], reps);
+    submitOps(gpu, [op], count);
     await gpu.device.queue.onSubmittedWorkDone();
-    if (trial > 0) times.push((performance.now() - t0) / reps);
+    times.push(((performance.now() - t0) * 1000) / count);
   }
   op.destroy();
-  a.destroy();
-  b.destroy();
-  c.destroy();
+  x.destroy();
   return median(times);
+}
+
+/** Runs the PyTorch side of the comparison, or says why it cannot. */
+async function runTorchBench(samples: number, epoch: boolean): Promise<TorchBench | undefined> {
+  const script = new URL("../reference/pytorch_bench.py", import.meta.url).pathname;
+  const threads = String(navigator.hardwareConcurrency);
+  const args = [script, "--samples", String(samples), "--threads", threads];
+  if (!epoch) args.push("--no-epoch");
+  // The first python3 that imports torch: the one on PATH, then Debian's (python3-torch).
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command(python, { args, stdout: "piped", stderr: "piped" }).output();
+    } catch {
+      continue; // no such interpreter
+    }
+    if (!out.success) continue; // no torch there
+    const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+    console.log(`pytorch: ${python} ${args.join(" ")}`);
+    return JSON.parse(text) as TorchBench;
+  }
+  console.log(
+    "pytorch: no python3 with torch found (python3 -c 'import torch' fails); " +
+      "apt-get install python3-torch libopenblas0-pthread for the side-by-side figures",
+  );
+  return undefined;
+}
+
+function ratio(ours: number, theirs: number): string {
+  return `${(ours / theirs).toFixed(2)}×`;
 }
 
 if (import.meta.main) {
   await runMain("bench", async () => {
     const flags = parseFlags(Deno.args, {
-      batches: { type: "string", default: "128,10000" },
+      batches: { type: "string", default: "128,1000" },
       "epoch-samples": { type: "string", default: "50000" },
       "no-epoch": { type: "boolean", default: false },
       out: { type: "string", default: "results/bench.json" },
       sparse: { type: "boolean", default: false },
+      "vs-torch": { type: "boolean", default: false },
+      ...KERNEL_FLAG,
       "sparse-rows": { type: "string", default: "1000" },
       help: { type: "boolean", short: "h", default: false },
     });
@@ -108,32 +194,45 @@ if (import.meta.main) {
       min: 1,
       max: 100000,
     });
+    const kernel = parseKernel(flags.kernel);
     const gpu = await getGpu();
     if (flags.sparse) {
       await benchSparse(gpu, LAYERS, sparseRows);
       return;
     }
+    const outDir = flags.out.includes("/") ? flags.out.replace(/\/[^/]*$/, "") || "/" : ".";
+    const choices = await installMatmulTuning(gpu, {
+      kernel,
+      path: `${outDir}/${TUNING_FILE}`,
+      log: () => {},
+    });
     const rows: MatmulRow[] = [];
-    console.log("variant  batch   in×out      median ms   GFLOP/s");
-    for (const batch of batches) {
-      for (const [inp, out] of LAYERS) {
-        const variants: [string, MatmulShape, number, number][] = [
-          ["A·B", { m: batch, n: out, k: inp }, batch * inp, inp * out],
-          ["A·Bᵀ", { m: batch, n: inp, k: out, transB: true }, batch * out, inp * out],
-          ["Aᵀ·B", { m: inp, n: out, k: batch, transA: true }, batch * inp, batch * out],
-        ];
-        for (const [variant, shape, aLen, bLen] of variants) {
-          const ms = await timeMatmul(gpu, shape, aLen, bLen);
-          const gflops = (2 * shape.m * shape.n * shape.k) / (ms * 1e6);
-          rows.push({ variant, batch, in: inp, out, ...pick(shape), median_ms: ms, gflops });
-          console.log(
-            `${variant.padEnd(7)} ${String(batch).padStart(6)}  ${`${inp}×${out}`.padEnd(10)} ${
-              ms.toFixed(3).padStart(10)
-            } ${gflops.toFixed(1).padStart(9)}`,
-          );
-        }
-      }
+    const names = MATMUL_VARIANTS.map((v) => v.name);
+    console.log(
+      `form    ${"m×n×k".padEnd(16)} ${names.map((n) => `${n} ms`.padStart(13)).join("")}  chosen` +
+        "    GFLOP/s",
+    );
+    for (const [form, shape] of benchShapes(batches)) {
+      const entry = await tuneShape(gpu, shape);
+      // Under --kernel auto the measured winner is what training will use: cache it.
+      if (kernel === "auto") choices.set(shapeKey(shape), entry);
+      const chosen = kernel === "auto"
+        ? entry.variant
+        : (await chooseMatmulVariant(gpu, shape)).name;
+      const ms = entry.ms[chosen];
+      const gflops = (2 * shape.m * shape.n * shape.k) / (ms * 1e6);
+      rows.push({ form, m: shape.m, n: shape.n, k: shape.k, variants: entry.ms, chosen, gflops });
+      console.log(
+        `${form.padEnd(7)} ${`${shape.m}×${shape.n}×${shape.k}`.padEnd(16)} ${
+          names.map((n) => (entry.ms[n] === undefined ? "—" : entry.ms[n].toFixed(2)).padStart(13))
+            .join("")
+        }  ${chosen.padEnd(9)} ${gflops.toFixed(1).padStart(7)}`,
+      );
     }
+    if (kernel === "auto") await saveTuning(gpu, `${outDir}/${TUNING_FILE}`, choices);
+    const forwardMs = await timeForward(gpu, 10000);
+    console.log(`dense forward over 10000 samples (1000-row chunks): ${forwardMs.toFixed(0)} ms`);
+    const overheadUs = await dispatchOverheadUs(gpu);
     let epoch: Record<string, number> | undefined;
     if (!flags["no-epoch"]) {
       const rng = createRng(2);
@@ -144,6 +243,7 @@ if (import.meta.main) {
         labels: new Uint8Array(samples).map(() => Math.floor(rng() * 10)),
       };
       const train = uploadSplit(gpu, split, "bench-train");
+      let dispatches = 0;
       const outcome = await trainModel(gpu, {
         model: initModel(mlpSpec(784, [1000, 1000, 500, 200], 10, false), 0),
         train,
@@ -154,27 +254,69 @@ if (import.meta.main) {
         keepBest: false,
         label: "bench epoch",
         progress: terminalProgress,
+        onNetwork: (net) => dispatches = net.dispatchesPerStep,
       });
       destroySplit(train);
-      epoch = { samples, batch_size: 128, seconds: outcome.secondsPerEpoch };
+      const steps = Math.floor(samples / 128);
+      epoch = {
+        samples,
+        batch_size: 128,
+        seconds: outcome.secondsPerEpoch,
+        dispatches_per_step: dispatches,
+        dispatch_overhead_ms_per_step: (dispatches * overheadUs) / 1000,
+      };
       console.log(
         `training epoch: ${samples} samples at batch 128 in ${
           outcome.secondsPerEpoch.toFixed(1)
-        } s`,
+        } s (${(outcome.secondsPerEpoch * 1000 / steps).toFixed(1)} ms per step)`,
       );
+      console.log(
+        `dispatch overhead: ${overheadUs.toFixed(1)} µs per dispatch × ${dispatches} dispatches ` +
+          `= ${((dispatches * overheadUs) / 1000).toFixed(2)} ms per step`,
+      );
+    } else {
+      console.log(`dispatch overhead: ${overheadUs.toFixed(1)} µs per dispatch`);
+    }
+    let torch: TorchBench | undefined;
+    const product = rows[rows.length - 1];
+    if (flags["vs-torch"]) {
+      torch = await runTorchBench(samples, !flags["no-epoch"]);
+      if (torch) {
+        console.log(
+          `side by side (wgprune / PyTorch ${torch.torch} on ${torch.device}, ` +
+            `${torch.threads} threads):`,
+        );
+        console.log(
+          `  10000×784·784×1000 product: ${product.gflops.toFixed(1)} vs ${
+            torch.matmul_gflops.toFixed(1)
+          } GFLOP/s (${ratio(torch.matmul_gflops, product.gflops)} slower)`,
+        );
+        console.log(
+          `  dense forward, 10000 samples: ${forwardMs.toFixed(0)} vs ${
+            torch.forward_ms.toFixed(0)
+          } ms (${ratio(forwardMs, torch.forward_ms)})`,
+        );
+        if (epoch && torch.epoch_s !== null) {
+          console.log(
+            `  training epoch: ${epoch.seconds.toFixed(1)} vs ${torch.epoch_s.toFixed(1)} s (${
+              ratio(epoch.seconds, torch.epoch_s)
+            })`,
+          );
+        }
+      }
     }
     await writeJsonAtomic(flags.out, {
       adapter: gpu.adapter,
       backend: gpu.backend,
       software: gpu.software,
       date: new Date().toISOString(),
+      kernel,
       matmul: rows,
+      forward_10k_ms: forwardMs,
+      dispatch_overhead_us: overheadUs,
       epoch,
+      torch,
     });
     console.log(`wrote ${flags.out}`);
   });
-}
-
-function pick(s: MatmulShape) {
-  return { m: s.m, n: s.n, k: s.k };
 }

@@ -9,14 +9,13 @@
 
 import type { GpuContext } from "../gpu/device.ts";
 import { createStorage, uploadStorage } from "../gpu/buffers.ts";
-import { type Op, submitOps } from "../gpu/kernel.ts";
+import { medianOpMs } from "../gpu/timing.ts";
 import { createMatmul } from "../kernels/matmul.ts";
 import { createSparseMatmulT, transposedStride } from "../kernels/sparse_matmul.ts";
 import { csrOfColumns } from "../model/csr.ts";
 import { CROSSOVER_FILE, type CrossoverTable } from "../train/infer_paths.ts";
 import { existsSync, writeJsonAtomic } from "../util/files.ts";
 import { createRng, uniformArray } from "../util/rng.ts";
-import { median } from "../util/stats.ts";
 
 /**
  * Densities timed, high to low. An unpruned layer (density 1) stays dense: compressing it gains
@@ -30,19 +29,6 @@ const DENSITIES = [0.75, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02, 0.01];
  * `auto` must never be slower than dense.
  */
 const MARGIN = 1.1;
-
-/** Median ms of one dispatch of `op`, from submits of enough dispatches to hide the submit cost. */
-async function timeOp(gpu: GpuContext, op: Op, flops: number): Promise<number> {
-  const reps = Math.max(2, Math.min(100, Math.round(2e9 / Math.max(1, flops))));
-  const times: number[] = [];
-  for (let trial = 0; trial < 4; trial++) {
-    const t0 = performance.now();
-    submitOps(gpu, [op], reps);
-    await gpu.device.queue.onSubmittedWorkDone();
-    if (trial > 0) times.push((performance.now() - t0) / reps);
-  }
-  return median(times);
-}
 
 /** One row of the comparison. */
 export interface SparseBenchRow {
@@ -84,7 +70,7 @@ export async function benchSparse(
       b: wBuf,
       c: y,
     });
-    const denseMs = await timeOp(gpu, dense, 2 * rows * inputs * outputs);
+    const denseMs = await medianOpMs(gpu, dense);
     dense.destroy();
     let crossover = 0;
     for (const density of DENSITIES) {
@@ -104,7 +90,7 @@ export async function benchSparse(
         relu: true,
         outTransposed: true,
       }, buffers);
-      const sparseMs = await timeOp(gpu, op, 2 * rows * csr.values.length);
+      const sparseMs = await medianOpMs(gpu, op);
       op.destroy();
       [buffers.indptr, buffers.indices, buffers.values].forEach((b) => b.destroy());
       out.push({ inputs, outputs, density, dense_ms: denseMs, sparse_ms: sparseMs });

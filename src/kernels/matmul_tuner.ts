@@ -13,9 +13,9 @@
 
 import type { GpuContext } from "../gpu/device.ts";
 import { createStorage, readF32, uploadStorage } from "../gpu/buffers.ts";
-import { type Op, submitOps } from "../gpu/kernel.ts";
+import { submitOps } from "../gpu/kernel.ts";
+import { medianOpMs } from "../gpu/timing.ts";
 import { createRng, uniformArray } from "../util/rng.ts";
-import { median } from "../util/stats.ts";
 import { withFileLock, writeJsonAtomic } from "../util/files.ts";
 import {
   createMatmul,
@@ -56,8 +56,8 @@ function operandSizes(shape: MatmulShape): [number, number] {
 }
 
 /**
- * Times every variant that takes `shape` (median of 3 submits, each repeating the product
- * often enough to amortise the submit), after checking its output against `tiled`'s.
+ * Times every variant that takes `shape` (`medianOpMs`), after checking its output against
+ * `tiled`'s.
  */
 export async function tuneShape(gpu: GpuContext, shape: MatmulShape): Promise<TuningEntry> {
   const rng = createRng(7);
@@ -76,7 +76,7 @@ export async function tuneShape(gpu: GpuContext, shape: MatmulShape): Promise<Tu
         const got = await readF32(gpu, c, shape.m * shape.n);
         if (expected === undefined) expected = got; // `tiled` comes first
         else if (!agrees(got, expected)) continue;
-        ms[variant.name] = await timeOp(gpu, op, shape);
+        ms[variant.name] = await medianOpMs(gpu, op);
       } finally {
         op.destroy();
       }
@@ -95,24 +95,6 @@ function agrees(got: Float32Array, want: Float32Array): boolean {
     if (!(Math.abs(got[i] - want[i]) <= CHECK_ATOL + CHECK_RTOL * Math.abs(want[i]))) return false;
   }
   return true;
-}
-
-async function timeOp(
-  gpu: GpuContext,
-  op: Op,
-  shape: MatmulShape,
-): Promise<number> {
-  const flops = 2 * shape.m * shape.n * shape.k;
-  // About 0.2 s of work per submit on a 10 GFLOP/s adapter, at least 2 and at most 100 products.
-  const reps = Math.max(2, Math.min(100, Math.round(2e9 / flops)));
-  const times: number[] = [];
-  for (let trial = 0; trial < 4; trial++) {
-    const t0 = performance.now();
-    submitOps(gpu, [op], reps);
-    await gpu.device.queue.onSubmittedWorkDone();
-    if (trial > 0) times.push((performance.now() - t0) / reps);
-  }
-  return median(times);
 }
 
 async function readCache(path: string, warn: (line: string) => void): Promise<TuningCache> {
@@ -204,6 +186,21 @@ async function saveEntry(
   await withFileLock(`${path}.lock`, async () => {
     const cache = await readCache(path, log);
     cache.adapters[adapter] = { ...cache.adapters[adapter], [shape]: entry };
+    await writeJsonAtomic(path, cache);
+  });
+}
+
+/** Merges `entries` (by shape key) into the cache's section for the running adapter. */
+export async function saveTuning(
+  gpu: GpuContext,
+  path: string,
+  entries: Map<string, TuningEntry>,
+  log: (line: string) => void = (line) => console.error(line),
+): Promise<void> {
+  await withFileLock(`${path}.lock`, async () => {
+    const cache = await readCache(path, log);
+    const key = adapterKey(gpu);
+    cache.adapters[key] = { ...cache.adapters[key], ...Object.fromEntries(entries) };
     await writeJsonAtomic(path, cache);
   });
 }

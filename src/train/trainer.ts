@@ -93,6 +93,8 @@ export interface TrainJob {
   progress?: ProgressFactory;
   /** Receives one summary line per epoch (default: none). */
   log?: (line: string) => void;
+  /** Called once the network is built and bound (bench reads its dispatch count). */
+  onNetwork?: (net: GpuNetwork) => void;
 }
 
 /** The epoch with the best validation accuracy so far and its model. */
@@ -134,6 +136,7 @@ export async function trainModel(gpu: GpuContext, job: TrainJob): Promise<TrainO
   try {
     if (job.masks) net.setMasks(job.masks);
     await net.bindTrain(job.train);
+    job.onNetwork?.(net);
     const steps = net.stepsPerEpoch;
     if (steps < 1) {
       throw new DivergedError(

@@ -1,0 +1,97 @@
+/**
+ * `deno task tune`: times every matmul variant on the products a network's training and
+ * evaluation run (forward, weight gradient, input gradient at the training batch; forward at the
+ * 1000-row evaluation chunk), and caches the fastest correct one per shape for this adapter in
+ * `<output-dir>/kernel_tuning.json`. Training and sweeps otherwise tune missing shapes on first
+ * use; this does it up front and prints the table.
+ *
+ * @module
+ */
+
+import { runMain } from "./main.ts";
+import { numberFlag, parseFlags, parseHidden } from "./train_options.ts";
+import { checkOutputDir } from "./train_options.ts";
+import { getGpu } from "../gpu/device.ts";
+import type { MatmulShape } from "../kernels/matmul.ts";
+import { shapeKey } from "../kernels/matmul.ts";
+import {
+  adapterKey,
+  describeEntry,
+  installMatmulTuning,
+  tuneShape,
+  type TuningEntry,
+} from "../kernels/matmul_tuner.ts";
+import { saveTuning } from "../kernels/matmul_tuner.ts";
+import { ensureWritableDir } from "../util/files.ts";
+import { TUNING_FILE } from "./kernel_option.ts";
+
+const USAGE = `Usage: deno task tune [--hidden 1000,1000,500,200] [--inputs 784] [--classes 10]
+                      [--batch-size 128] [--output-dir results] [--force]
+
+Chooses the fastest correct matmul variant for every product the network's training and
+evaluation run on this adapter, and caches the choices in <output-dir>/kernel_tuning.json
+(shapes already cached are kept unless --force).`;
+
+/** Evaluation chunk rows (GpuNetwork's evalBatch in training, sweeps and eval). */
+const EVAL_ROWS = 1000;
+
+/** The products of training (batch rows) and evaluation (EVAL_ROWS rows) of an MLP. */
+export function networkShapes(widths: number[], batch: number): MatmulShape[] {
+  const shapes: MatmulShape[] = [];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const [inp, out] = [widths[l], widths[l + 1]];
+    shapes.push({ m: batch, n: out, k: inp });
+    shapes.push({ m: inp, n: out, k: batch, transA: true });
+    if (l > 0) shapes.push({ m: batch, n: inp, k: out, transB: true });
+    shapes.push({ m: EVAL_ROWS, n: out, k: inp });
+  }
+  const seen = new Set<string>();
+  return shapes.filter((s) => !seen.has(shapeKey(s)) && seen.add(shapeKey(s)));
+}
+
+if (import.meta.main) {
+  await runMain("tune", async () => {
+    const flags = parseFlags(Deno.args, {
+      hidden: { type: "string", default: "1000,1000,500,200" },
+      inputs: { type: "string", default: "784" },
+      classes: { type: "string", default: "10" },
+      "batch-size": { type: "string", default: "128" },
+      "output-dir": { type: "string", default: "results" },
+      force: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    });
+    if (flags.help) {
+      console.log(USAGE);
+      return;
+    }
+    const hidden = parseHidden(flags.hidden);
+    const inputs = numberFlag("inputs", flags.inputs, { integer: true, min: 1, max: 100000 });
+    const classes = numberFlag("classes", flags.classes, { integer: true, min: 2, max: 100000 });
+    const batch = numberFlag("batch-size", flags["batch-size"], {
+      integer: true,
+      min: 1,
+      max: 100000,
+    });
+    const outputDir = checkOutputDir(flags["output-dir"]);
+    await ensureWritableDir(outputDir);
+    const path = `${outputDir}/${TUNING_FILE}`;
+    const gpu = await getGpu();
+    const cached = await installMatmulTuning(gpu, {
+      kernel: "auto",
+      path,
+      retune: flags.force,
+      log: (line) => console.error(line),
+    });
+    const fresh = new Map<string, TuningEntry>();
+    console.log(`adapter: ${adapterKey(gpu)}`);
+    for (const shape of networkShapes([inputs, ...hidden, classes], batch)) {
+      const key = shapeKey(shape);
+      const hit = cached.get(key);
+      const entry = hit ?? await tuneShape(gpu, shape);
+      if (!hit) fresh.set(key, entry);
+      console.log(`${key.padEnd(22)} ${describeEntry(entry)}${hit ? " (cached)" : ""}`);
+    }
+    await saveTuning(gpu, path, fresh);
+    console.log(`wrote ${path} (${fresh.size} shapes tuned, ${cached.size} already cached)`);
+  });
+}
