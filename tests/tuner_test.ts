@@ -9,8 +9,12 @@ import {
   MATMUL_VARIANTS,
   setMatmulPolicy,
 } from "../src/kernels/matmul.ts";
-import { adapterKey, installMatmulTuning } from "../src/kernels/matmul_tuner.ts";
-import { networkShapes } from "../src/cli/tune.ts";
+import {
+  adapterKey,
+  installMatmulTuning,
+  nearestEntry,
+  networkProducts,
+} from "../src/kernels/matmul_tuner.ts";
 
 async function withTemp(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "wgprune-tune-" });
@@ -84,7 +88,7 @@ Deno.test("--kernel forces a variant where it takes the shape, tiled elsewhere",
 });
 
 Deno.test("tune lists each product of training and evaluation once", () => {
-  const keys = networkShapes([784, 1000, 10], 128).map((s) =>
+  const keys = networkProducts([784, 1000, 10], 128).map((s) =>
     `${s.m}x${s.n}x${s.k}${s.transA ? "A" : ""}${s.transB ? "B" : ""}`
   );
   assertEquals(keys, [
@@ -119,4 +123,20 @@ Deno.test("train --kernel auto tunes into the output folder; a bad --kernel is e
     assert(Object.keys(shapes).length >= 4, Object.keys(shapes).join(","));
     for (const e of Object.values(shapes)) assert(NAMES.includes(e.variant));
   });
+});
+
+Deno.test("a shape met in passing follows the nearest tuned shape of its form", () => {
+  const entry = (variant: string) => ({ variant, ms: { [variant]: 1 } });
+  const choices = new Map([
+    ["1000x1000x784", entry("uniform")],
+    ["1000x10x200", entry("tiled")],
+    ["784x1000x128:tA", entry("workgroup")],
+  ]);
+  assertEquals(nearestEntry(choices, { m: 1000, n: 981, k: 784 })?.variant, "uniform");
+  assertEquals(nearestEntry(choices, { m: 1000, n: 5, k: 100 })?.variant, "tiled");
+  assertEquals(
+    nearestEntry(choices, { m: 700, n: 900, k: 128, transA: true })?.variant,
+    "workgroup",
+  );
+  assertEquals(nearestEntry(choices, { m: 7, n: 9, k: 12, transB: true }), undefined);
 });

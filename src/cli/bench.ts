@@ -196,16 +196,17 @@ if (import.meta.main) {
     });
     const kernel = parseKernel(flags.kernel);
     const gpu = await getGpu();
+    const outDir = flags.out.includes("/") ? flags.out.replace(/\/[^/]*$/, "") || "/" : ".";
+    // The sparse comparison runs against the dense kernel training and sweeps would use.
+    const choices = await installMatmulTuning(gpu, {
+      kernel,
+      path: `${outDir}/${TUNING_FILE}`,
+      log: flags.sparse ? undefined : () => {},
+    });
     if (flags.sparse) {
       await benchSparse(gpu, LAYERS, sparseRows);
       return;
     }
-    const outDir = flags.out.includes("/") ? flags.out.replace(/\/[^/]*$/, "") || "/" : ".";
-    const choices = await installMatmulTuning(gpu, {
-      kernel,
-      path: `${outDir}/${TUNING_FILE}`,
-      log: () => {},
-    });
     const rows: MatmulRow[] = [];
     const names = MATMUL_VARIANTS.map((v) => v.name);
     console.log(

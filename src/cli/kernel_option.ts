@@ -7,7 +7,9 @@
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { installMatmulTuning, kernelChoices } from "../kernels/matmul_tuner.ts";
+import { installMatmulTuning, kernelChoices, networkProducts } from "../kernels/matmul_tuner.ts";
+import { hiddenWidths, type ModelSpec, outputSize } from "../model/network.ts";
+import { sizeOf } from "../model/tensor.ts";
 import { UsageError } from "../util/errors.ts";
 
 /** parseArgs entry of `--kernel`. */
@@ -32,11 +34,22 @@ export function parseKernel(raw: string): string {
   return raw;
 }
 
-/** Installs the matmul choice on the device: forced, or tuned and cached under `outputDir`. */
+/**
+ * Installs the matmul choice on the device: forced, or cached under `outputDir`, with `spec`'s
+ * own training (at `batch` rows) and evaluation products tuned first when missing; other shapes
+ * follow the nearest tuned one.
+ */
 export async function setupKernels(
   gpu: GpuContext,
   kernel: string,
   outputDir: string,
+  network?: { spec: ModelSpec; batch: number },
 ): Promise<void> {
-  await installMatmulTuning(gpu, { kernel, path: `${outputDir}/${TUNING_FILE}` });
+  const shapes = network
+    ? networkProducts(
+      [sizeOf(network.spec.input), ...hiddenWidths(network.spec), outputSize(network.spec)],
+      network.batch,
+    )
+    : [];
+  await installMatmulTuning(gpu, { kernel, path: `${outputDir}/${TUNING_FILE}`, shapes });
 }

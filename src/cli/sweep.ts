@@ -130,9 +130,12 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
 
   const kernel = parseKernel(flags.kernel);
   const gpu = await getGpu();
-  await setupKernels(gpu, kernel, config.outputDir);
   const loaded = await loadData(gpu, config);
   try {
+    await setupKernels(gpu, kernel, config.outputDir, {
+      spec: loaded.spec,
+      batch: config.batchSize,
+    });
     const prunable = prunableParams(loaded.spec, config.pruneParams);
     const paths = experimentPaths(config);
     if (

@@ -41,9 +41,12 @@ if (import.meta.main) {
     toGradualConfig(flags, Number.MAX_SAFE_INTEGER);
     const kernel = parseKernel(flags.kernel);
     const gpu = await getGpu();
-    await setupKernels(gpu, kernel, config.outputDir);
     const loaded = await loadData(gpu, config);
     try {
+      await setupKernels(gpu, kernel, config.outputDir, {
+        spec: loaded.spec,
+        batch: config.batchSize,
+      });
       const steps = config.epochs * Math.floor(loaded.data.train.count / config.batchSize);
       config.gradual = toGradualConfig(flags, steps);
       if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);

@@ -9,19 +9,18 @@
  */
 
 import { runMain } from "./main.ts";
-import { numberFlag, parseFlags, parseHidden } from "./train_options.ts";
-import { checkOutputDir } from "./train_options.ts";
+import { checkOutputDir, numberFlag, parseFlags, parseHidden } from "./train_options.ts";
 import { getGpu } from "../gpu/device.ts";
-import type { MatmulShape } from "../kernels/matmul.ts";
 import { shapeKey } from "../kernels/matmul.ts";
 import {
   adapterKey,
   describeEntry,
   installMatmulTuning,
+  networkProducts,
+  saveTuning,
   tuneShape,
   type TuningEntry,
 } from "../kernels/matmul_tuner.ts";
-import { saveTuning } from "../kernels/matmul_tuner.ts";
 import { ensureWritableDir } from "../util/files.ts";
 import { TUNING_FILE } from "./kernel_option.ts";
 
@@ -31,23 +30,6 @@ const USAGE = `Usage: deno task tune [--hidden 1000,1000,500,200] [--inputs 784]
 Chooses the fastest correct matmul variant for every product the network's training and
 evaluation run on this adapter, and caches the choices in <output-dir>/kernel_tuning.json
 (shapes already cached are kept unless --force).`;
-
-/** Evaluation chunk rows (GpuNetwork's evalBatch in training, sweeps and eval). */
-const EVAL_ROWS = 1000;
-
-/** The products of training (batch rows) and evaluation (EVAL_ROWS rows) of an MLP. */
-export function networkShapes(widths: number[], batch: number): MatmulShape[] {
-  const shapes: MatmulShape[] = [];
-  for (let l = 0; l + 1 < widths.length; l++) {
-    const [inp, out] = [widths[l], widths[l + 1]];
-    shapes.push({ m: batch, n: out, k: inp });
-    shapes.push({ m: inp, n: out, k: batch, transA: true });
-    if (l > 0) shapes.push({ m: batch, n: inp, k: out, transB: true });
-    shapes.push({ m: EVAL_ROWS, n: out, k: inp });
-  }
-  const seen = new Set<string>();
-  return shapes.filter((s) => !seen.has(shapeKey(s)) && seen.add(shapeKey(s)));
-}
 
 if (import.meta.main) {
   await runMain("tune", async () => {
@@ -84,7 +66,7 @@ if (import.meta.main) {
     });
     const fresh = new Map<string, TuningEntry>();
     console.log(`adapter: ${adapterKey(gpu)}`);
-    for (const shape of networkShapes([inputs, ...hidden, classes], batch)) {
+    for (const shape of networkProducts([inputs, ...hidden, classes], batch)) {
       const key = shapeKey(shape);
       const hit = cached.get(key);
       const entry = hit ?? await tuneShape(gpu, shape);

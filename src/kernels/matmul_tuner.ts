@@ -13,7 +13,7 @@
 
 import type { GpuContext } from "../gpu/device.ts";
 import { createStorage, readF32, uploadStorage } from "../gpu/buffers.ts";
-import { submitOps } from "../gpu/kernel.ts";
+import { type Op, submitOps } from "../gpu/kernel.ts";
 import { medianOpMs } from "../gpu/timing.ts";
 import { createRng, uniformArray } from "../util/rng.ts";
 import { withFileLock, writeJsonAtomic } from "../util/files.ts";
@@ -30,7 +30,11 @@ import {
 export interface TuningEntry {
   /** Fastest variant whose output matched `tiled`. */
   variant: string;
-  /** Median milliseconds per product of each variant timed (failed variants are left out). */
+  /**
+   * Median milliseconds per product of each variant timed (variants whose output disagreed are
+   * left out; one more than twice as slow as the best has the time of a single run, submit
+   * included, instead).
+   */
   ms: Record<string, number>;
 }
 
@@ -67,6 +71,7 @@ export async function tuneShape(gpu: GpuContext, shape: MatmulShape): Promise<Tu
   const c = createStorage(gpu, shape.m * shape.n * 4, "tune.c");
   const ms: Record<string, number> = {};
   let expected: Float32Array | undefined;
+  let bestProbe = Infinity;
   try {
     for (const variant of MATMUL_VARIANTS) {
       if (!variant.takes(shape)) continue;
@@ -76,7 +81,16 @@ export async function tuneShape(gpu: GpuContext, shape: MatmulShape): Promise<Tu
         const got = await readF32(gpu, c, shape.m * shape.n);
         if (expected === undefined) expected = got; // `tiled` comes first
         else if (!agrees(got, expected)) continue;
+        // One run in a submit of its own first: a variant whose run takes more than twice the
+        // best one's (submit cost included in both) is not timed further (on llvmpipe
+        // `workgroup` is 4–5× slower than `tiled`).
+        const probe = await probeMs(gpu, op);
+        if (probe > PROBE_CUTOFF * bestProbe) {
+          ms[variant.name] = probe;
+          continue;
+        }
         ms[variant.name] = await medianOpMs(gpu, op);
+        bestProbe = Math.min(bestProbe, probe);
       } finally {
         op.destroy();
       }
@@ -88,6 +102,17 @@ export async function tuneShape(gpu: GpuContext, shape: MatmulShape): Promise<Tu
   }
   const fastest = Object.entries(ms).sort((x, y) => x[1] - y[1])[0][0];
   return { variant: fastest, ms };
+}
+
+/** A variant whose single run exceeds this multiple of the best one's is not timed further. */
+const PROBE_CUTOFF = 2;
+
+/** Milliseconds of one run of `op` in a submit of its own (the submit included: an upper bound). */
+async function probeMs(gpu: GpuContext, op: Op): Promise<number> {
+  const t0 = performance.now();
+  submitOps(gpu, [op], 1);
+  await gpu.device.queue.onSubmittedWorkDone();
+  return performance.now() - t0;
 }
 
 function agrees(got: Float32Array, want: Float32Array): boolean {
@@ -124,13 +149,19 @@ export interface TuningOptions {
   kernel: string;
   /** Re-time shapes already in the cache. */
   retune?: boolean;
+  /** Tune every shape not in the cache, instead of following the nearest tuned one. */
+  exact?: boolean;
+  /** Products to have tuned exactly before returning (the network's own, `networkProducts`). */
+  shapes?: MatmulShape[];
   /** Where one-line notes go (a tuned shape, a replaced cache); default stderr. */
   log?: (line: string) => void;
 }
 
 /**
- * Installs the device's matmul policy: a forced variant, or cached choices with missing shapes
- * tuned on first use and merged into the cache under a lock (concurrent runs are safe).
+ * Installs the device's matmul policy: a forced variant, or cached choices. A shape not cached
+ * takes the choice of the nearest cached shape of the same form, or, when there is none (or with
+ * `exact`), is tuned on first use and merged into the cache under a lock (concurrent runs are
+ * safe).
  * Returns the choices made so far by shape key (filled in as shapes are tuned).
  */
 export async function installMatmulTuning(
@@ -150,20 +181,69 @@ export async function installMatmulTuning(
       if (MATMUL_VARIANTS.some((v) => v.name === entry?.variant)) choices.set(shape, entry);
     }
   }
+  const tuneAndSave = async (shape: MatmulShape): Promise<TuningEntry> => {
+    const id = shapeKey(shape);
+    const entry = await tuneShape(gpu, shape);
+    choices.set(id, entry);
+    await saveEntry(options.path, key, id, entry, log);
+    log(`tuned matmul ${id}: ${describeEntry(entry)}`);
+    return entry;
+  };
   setMatmulPolicy(gpu, {
     async choose(shape) {
-      const id = shapeKey(shape);
-      let entry = choices.get(id);
-      if (!entry) {
-        entry = await tuneShape(gpu, shape);
-        choices.set(id, entry);
-        await saveEntry(options.path, key, id, entry, log);
-        log(`tuned matmul ${id}: ${describeEntry(entry)}`);
-      }
+      const entry = choices.get(shapeKey(shape)) ??
+        // Shapes met in passing (a sweep's compacted networks) take the choice of the nearest
+        // tuned shape of the same form rather than a tuning run each.
+        (options.exact ? undefined : nearestEntry(choices, shape)) ??
+        await tuneAndSave(shape);
       return entry.variant;
     },
   });
+  // The network's own products are tuned exactly, before anything follows a nearest shape.
+  for (const shape of options.shapes ?? []) {
+    if (!choices.has(shapeKey(shape))) await tuneAndSave(shape);
+  }
   return choices;
+}
+
+/**
+ * The products a dense network's training (batch rows: forward, weight gradient, and input
+ * gradient past the first layer) and evaluation (`evalRows` rows: forward) run, each once.
+ * `widths`: inputs, hidden widths, outputs.
+ */
+export function networkProducts(widths: number[], batch: number, evalRows = 1000): MatmulShape[] {
+  const shapes: MatmulShape[] = [];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const [inp, out] = [widths[l], widths[l + 1]];
+    shapes.push({ m: batch, n: out, k: inp });
+    shapes.push({ m: inp, n: out, k: batch, transA: true });
+    if (l > 0) shapes.push({ m: batch, n: inp, k: out, transB: true });
+    shapes.push({ m: evalRows, n: out, k: inp });
+  }
+  const seen = new Set<string>();
+  return shapes.filter((s) => !seen.has(shapeKey(s)) && seen.add(shapeKey(s)));
+}
+
+/**
+ * The cached entry nearest to `shape` among those of the same form (same transposes): smallest
+ * sum of |log ratio| over m, n and k. Undefined when none has that form.
+ */
+export function nearestEntry(
+  choices: Map<string, TuningEntry>,
+  shape: MatmulShape,
+): TuningEntry | undefined {
+  const form = shapeKey(shape).replace(/^[0-9x]+/, "");
+  let best: TuningEntry | undefined;
+  let bestDistance = Infinity;
+  for (const [key, entry] of choices) {
+    const match = key.match(/^(\d+)x(\d+)x(\d+)(.*)$/);
+    if (!match || match[4] !== form) continue;
+    const distance = Math.abs(Math.log(Number(match[1]) / shape.m)) +
+      Math.abs(Math.log(Number(match[2]) / shape.n)) +
+      Math.abs(Math.log(Number(match[3]) / shape.k));
+    if (distance < bestDistance) [best, bestDistance] = [entry, distance];
+  }
+  return best;
 }
 
 /** `uniform (12.1 ms; tiled 14.8, workgroup 64.3)`. */
