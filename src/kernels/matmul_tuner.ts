@@ -16,7 +16,7 @@ import { createStorage, readF32, uploadStorage } from "../gpu/buffers.ts";
 import { type Op, submitOps } from "../gpu/kernel.ts";
 import { medianOpMs } from "../gpu/timing.ts";
 import { createRng, uniformArray } from "../util/rng.ts";
-import { withFileLock, writeJsonAtomic } from "../util/files.ts";
+import { ensureDir, withFileLock, writeJsonAtomic } from "../util/files.ts";
 import {
   createMatmul,
   MATMUL_VARIANTS,
@@ -263,11 +263,17 @@ async function saveEntry(
   entry: TuningEntry,
   log: (line: string) => void,
 ): Promise<void> {
+  await ensureDir(folderOf(path));
   await withFileLock(`${path}.lock`, async () => {
     const cache = await readCache(path, log);
     cache.adapters[adapter] = { ...cache.adapters[adapter], [shape]: entry };
     await writeJsonAtomic(path, cache);
   });
+}
+
+/** The folder holding `path` (`.` for a bare file name). */
+function folderOf(path: string): string {
+  return path.includes("/") ? path.replace(/\/[^/]*$/, "") || "/" : ".";
 }
 
 /** Merges `entries` (by shape key) into the cache's section for the running adapter. */
@@ -277,6 +283,7 @@ export async function saveTuning(
   entries: Map<string, TuningEntry>,
   log: (line: string) => void = (line) => console.error(line),
 ): Promise<void> {
+  await ensureDir(folderOf(path));
   await withFileLock(`${path}.lock`, async () => {
     const cache = await readCache(path, log);
     const key = adapterKey(gpu);

@@ -10,18 +10,10 @@ import type { GpuContext } from "../gpu/device.ts";
 import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
 import { placeholderBuffer } from "../gpu/buffers.ts";
 import type { MatmulBuffers, MatmulShape } from "./matmul_types.ts";
+import { MATMUL_SPEC } from "./matmul_tiled.ts";
 
-/** Bindings and parameters of shaders/matmul_workgroup.wgsl. */
-export const MATMUL_WORKGROUP_SPEC: KernelSpec = {
-  file: "matmul_workgroup.wgsl",
-  params: [["m", "u32"], ["n", "u32"], ["k", "u32"]],
-  bindings: [
-    { name: "a", type: "array<f32>", access: "read" },
-    { name: "b", type: "array<f32>", access: "read" },
-    { name: "bias", type: "array<f32>", access: "read" },
-    { name: "c", type: "array<f32>", access: "read_write" },
-  ],
-};
+/** Bindings and parameters of shaders/matmul_workgroup.wgsl: those of shaders/matmul.wgsl. */
+export const MATMUL_WORKGROUP_SPEC: KernelSpec = { ...MATMUL_SPEC, file: "matmul_workgroup.wgsl" };
 
 /** Builds the one dispatch of the workgroup-tiled kernel; shapes are checked by `createMatmul`. */
 export function createWorkgroupMatmul(
