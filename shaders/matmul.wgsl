@@ -5,7 +5,7 @@
 //   B: [K, N], or [N, K] when TRANS_B   (input gradient dX = dY · Wᵀ)
 //   C: [M, N]
 //   bias: [N] (read only when HAS_BIAS)
-// Epilogue order: v = A·B; v += bias[col]; v += C_old (ACCUMULATE); v = max(v, 0) (RELU).
+// Epilogue (+ bias, C +=, ReLU): store_row of shaders/matmul_epilogue.wgsl.
 //
 // Work split (register tiling): each invocation computes an 8 × 8 tile of C, so every trip
 // through the K loop issues 16 loads for 64 FMAs. A workgroup is WG invocations side by side
@@ -104,29 +104,4 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   store_row(row0 + 5u, col0, lo5, hi5);
   store_row(row0 + 6u, col0, lo6, hi6);
   store_row(row0 + 7u, col0, lo7, hi7);
-}
-
-// Writes up to 8 adjacent values of one row of C through the epilogue, skipping out-of-range
-// rows and columns.
-fn store_row(row: u32, col0: u32, lo: vec4f, hi: vec4f) {
-  if (row >= params.m) {
-    return;
-  }
-  for (var j = 0u; j < 8u; j++) {
-    let col = col0 + j;
-    if (col < params.n) {
-      let at = row * params.n + col;
-      var v = select(hi[j % 4u], lo[j % 4u], j < 4u);
-      if (HAS_BIAS) {
-        v += bias[col];
-      }
-      if (ACCUMULATE) {
-        v += c[at];
-      }
-      if (RELU) {
-        v = max(v, 0.0);
-      }
-      c[at] = v;
-    }
-  }
 }

@@ -8,7 +8,7 @@
 //        b_lo0 / b_hi0: K rows 0 .. 511,    b_lo1 / b_hi1: K rows 512 .. 1023,
 //        element [k_local · 8 + lane] = columns col_base + 8·lane + (0..3) (lo) or (4..7) (hi)
 //   C: [M, N]; bias: [N] (read only when HAS_BIAS)
-// Epilogue order as matmul.wgsl: v = A·B; v += bias[col]; v += C_old (ACCUMULATE); max(v, 0) (RELU).
+// Epilogue (+ bias, C +=, ReLU): store_row of shaders/matmul_epilogue.wgsl.
 //
 // Why: Mesa's llvmpipe runs 8 invocations as one 8-wide SIMD program, and a storage load whose
 // address is not a compile-time constant becomes a loop over the 8 lanes with a bounds check each,
@@ -153,29 +153,4 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   store_row(row0 + 13u, col0, lo13, hi13);
   store_row(row0 + 14u, col0, lo14, hi14);
   store_row(row0 + 15u, col0, lo15, hi15);
-}
-
-// Writes up to 8 adjacent values of one row of C through the epilogue, skipping out-of-range
-// rows and columns.
-fn store_row(row: u32, col0: u32, lo: vec4f, hi: vec4f) {
-  if (row >= params.m) {
-    return;
-  }
-  for (var j = 0u; j < 8u; j++) {
-    let col = col0 + j;
-    if (col < params.n) {
-      let at = row * params.n + col;
-      var v = select(hi[j % 4u], lo[j % 4u], j < 4u);
-      if (HAS_BIAS) {
-        v += bias[col];
-      }
-      if (ACCUMULATE) {
-        v += c[at];
-      }
-      if (RELU) {
-        v = max(v, 0.0);
-      }
-      c[at] = v;
-    }
-  }
 }

@@ -4,7 +4,7 @@
 //
 // Layouts (row-major f32), as matmul.wgsl:
 //   A: [M, K], or [K, M] when TRANS_A;  B: [K, N], or [N, K] when TRANS_B;  C: [M, N];  bias: [N]
-// Epilogue order: v = A·B; v += bias[col]; v += C_old (ACCUMULATE); v = max(v, 0) (RELU).
+// Epilogue (+ bias, C +=, ReLU): store_c of shaders/matmul_epilogue.wgsl.
 //
 // Work split: a workgroup of 16 × 16 invocations owns a 64 × 64 tile of C; each invocation a
 // 4 × 4 block of it (rows ty + 16·i, columns tx + 16·j, so neighbouring invocations touch
@@ -71,18 +71,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var j = 0u; j < 4u; j++) {
       let col = col0 + tx + 16u * j;
       if (row < params.m && col < params.n) {
-        let at = row * params.n + col;
-        var v = acc[i][j];
-        if (HAS_BIAS) {
-          v += bias[col];
-        }
-        if (ACCUMULATE) {
-          v += c[at];
-        }
-        if (RELU) {
-          v = max(v, 0.0);
-        }
-        c[at] = v;
+        store_c(row, col, acc[i][j]);
       }
     }
   }

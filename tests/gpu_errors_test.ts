@@ -18,6 +18,23 @@ Deno.test("a WGSL compile error names the shader file and line", async () => {
   assert(err.message.includes("u32"), err.message);
 });
 
+Deno.test("an error in an included fragment names the fragment's file and line", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const file = new URL("./fixtures/uses_fragment.wgsl", import.meta.url).pathname;
+  const fragment = new URL("./fixtures/broken_fragment.wgsl", import.meta.url).pathname;
+  const err = await assertRejects(
+    () =>
+      getPipeline(gpu, {
+        file,
+        includes: [fragment],
+        params: [],
+        bindings: [{ name: "out", type: "array<f32>", access: "read_write" }],
+      }, {}),
+    ShaderError,
+  );
+  assert(err.message.startsWith(`${fragment}:3: `), err.message);
+});
+
 Deno.test("the adapter is a real WebGPU adapter and names itself", async () => {
   const gpu = await getGpu({ quiet: true });
   assert(gpu.adapter.length > 0, "adapter description");

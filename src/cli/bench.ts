@@ -18,12 +18,12 @@ import {
 } from "../kernels/matmul.ts";
 import { installMatmulTuning, saveTuning, tuneShape } from "../kernels/matmul_tuner.ts";
 import { createRelu } from "../kernels/elementwise.ts";
-import { submitOps } from "../gpu/kernel.ts";
 import { median } from "../util/stats.ts";
 import { createRng } from "../util/rng.ts";
 import { GpuNetwork } from "../train/gpu_network.ts";
 import { KERNEL_FLAG, parseKernel, TUNING_FILE } from "./kernel_option.ts";
-import { ensureWritableDir, writeJsonAtomic } from "../util/files.ts";
+import { ensureWritableDir, folderOf, writeJsonAtomic } from "../util/files.ts";
+import { medianOpMs } from "../gpu/timing.ts";
 import { UsageError } from "../util/errors.ts";
 import { initModel, mlpSpec } from "../model/network.ts";
 import { destroySplit, uploadSplit } from "../train/splits.ts";
@@ -114,17 +114,12 @@ async function timeForward(gpu: GpuContext, count: number): Promise<number> {
 async function dispatchOverheadUs(gpu: GpuContext): Promise<number> {
   const x = createStorage(gpu, 16, "bench.tiny");
   const op = await createRelu(gpu, 4, { x });
-  const count = 2000;
-  const times: number[] = [];
-  for (let trial = 0; trial < 3; trial++) {
-    const t0 = performance.now();
-    submitOps(gpu, [op], count);
-    await gpu.device.queue.onSubmittedWorkDone();
-    times.push(((performance.now() - t0) * 1000) / count);
+  try {
+    return (await medianOpMs(gpu, op)) * 1000;
+  } finally {
+    op.destroy();
+    x.destroy();
   }
-  op.destroy();
-  x.destroy();
-  return median(times);
 }
 
 /** Runs the PyTorch side of the comparison, or says why it cannot. */
@@ -186,9 +181,8 @@ if (import.meta.main) {
     if (flags.out.trim() === "" || flags.out.endsWith("/")) {
       throw new UsageError(`--out must name a file, got "${flags.out}"`);
     }
-    await ensureWritableDir(
-      flags.out.includes("/") ? flags.out.replace(/\/[^/]*$/, "") || "/" : ".",
-    );
+    const outDir = folderOf(flags.out);
+    await ensureWritableDir(outDir);
     const sparseRows = numberFlag("sparse-rows", flags["sparse-rows"], {
       integer: true,
       min: 1,
@@ -196,7 +190,6 @@ if (import.meta.main) {
     });
     const kernel = parseKernel(flags.kernel);
     const gpu = await getGpu();
-    const outDir = flags.out.includes("/") ? flags.out.replace(/\/[^/]*$/, "") || "/" : ".";
     // The sparse comparison runs against the dense kernel training and sweeps would use.
     const choices = await installMatmulTuning(gpu, {
       kernel,

@@ -71,7 +71,7 @@ if (import.meta.main) {
       );
     }
     const gpu = await getGpu();
-    await setupKernels(gpu, kernel, "results");
+    await setupKernels(gpu, kernel, { outputDir: "results" });
     const test = uploadSplit(gpu, data.test, "test");
     const paths = choosePaths(model, infer, readCrossovers(gpu.adapter), gpu.software);
     for (const p of paths) {

@@ -36,20 +36,17 @@ export function parseKernel(raw: string): string {
 
 /**
  * Installs the matmul choice on the device: forced, or cached under `outputDir`, with `spec`'s
- * own training (at `batch` rows) and evaluation products tuned first when missing; other shapes
- * follow the nearest tuned one.
+ * own training (at `batchSize` rows) and evaluation products tuned first when missing; other
+ * shapes follow the nearest tuned one.
  */
 export async function setupKernels(
   gpu: GpuContext,
   kernel: string,
-  outputDir: string,
-  network?: { spec: ModelSpec; batch: number },
+  { outputDir, batchSize }: { outputDir: string; batchSize?: number },
+  spec?: ModelSpec,
 ): Promise<void> {
-  const shapes = network
-    ? networkProducts(
-      [sizeOf(network.spec.input), ...hiddenWidths(network.spec), outputSize(network.spec)],
-      network.batch,
-    )
+  const shapes = spec && batchSize
+    ? networkProducts([sizeOf(spec.input), ...hiddenWidths(spec), outputSize(spec)], batchSize)
     : [];
   await installMatmulTuning(gpu, { kernel, path: `${outputDir}/${TUNING_FILE}`, shapes });
 }

@@ -132,10 +132,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
   const gpu = await getGpu();
   const loaded = await loadData(gpu, config);
   try {
-    await setupKernels(gpu, kernel, config.outputDir, {
-      spec: loaded.spec,
-      batch: config.batchSize,
-    });
+    await setupKernels(gpu, kernel, config, loaded.spec);
     const prunable = prunableParams(loaded.spec, config.pruneParams);
     const paths = experimentPaths(config);
     if (

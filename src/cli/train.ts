@@ -43,10 +43,7 @@ if (import.meta.main) {
     const gpu = await getGpu();
     const loaded = await loadData(gpu, config);
     try {
-      await setupKernels(gpu, kernel, config.outputDir, {
-        spec: loaded.spec,
-        batch: config.batchSize,
-      });
+      await setupKernels(gpu, kernel, config, loaded.spec);
       const steps = config.epochs * Math.floor(loaded.data.train.count / config.batchSize);
       config.gradual = toGradualConfig(flags, steps);
       if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);

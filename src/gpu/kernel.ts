@@ -33,6 +33,11 @@ export type ParamType = "u32" | "f32" | "i32";
 export interface KernelSpec {
   /** File name under `shaders/`, e.g. `matmul.wgsl` (an absolute path is used as is). */
   file: string;
+  /**
+   * Shared WGSL fragments under `shaders/` appended after the body (functions several kernels
+   * use, e.g. `matmul_epilogue.wgsl`); WGSL has no includes of its own.
+   */
+  includes?: string[];
   /** Storage bindings, in binding order (binding 0 is always `params`). */
   bindings: BindingSpec[];
   /** Uniform parameters, packed in order into `params`. */
@@ -123,8 +128,13 @@ export async function getPipeline(
   if (hit) return hit;
 
   const header = wgslHeader(spec, constants);
-  const headerLines = header.split("\n").length - 1;
-  const code = header + readShader(spec.file);
+  // Generated header, the kernel's body, then its fragments: each part keeps its own line numbers.
+  const parts: [file: string, text: string][] = [
+    [spec.file, readShader(spec.file)],
+    ...(spec.includes ?? []).map((f): [string, string] => [f, readShader(f)]),
+  ];
+  const code = header + parts.map(([, text]) => text.endsWith("\n") ? text : `${text}\n`).join("");
+  const locate = locator(header, parts);
   const { device } = gpu;
   device.pushErrorScope("validation");
   const module = device.createShaderModule({ label: spec.file, code });
@@ -132,13 +142,9 @@ export async function getPipeline(
   const errors = info.messages.filter((m) => m.type === "error");
   const scoped = await device.popErrorScope();
   if (errors.length > 0 || scoped) {
-    const where = (line: number) =>
-      line > headerLines
-        ? `${shaderPath(spec.file)}:${line - headerLines}`
-        : `${shaderPath(spec.file)} (generated header line ${line})`;
     const text = errors.length > 0
-      ? errors.map((m) => `${where(m.lineNum)}: ${firstLine(m.message)}`).join("; ")
-      : relabel(scoped!.message, headerLines, spec.file);
+      ? errors.map((m) => `${locate(m.lineNum)}: ${firstLine(m.message)}`).join("; ")
+      : relabel(scoped!.message, locate, spec.file);
     throw new ShaderError(text);
   }
   device.pushErrorScope("validation");
@@ -150,7 +156,7 @@ export async function getPipeline(
   const err = await device.popErrorScope();
   if (err) {
     throw new ShaderError(
-      `pipeline: ${relabel(err.message, headerLines, spec.file)}`,
+      `pipeline: ${relabel(err.message, locate, spec.file)}`,
     );
   }
   cache.set(key, pipeline);
@@ -196,14 +202,30 @@ function firstLine(message: string): string {
 }
 
 /**
- * One line for a wgpu validation message: its first line, prefixed with the shader location it
- * names (`wgsl:<line>:<col>`, mapped back past the generated header) or with the file alone.
+ * Maps a line of the assembled shader back to `shaders/<file>:<line>` (or the generated header).
  */
-function relabel(message: string, headerLines: number, file: string): string {
+function locator(header: string, parts: [file: string, text: string][]): (line: number) => string {
+  const lineCount = (text: string) => text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+  const headerLines = lineCount(header);
+  return (line) => {
+    if (line <= headerLines) return `${shaderPath(parts[0][0])} (generated header line ${line})`;
+    let first = headerLines;
+    for (const [file, text] of parts) {
+      const lines = lineCount(text);
+      if (line <= first + lines) return `${shaderPath(file)}:${line - first}`;
+      first += lines;
+    }
+    return shaderPath(parts[0][0]);
+  };
+}
+
+/**
+ * One line for a wgpu validation message: its first line, prefixed with the shader location it
+ * names (`wgsl:<line>:<col>`, mapped back to its file) or with the file alone.
+ */
+function relabel(message: string, locate: (line: number) => string, file: string): string {
   const at = message.match(/wgsl:(\d+):(\d+)/);
-  const where = at
-    ? `${shaderPath(file)}:${Number(at[1]) - headerLines}:${at[2]}`
-    : shaderPath(file);
+  const where = at ? `${locate(Number(at[1]))}:${at[2]}` : shaderPath(file);
   return `${where}: ${firstLine(message)}`;
 }
 

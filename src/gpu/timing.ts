@@ -16,12 +16,7 @@ import { median } from "../util/stats.ts";
  * adds at most a few percent.
  */
 export async function medianOpMs(gpu: GpuContext, op: Op, targetMs = 200): Promise<number> {
-  const timeSubmit = async (reps: number) => {
-    const t0 = performance.now();
-    submitOps(gpu, [op], reps);
-    await gpu.device.queue.onSubmittedWorkDone();
-    return performance.now() - t0;
-  };
+  const timeSubmit = (reps: number) => submitMs(gpu, op, reps);
   const one = await timeSubmit(1);
   const perRun = one > 1000 ? one : Math.max(((await timeSubmit(5)) - one) / 4, one / 1000, 1e-3);
   const reps = Math.max(1, Math.min(2000, Math.round(targetMs / perRun)));
@@ -30,4 +25,20 @@ export async function medianOpMs(gpu: GpuContext, op: Op, targetMs = 200): Promi
     times.push((await timeSubmit(reps)) / reps);
   }
   return median(times);
+}
+
+/** Milliseconds of one submit of `reps` runs of `op`, waited for (the submit's cost included). */
+async function submitMs(gpu: GpuContext, op: Op, reps: number): Promise<number> {
+  const t0 = performance.now();
+  submitOps(gpu, [op], reps);
+  await gpu.device.queue.onSubmittedWorkDone();
+  return performance.now() - t0;
+}
+
+/**
+ * Milliseconds of one run of `op` in a submit of its own: an upper bound that includes the
+ * submit's cost, for comparing candidates cheaply.
+ */
+export function singleRunMs(gpu: GpuContext, op: Op): Promise<number> {
+  return submitMs(gpu, op, 1);
 }

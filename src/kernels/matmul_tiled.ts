@@ -26,6 +26,7 @@ export function workgroupWidth(n: number): number {
 /** Bindings and parameters of shaders/matmul.wgsl. */
 export const MATMUL_SPEC: KernelSpec = {
   file: "matmul.wgsl",
+  includes: ["matmul_epilogue.wgsl"],
   params: [["m", "u32"], ["n", "u32"], ["k", "u32"]],
   bindings: [
     { name: "a", type: "array<f32>", access: "read" },

@@ -13,10 +13,10 @@
 
 import type { GpuContext } from "../gpu/device.ts";
 import { createStorage, readF32, uploadStorage } from "../gpu/buffers.ts";
-import { type Op, submitOps } from "../gpu/kernel.ts";
-import { medianOpMs } from "../gpu/timing.ts";
+import { submitOps } from "../gpu/kernel.ts";
+import { medianOpMs, singleRunMs } from "../gpu/timing.ts";
 import { createRng, uniformArray } from "../util/rng.ts";
-import { ensureDir, withFileLock, writeJsonAtomic } from "../util/files.ts";
+import { ensureDir, folderOf, withFileLock, writeJsonAtomic } from "../util/files.ts";
 import {
   createMatmul,
   MATMUL_VARIANTS,
@@ -84,7 +84,7 @@ export async function tuneShape(gpu: GpuContext, shape: MatmulShape): Promise<Tu
         // One run in a submit of its own first: a variant whose run takes more than twice the
         // best one's (submit cost included in both) is not timed further (on llvmpipe
         // `workgroup` is 4–5× slower than `tiled`).
-        const probe = await probeMs(gpu, op);
+        const probe = await singleRunMs(gpu, op);
         if (probe > PROBE_CUTOFF * bestProbe) {
           ms[variant.name] = probe;
           continue;
@@ -106,14 +106,6 @@ export async function tuneShape(gpu: GpuContext, shape: MatmulShape): Promise<Tu
 
 /** A variant whose single run exceeds this multiple of the best one's is not timed further. */
 const PROBE_CUTOFF = 2;
-
-/** Milliseconds of one run of `op` in a submit of its own (the submit included: an upper bound). */
-async function probeMs(gpu: GpuContext, op: Op): Promise<number> {
-  const t0 = performance.now();
-  submitOps(gpu, [op], 1);
-  await gpu.device.queue.onSubmittedWorkDone();
-  return performance.now() - t0;
-}
 
 function agrees(got: Float32Array, want: Float32Array): boolean {
   for (let i = 0; i < want.length; i++) {
@@ -269,11 +261,6 @@ async function saveEntry(
     cache.adapters[adapter] = { ...cache.adapters[adapter], [shape]: entry };
     await writeJsonAtomic(path, cache);
   });
-}
-
-/** The folder holding `path` (`.` for a bare file name). */
-function folderOf(path: string): string {
-  return path.includes("/") ? path.replace(/\/[^/]*$/, "") || "/" : ".";
 }
 
 /** Merges `entries` (by shape key) into the cache's section for the running adapter. */

@@ -24,6 +24,7 @@ const BINDING_BYTES = BINDING_VEC4 * 16;
 /** Bindings and parameters of shaders/matmul_uniform.wgsl. */
 export const MATMUL_UNIFORM_SPEC: KernelSpec = {
   file: "matmul_uniform.wgsl",
+  includes: ["matmul_epilogue.wgsl"],
   params: [["m", "u32"], ["n", "u32"], ["k", "u32"], ["col_base", "u32"]],
   bindings: [
     { name: "a", type: "array<f32>", access: "read" },

@@ -70,6 +70,11 @@ export async function readTextOrFail(path: string): Promise<string> {
   return new TextDecoder().decode(await readFileOrFail(path));
 }
 
+/** The folder holding `path`: `.` for a bare file name, `/` for a file at the root. */
+export function folderOf(path: string): string {
+  return path.includes("/") ? path.replace(/\/[^/]*$/, "") || "/" : ".";
+}
+
 /** True when `path` exists. */
 export async function exists(path: string): Promise<boolean> {
   try {
