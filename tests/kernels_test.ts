@@ -239,28 +239,42 @@ Deno.test("masked Adam: 25 steps match reference; pruned weights and moments sta
   }
 });
 
-Deno.test("gather_batch unpacks u8 pixels of the cursor's batch", async () => {
+Deno.test("gather_batch unpacks u8 pixels of the cursor's batch, row-major and transposed", async () => {
   const gpu = await getGpu({ quiet: true });
   const rng = createRng(17);
-  const samples = 37;
-  const features = 13;
-  const rows = 5;
-  const pixels = new Uint8Array(samples * features).map(() => Math.floor(rng() * 256));
-  const labels = new Uint32Array(samples).map(() => Math.floor(rng() * 10));
-  const order = permutation(rng, samples);
-  const bufs = {
-    pixels: uploadStorage(gpu, pixels, "pixels"),
-    labelsAll: uploadStorage(gpu, labels, "labels"),
-    order: uploadStorage(gpu, order, "order"),
-    state: uploadStorage(gpu, new Uint32Array([0, 2]), "state"),
-    x: uploadStorage(gpu, new Float32Array(rows * features), "x"),
-    y: uploadStorage(gpu, new Uint32Array(rows), "y"),
-  };
-  const op = await createGather(gpu, rows, features, bufs);
-  submitOps(gpu, [op]);
-  const ref = gatherRef(pixels, labels, order, 2, rows, features);
-  assertClose("gather x", await readF32(gpu, bufs.x, rows * features), ref.x, 1e-7, 0);
-  assertEquals([...(await readU32(gpu, bufs.y, rows))], [...ref.y], "gather y");
-  Object.values(bufs).forEach((b) => b.destroy());
-  op.destroy();
+  // 13 features straddle pixel words; 16 take the aligned one-word path. 70 rows span two
+  // workgroups of rows.
+  for (const [features, rows] of [[13, 5], [16, 7], [13, 70], [784, 3]]) {
+    const samples = 3 * rows + 2;
+    const pixels = new Uint8Array(samples * features + 3).map(() => Math.floor(rng() * 256));
+    const labels = new Uint32Array(samples).map(() => Math.floor(rng() * 10));
+    const order = permutation(rng, samples);
+    const ref = gatherRef(pixels, labels, order, 2, rows, features);
+    for (const transposed of [false, true]) {
+      const stride = rows + 3;
+      const size = transposed ? features * stride : rows * features;
+      const bufs = {
+        pixels: uploadStorage(gpu, pixels, "pixels"),
+        labelsAll: uploadStorage(gpu, labels, "labels"),
+        order: uploadStorage(gpu, order, "order"),
+        state: uploadStorage(gpu, new Uint32Array([0, 2]), "state"),
+        x: uploadStorage(gpu, new Float32Array(size).fill(9), "x"),
+        y: uploadStorage(gpu, new Uint32Array(rows), "y"),
+      };
+      const op = await createGather(gpu, rows, features, bufs, 0, transposed ? stride : undefined);
+      submitOps(gpu, [op]);
+      // The padding of the transposed layout keeps its 9s.
+      const want = transposed ? new Float32Array(size).fill(9) : ref.x;
+      if (transposed) {
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < features; j++) want[j * stride + r] = ref.x[r * features + j];
+        }
+      }
+      const what = `gather ${rows}x${features}${transposed ? " transposed" : ""}`;
+      assertClose(`${what} x`, await readF32(gpu, bufs.x, size), want, 1e-7, 0);
+      assertEquals([...(await readU32(gpu, bufs.y, rows))], [...ref.y], `${what} y`);
+      Object.values(bufs).forEach((b) => b.destroy());
+      op.destroy();
+    }
+  }
 });

@@ -7,13 +7,19 @@
 
 import type { GpuContext } from "../gpu/device.ts";
 import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
-import { checkBuffer, checkDim, elementwiseGrid } from "./shapes.ts";
+import { checkBuffer, checkDim, planeGrid, ShapeError } from "./shapes.ts";
 
 /** Bindings of shaders/gather_batch.wgsl. */
 export const GATHER_SPEC: KernelSpec = {
-  workgroupSize: 256,
+  workgroupSize: 64,
   file: "gather_batch.wgsl",
-  params: [["rows", "u32"], ["features", "u32"], ["offset", "u32"], ["row_stride", "u32"]],
+  params: [
+    ["rows", "u32"],
+    ["features", "u32"],
+    ["offset", "u32"],
+    ["stride", "u32"],
+    ["row_stride", "u32"],
+  ],
   bindings: [
     { name: "pixels", type: "array<u32>", access: "read" },
     { name: "labels_all", type: "array<u32>", access: "read" },
@@ -53,14 +59,15 @@ export interface GatherBuffers {
   order: GPUBuffer;
   /** Counters [2] u32; state[1] is the batch cursor. */
   state: GPUBuffer;
-  /** Output batch [rows, features] f32. */
+  /** Output batch [rows, features] f32, or Xᵀ [features, stride] when gathered transposed. */
   x: GPUBuffer;
   /** Output labels [rows] u32. */
   y: GPUBuffer;
 }
 
 /**
- * Gathers rows `order[offset + state[1]·rows + r]` into `x` (scaled to [0, 1]) and `y`.
+ * Gathers rows `order[offset + state[1]·rows + r]` into `x` (scaled to [0, 1]) and `y`; with
+ * `transposedStride` (≥ rows) `x` receives Xᵀ [features, stride], the sparse kernels' input.
  *
  * @example
  * ```ts
@@ -73,18 +80,31 @@ export function createGather(
   features: number,
   buffers: GatherBuffers,
   offset = 0,
+  transposedStride?: number,
 ): Promise<Op> {
   const name = "gather_batch";
   checkDim(name, "rows", rows);
   checkDim(name, "features", features);
-  checkBuffer(name, "x", buffers.x, rows * features, `[${rows}, ${features}]`);
+  if (transposedStride !== undefined) {
+    if (transposedStride < rows) {
+      throw new ShapeError(`${name}: stride ${transposedStride} is less than rows ${rows}`);
+    }
+    const stride = transposedStride;
+    checkBuffer(name, "x", buffers.x, features * stride, `[${features}, ${stride}]`);
+  } else {
+    checkBuffer(name, "x", buffers.x, rows * features, `[${rows}, ${features}]`);
+  }
   checkBuffer(name, "y", buffers.y, rows, `[${rows}]`);
   checkBuffer(name, "order", buffers.order, rows, `[≥ ${rows}]`);
-  const { grid, rowStride } = elementwiseGrid(GATHER_SPEC, rows * features);
+  const { grid, rowStride } = planeGrid(
+    name,
+    Math.ceil(features / 4),
+    Math.ceil(rows / GATHER_SPEC.workgroupSize!),
+  );
   return createOp(
     gpu,
     GATHER_SPEC,
-    {},
+    { ALIGNED: features % 4 === 0, TRANSPOSED: transposedStride !== undefined },
     {
       pixels: buffers.pixels,
       labels_all: buffers.labelsAll,
@@ -93,7 +113,7 @@ export function createGather(
       x: buffers.x,
       y: buffers.y,
     },
-    { rows, features, offset, row_stride: rowStride },
+    { rows, features, offset, stride: transposedStride ?? rows, row_stride: rowStride },
     grid,
   );
 }

@@ -7,7 +7,7 @@
 
 import type { GpuContext } from "../gpu/device.ts";
 import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
-import { checkBuffer, checkDim, elementwiseGrid, ShapeError } from "./shapes.ts";
+import { checkBuffer, checkDim, elementwiseGrid, planeGrid, ShapeError } from "./shapes.ts";
 
 /** Bindings of shaders/relu.wgsl. */
 export const RELU_SPEC: KernelSpec = {
@@ -98,10 +98,13 @@ export function createMaskApply(
   return createOp(gpu, MASK_APPLY_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
 }
 
+/** Columns each invocation of shaders/transpose.wgsl moves. */
+const TRANSPOSE_COLS = 8;
+
 /** Bindings of shaders/transpose.wgsl. */
 export const TRANSPOSE_SPEC: KernelSpec = {
   file: "transpose.wgsl",
-  workgroupSize: 256,
+  workgroupSize: 64,
   params: [["rows", "u32"], ["cols", "u32"], ["stride", "u32"], ["row_stride", "u32"]],
   bindings: [
     { name: "x", type: "array<f32>", access: "read" },
@@ -130,11 +133,15 @@ export function createTranspose(
   if (stride < rows) throw new ShapeError(`${name}: stride ${stride} is less than rows ${rows}`);
   checkBuffer(name, "x", buffers.x, rows * cols, `[${rows}, ${cols}]`);
   checkBuffer(name, "xt", buffers.xt, cols * stride, `[${cols}, ${stride}]`);
-  const { grid, rowStride } = elementwiseGrid(TRANSPOSE_SPEC, rows * cols);
+  const { grid, rowStride } = planeGrid(
+    name,
+    Math.ceil(cols / TRANSPOSE_COLS),
+    Math.ceil(rows / TRANSPOSE_SPEC.workgroupSize!),
+  );
   return createOp(
     gpu,
     TRANSPOSE_SPEC,
-    {},
+    { COLS: TRANSPOSE_COLS },
     buffers,
     { rows, cols, stride, row_stride: rowStride },
     grid,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { grid1d, type KernelSpec } from "../gpu/kernel.ts";
+import { grid1d, type KernelSpec, MAX_GRID } from "../gpu/kernel.ts";
 
 /** Thrown when a kernel wrapper is given buffers or sizes that do not fit its shapes. */
 export class ShapeError extends Error {
@@ -45,4 +45,20 @@ export function elementwiseGrid(
 ): { grid: [number, number, number]; rowStride: number } {
   const grid = grid1d(Math.ceil(count / (spec.workgroupSize ?? 1)));
   return { grid, rowStride: grid[0] };
+}
+
+/**
+ * A grid of `columns` workgroups across by `rowBlocks` down, the rows split over y and z when
+ * they exceed one grid dimension; `rowStride` is the y extent (row block = z·rowStride + y).
+ */
+export function planeGrid(
+  name: string,
+  columns: number,
+  rowBlocks: number,
+): { grid: [number, number, number]; rowStride: number } {
+  if (columns > MAX_GRID) {
+    throw new ShapeError(`${name}: at most ${MAX_GRID} workgroups across, got ${columns}`);
+  }
+  const [y, z] = grid1d(rowBlocks);
+  return { grid: [Math.max(1, columns), y, z], rowStride: y };
 }

@@ -78,8 +78,9 @@ interface Accumulators {
  * (`csr` by weight name) run the sparse kernel: activations flow row-major [rows, …] except into
  * and between sparse layers, which read them transposed ([features, stride], stride = rows
  * rounded up to 4): a sparse layer writes its output transposed when the next layer with
- * parameters is sparse too, and a row-major input is transposed into `scratch` first. The logits
- * always end row-major.
+ * parameters is sparse too, and a row-major input is transposed into `scratch` first. The input
+ * `acts[0]` arrives transposed when `sparse.inputTransposed` (the batch gather wrote it so for a
+ * sparse first layer). The logits always end row-major.
  */
 async function forwardOps(
   gpu: GpuContext,
@@ -88,7 +89,7 @@ async function forwardOps(
   params: GPUBuffer[][],
   acts: GPUBuffer[],
   rows: number,
-  sparse?: { csr: ReadonlyMap<string, GpuCsr>; scratch: GPUBuffer },
+  sparse?: { csr: ReadonlyMap<string, GpuCsr>; scratch: GPUBuffer; inputTransposed: boolean },
 ): Promise<Op[]> {
   const csr = sparse?.csr ?? new Map<string, GpuCsr>();
   const shapes = activationShapes(spec);
@@ -98,7 +99,7 @@ async function forwardOps(
     return weight ? csr.get(weight.name) : undefined;
   };
   const ops: Op[] = [];
-  let transposed = false;
+  let transposed = sparse?.inputTransposed ?? false;
   for (let l = 0; l < spec.layers.length; l++) {
     const layer = spec.layers[l];
     const kind = layerKind(layer);
@@ -400,18 +401,30 @@ export class GpuNetwork {
     const gpu = this.#gpu;
     const acts = this.#evalActs;
     const L = this.spec.layers.length;
+    // A sparse first layer reads the batch transposed: the gather writes it so directly.
+    const firstWeight = this.infos.find((p) => p.suffix === "weight");
+    const inputTransposed = firstWeight?.layer === 0 && this.#csr.has(firstWeight.name) &&
+      layerKind(this.spec.layers[firstWeight.layer]).sparseForwardOps !== undefined;
     plan = [
-      await createGather(gpu, rows, split.features, {
-        pixels: split.pixels,
-        labelsAll: split.labels,
-        order: split.order,
-        state: this.#eval.state,
-        x: acts[0],
-        y: this.#evalLabels,
-      }, offset),
+      await createGather(
+        gpu,
+        rows,
+        split.features,
+        {
+          pixels: split.pixels,
+          labelsAll: split.labels,
+          order: split.order,
+          state: this.#eval.state,
+          x: acts[0],
+          y: this.#evalLabels,
+        },
+        offset,
+        inputTransposed ? transposedStride(rows) : undefined,
+      ),
       ...await forwardOps(gpu, this.spec, this.infos, this.#layerParams(this.params), acts, rows, {
         csr: this.#csr,
         scratch: this.#evalScratch,
+        inputTransposed,
       }),
       await createSoftmaxXent(gpu, rows, outputSize(this.spec), {
         logits: acts[L],
