@@ -25,13 +25,30 @@ function modelWithBiases(spec: ModelSpec, seed: number): Model {
   return model;
 }
 
+/** A small CNN: padded conv, fused ReLU, overlapping pool, strided conv, flatten, dense. */
+function cnnSpec(bias: boolean): ModelSpec {
+  return {
+    input: [2, 7, 7],
+    layers: [
+      { kind: "conv2d", filters: 3, kernel: 3, stride: 1, padding: 1, bias },
+      { kind: "relu" },
+      { kind: "maxpool2d", kernel: 3, stride: 2 },
+      { kind: "conv2d", filters: 4, kernel: 2, stride: 2, padding: 0, bias },
+      { kind: "relu" },
+      { kind: "flatten" },
+      { kind: "dense", units: 5, bias },
+    ],
+  };
+}
+
 // The CPU reference itself is checked against central finite differences of its own loss.
-Deno.test("reference network gradients match finite differences", () => {
+Deno.test("reference network gradients match finite differences (MLP and CNN)", () => {
   const rng = createRng(3);
-  for (const bias of [false, true]) {
-    const model = modelWithBiases(mlpSpec(5, [4], 3, bias), 1);
+  const specs = [false, true].flatMap((bias) => [mlpSpec(5, [4], 3, bias), cnnSpec(bias)]);
+  for (const spec of specs) {
+    const model = modelWithBiases(spec, 1);
     const rows = 3;
-    const x = Float32Array.from({ length: rows * 5 }, () => rng());
+    const x = Float32Array.from({ length: rows * sizeOf(spec.input) }, () => rng());
     const labels = [0, 2, 1];
     const g = referenceGradients(model, x, labels, rows);
     const h = 1e-3;
@@ -104,6 +121,18 @@ const SPECS: [string, ModelSpec][] = [
   ["MLP 13-11-7-5, no biases", mlpSpec(13, [11, 7], 5, false)],
   ["MLP 13-11-7-5, biases", mlpSpec(13, [11, 7], 5, true)],
   // A ReLU no layer before it can fuse: exercises the standalone relu kernel.
+  ["CNN conv-relu-pool-conv-relu-flatten-dense, no biases", cnnSpec(false)],
+  ["CNN conv-relu-pool-conv-relu-flatten-dense, biases", cnnSpec(true)],
+  // Batch-major flatten straight after a pool, and a conv as the first layer with odd sizes.
+  ["CNN conv(5×5, stride 2) → pool(2) → flatten → dense", {
+    input: [1, 11, 9],
+    layers: [
+      { kind: "conv2d", filters: 2, kernel: 5, stride: 2, padding: 1, bias: true },
+      { kind: "maxpool2d", kernel: 2, stride: 2 },
+      { kind: "flatten" },
+      { kind: "dense", units: 3, bias: true },
+    ],
+  }],
   ["relu → dense → relu → dense", {
     input: [13],
     layers: [

@@ -287,10 +287,14 @@ export class GpuNetwork {
     this.#trainSplit = split;
     const acts = this.#activationBuffers(batch, "act");
     const labels = this.#own(createStorage(gpu, batch * 4, "labels"));
-    // dL/d(activation at boundary i), i ≥ 1.
-    const dActs = shapes.map((s, i) =>
-      i === 0 ? undefined : this.#own(createStorage(gpu, batch * sizeOf(s) * 4, `grad${i}`))
-    );
+    // dL/d(activation at boundary i), i ≥ 1; a view layer's (flatten) is its input's buffer.
+    const dActs: (GPUBuffer | undefined)[] = [undefined];
+    for (let i = 1; i < shapes.length; i++) {
+      const shared = layerKind(spec.layers[i - 1]).view ? dActs[i - 1] : undefined;
+      dActs.push(
+        shared ?? this.#own(createStorage(gpu, batch * sizeOf(shapes[i]) * 4, `grad${i}`)),
+      );
+    }
     for (const p of this.infos) {
       this.#grads.set(p.name, this.#own(createStorage(gpu, sizeOf(p.shape) * 4, `${p.name}.grad`)));
     }

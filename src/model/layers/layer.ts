@@ -4,7 +4,9 @@
  * (src/train/gpu_network.ts), the CPU reference network, checkpoints and pruning are all built
  * from these declarations, so a new layer kind is one file plus one registry line.
  *
- * Activations are `[rows, ...shape]` f32, row-major, one row per sample.
+ * Activations are `[rows, ...shape]` f32, row-major, one row per sample; images are NCHW
+ * (`[rows, channels, height, width]`) as in PyTorch, and convolution weights keep PyTorch's
+ * `[out, in, kh, kw]` layout so checkpoints load into `torch.nn.Conv2d` as they are.
  *
  * @module
  */
@@ -29,8 +31,43 @@ export interface ReluSpec {
   kind: "relu";
 }
 
+/**
+ * A 2-D convolution (cross-correlation, as torch.nn.Conv2d): input [C, H, W] → [filters, OH, OW]
+ * with OH = ⌊(H + 2·padding − kernel) / stride⌋ + 1; weight [filters, C, kernel, kernel].
+ */
+export interface Conv2dSpec {
+  /** Layer kind. */
+  kind: "conv2d";
+  /** Output channels. */
+  filters: number;
+  /** Square kernel size. */
+  kernel: number;
+  /** Stride in both directions. */
+  stride: number;
+  /** Zero padding on every side. */
+  padding: number;
+  /** Whether the layer has a bias. */
+  bias: boolean;
+}
+
+/** 2-D max pooling over square windows, no padding (torch.nn.MaxPool2d). */
+export interface MaxPool2dSpec {
+  /** Layer kind. */
+  kind: "maxpool2d";
+  /** Window size. */
+  kernel: number;
+  /** Stride (PyTorch's default is the window size). */
+  stride: number;
+}
+
+/** [C, H, W] → [C·H·W]: the same memory seen as a vector (torch.nn.Flatten). */
+export interface FlattenSpec {
+  /** Layer kind. */
+  kind: "flatten";
+}
+
 /** Any layer of a model. */
-export type LayerSpec = DenseSpec | ReluSpec;
+export type LayerSpec = DenseSpec | ReluSpec | Conv2dSpec | MaxPool2dSpec | FlattenSpec;
 
 /** One parameter a layer declares: its name within the layer and its shape. */
 export interface ParamDecl {
@@ -110,6 +147,11 @@ export interface LayerKind {
   init(spec: LayerSpec, input: number[], rng: Rng, next: LayerSpec | undefined): Float32Array[];
   /** True when the output overwrites the input in place (y and x are one buffer). */
   inPlace: boolean;
+  /**
+   * True when the output is the input's memory seen in another shape (flatten): no dispatches
+   * either way, and the gradients share one buffer too.
+   */
+  view?: boolean;
   /** True when a ReLU that follows can be applied inside this layer's forward dispatch. */
   fusesRelu: boolean;
   /** True when a ReLU fused into the previous layer makes this layer's forward a no-op. */

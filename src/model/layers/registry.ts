@@ -1,5 +1,5 @@
 /**
- * Layer kinds by name. A new kind (conv2d, maxpool2d, flatten, …) is one file declaring a
+ * Layer kinds by name. A new kind is one file declaring a
  * `LayerKind` and one line here; the network, the reference, checkpoints and pruning follow.
  *
  * @module
@@ -8,10 +8,13 @@
 import type { LayerKind, LayerSpec } from "./layer.ts";
 import { denseLayer } from "./dense.ts";
 import { reluLayer } from "./relu.ts";
+import { conv2dLayer } from "./conv2d.ts";
+import { maxPool2dLayer } from "./maxpool2d.ts";
+import { flattenLayer } from "./flatten.ts";
 
 /** Every layer kind, by its `kind`. */
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind> = new Map(
-  [denseLayer, reluLayer].map((k) => [k.kind, k]),
+  [denseLayer, reluLayer, conv2dLayer, maxPool2dLayer, flattenLayer].map((k) => [k.kind, k]),
 );
 
 /** The kind of a layer spec. */

@@ -1,0 +1,201 @@
+// Convolution and pooling kernels against the layers' CPU references (src/model/layers/*.ts), on
+// odd shapes: |gpu − ref| ≤ atol + rtol·|ref|. Whole-network gradients of CNNs, and the references
+// against finite differences, are in backward_test.ts.
+import { assert, assertEquals } from "./_assert.ts";
+import { assertClose } from "./_close.ts";
+import { getGpu } from "../src/gpu/device.ts";
+import { createStorage, readF32, uploadStorage } from "../src/gpu/buffers.ts";
+import { submitOps } from "../src/gpu/kernel.ts";
+import {
+  type ConvShape,
+  createConv2d,
+  createConv2dInputGrad,
+  createConv2dWeightGrad,
+} from "../src/kernels/conv2d.ts";
+import { createMaxPool2d, createMaxPool2dBackward } from "../src/kernels/pool.ts";
+import { ShapeError } from "../src/kernels/shapes.ts";
+import { conv2dLayer } from "../src/model/layers/conv2d.ts";
+import { maxPool2dLayer } from "../src/model/layers/maxpool2d.ts";
+import type { Conv2dSpec, MaxPool2dSpec } from "../src/model/layers/layer.ts";
+import { sizeOf } from "../src/model/tensor.ts";
+import { createRng, uniformArray } from "../src/util/rng.ts";
+
+// [rows, channels, height, width, filters, kernel, stride, padding]
+const CONV_CASES = [
+  [1, 1, 5, 7, 2, 1, 1, 0],
+  [7, 3, 9, 8, 5, 3, 1, 1],
+  [7, 2, 11, 10, 3, 3, 2, 0],
+  [1, 3, 8, 9, 4, 5, 2, 1],
+  [7, 1, 28, 28, 6, 5, 1, 0],
+  [2, 16, 4, 4, 7, 4, 1, 0],
+];
+
+Deno.test("conv2d forward, input gradient and weight/bias gradients match the reference", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const rng = createRng(31);
+  for (const [rows, channels, height, width, filters, kernel, stride, padding] of CONV_CASES) {
+    for (const [bias, relu] of [[false, false], [true, true], [true, false]]) {
+      const spec: Conv2dSpec = { kind: "conv2d", filters, kernel, stride, padding, bias };
+      const input = [channels, height, width];
+      const output = conv2dLayer.outputShape(spec, input);
+      const shape: ConvShape = {
+        rows,
+        channels,
+        height,
+        width,
+        outputs: filters,
+        kernel: [kernel, kernel],
+        stride,
+        padding,
+      };
+      const x = uniformArray(rng, rows * sizeOf(input)).map((v) => v * 2 - 1);
+      const w = uniformArray(rng, filters * channels * kernel * kernel).map((v) => v - 0.5);
+      const b = uniformArray(rng, filters).map((v) => v - 0.5);
+      const dy = uniformArray(rng, rows * sizeOf(output)).map((v) => v - 0.5);
+      const params = bias ? [w, b] : [w];
+      let want = conv2dLayer.forwardRef(spec, input, Float64Array.from(x), rows, params);
+      if (relu) want = want.map((v) => Math.max(0, v));
+      const grads = conv2dLayer.backwardRef(
+        spec,
+        input,
+        Float64Array.from(x),
+        want,
+        Float64Array.from(dy),
+        rows,
+        params,
+      );
+      const bufs = {
+        x: uploadStorage(gpu, x, "x"),
+        weight: uploadStorage(gpu, w, "w"),
+        bias: uploadStorage(gpu, b, "b"),
+        y: createStorage(gpu, want.length * 4, "y"),
+        dy: uploadStorage(gpu, dy, "dy"),
+        dx: uploadStorage(gpu, new Float32Array(x.length).fill(7), "dx"),
+        dw: uploadStorage(gpu, new Float32Array(w.length).fill(7), "dw"),
+        db: uploadStorage(gpu, new Float32Array(filters).fill(7), "db"),
+      };
+      const ops = [
+        await createConv2d(gpu, shape, {
+          x: bufs.x,
+          weight: bufs.weight,
+          y: bufs.y,
+          bias: bias ? bufs.bias : undefined,
+        }, relu),
+        await createConv2dInputGrad(gpu, shape, { dy: bufs.dy, weight: bufs.weight, dx: bufs.dx }),
+        await createConv2dWeightGrad(gpu, shape, {
+          x: bufs.x,
+          dy: bufs.dy,
+          dw: bufs.dw,
+          db: bias ? bufs.db : undefined,
+        }),
+      ];
+      submitOps(gpu, ops);
+      const what =
+        `conv ${rows}×${channels}×${height}×${width} → ${filters} k${kernel} s${stride} ` +
+        `p${padding}${bias ? " bias" : ""}${relu ? " relu" : ""}`;
+      // f32 sums of up to C·k·k = 256 (forward, dx) or rows·OH·OW = 4032 (dw) products of O(1).
+      assertClose(`${what}: y`, await readF32(gpu, bufs.y, want.length), want, 1e-5, 1e-4);
+      assertClose(`${what}: dx`, await readF32(gpu, bufs.dx, x.length), grads.dx, 1e-5, 1e-4);
+      assertClose(`${what}: dw`, await readF32(gpu, bufs.dw, w.length), grads.grads[0], 1e-4, 1e-4);
+      if (bias) {
+        assertClose(
+          `${what}: db`,
+          await readF32(gpu, bufs.db, filters),
+          grads.grads[1],
+          1e-4,
+          1e-4,
+        );
+      }
+      Object.values(bufs).forEach((buf) => buf.destroy());
+      ops.forEach((op) => op.destroy());
+    }
+  }
+});
+
+Deno.test("maxpool2d forward and backward match the reference, ties go to the first maximum", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const rng = createRng(37);
+  // [rows, channels, height, width, kernel, stride]; 3/2 windows overlap.
+  const cases = [[1, 1, 4, 4, 2, 2], [7, 3, 9, 7, 2, 2], [7, 2, 9, 9, 3, 2], [1, 6, 24, 24, 2, 2], [
+    2,
+    1,
+    5,
+    6,
+    3,
+    1,
+  ]];
+  for (const [rows, channels, height, width, kernel, stride] of cases) {
+    for (const ties of [false, true]) {
+      const spec: MaxPool2dSpec = { kind: "maxpool2d", kernel, stride };
+      const input = [channels, height, width];
+      const output = maxPool2dLayer.outputShape(spec, input);
+      // With ties, values are drawn from {0, 1, 2} so most windows hold repeated maxima.
+      const x = uniformArray(rng, rows * sizeOf(input)).map((v) => (ties ? Math.floor(v * 3) : v));
+      const dy = uniformArray(rng, rows * sizeOf(output)).map((v) => v - 0.5);
+      const want = maxPool2dLayer.forwardRef(spec, input, Float64Array.from(x), rows, []);
+      const { dx } = maxPool2dLayer.backwardRef(
+        spec,
+        input,
+        Float64Array.from(x),
+        want,
+        Float64Array.from(dy),
+        rows,
+        [],
+      );
+      const shape = { planes: rows * channels, height, width, kernel, stride };
+      const bufs = {
+        x: uploadStorage(gpu, x, "x"),
+        y: createStorage(gpu, want.length * 4, "y"),
+        dy: uploadStorage(gpu, dy, "dy"),
+        dx: uploadStorage(gpu, new Float32Array(x.length).fill(7), "dx"),
+      };
+      const ops = [
+        await createMaxPool2d(gpu, shape, { x: bufs.x, y: bufs.y }),
+        await createMaxPool2dBackward(gpu, shape, { x: bufs.x, dy: bufs.dy, dx: bufs.dx }),
+      ];
+      submitOps(gpu, ops);
+      const what = `maxpool ${rows}×${channels}×${height}×${width} k${kernel} s${stride}${
+        ties ? " ties" : ""
+      }`;
+      // Exact: the forward moves values, the backward adds at most ⌈k/s⌉² of them.
+      assertClose(`${what}: y`, await readF32(gpu, bufs.y, want.length), want, 0, 0);
+      assertClose(`${what}: dx`, await readF32(gpu, bufs.dx, x.length), dx, 1e-7, 1e-6);
+      Object.values(bufs).forEach((buf) => buf.destroy());
+      ops.forEach((op) => op.destroy());
+    }
+  }
+});
+
+Deno.test("conv and pool kernels reject shapes that do not fit", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const buf = createStorage(gpu, 4 * 100, "b");
+  const shape: ConvShape = {
+    rows: 1,
+    channels: 1,
+    height: 3,
+    width: 3,
+    outputs: 1,
+    kernel: [5, 5],
+    stride: 1,
+    padding: 0,
+  };
+  let error: unknown;
+  try {
+    await createConv2d(gpu, shape, { x: buf, weight: buf, y: buf });
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof ShapeError, "a 5×5 kernel on a 3×3 input is a ShapeError");
+  error = undefined;
+  try {
+    await createMaxPool2d(gpu, { planes: 200, height: 2, width: 2, kernel: 2, stride: 2 }, {
+      x: buf,
+      y: buf,
+    });
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof ShapeError, "x smaller than planes × H × W is a ShapeError");
+  assertEquals(String((error as Error).message).includes("maxpool2d"), true, "names the kernel");
+  buf.destroy();
+});
