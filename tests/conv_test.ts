@@ -18,6 +18,10 @@ import { conv2dLayer } from "../src/model/layers/conv2d.ts";
 import { maxPool2dLayer } from "../src/model/layers/maxpool2d.ts";
 import type { Conv2dSpec, MaxPool2dSpec } from "../src/model/layers/layer.ts";
 import { sizeOf } from "../src/model/tensor.ts";
+import { initModel, paramInfos } from "../src/model/network.ts";
+import { prunableParams } from "../src/model/masks.ts";
+import { type ModelName, modelSpec } from "../src/model/zoo.ts";
+import { unitPruning } from "../src/prune/unit.ts";
 import { createRng, uniformArray } from "../src/util/rng.ts";
 
 // [rows, channels, height, width, filters, kernel, stride, padding]
@@ -198,4 +202,44 @@ Deno.test("conv and pool kernels reject shapes that do not fit", async () => {
   assert(error instanceof ShapeError, "x smaller than planes × H × W is a ShapeError");
   assertEquals(String((error as Error).message).includes("maxpool2d"), true, "names the kernel");
   buf.destroy();
+});
+
+Deno.test("the paper networks have the papers' parameter counts", () => {
+  const counts: [ModelName, number][] = [
+    ["lenet-300-100", 266_610],
+    ["lenet5", 167_566],
+    ["lenet5-caffe", 431_080],
+    ["cnn-small", 20_410],
+  ];
+  for (const [name, want] of counts) {
+    const spec = modelSpec(name, { features: 784, classes: 10, hidden: [], bias: false });
+    const got = paramInfos(spec).reduce((sum, p) => sum + sizeOf(p.shape), 0);
+    assertEquals(got, want, `${name} parameters`);
+  }
+});
+
+Deno.test("unit pruning of a convolution removes whole filters, smallest L2 norm first", () => {
+  const spec = modelSpec("lenet5", { features: 784, classes: 10, hidden: [], bias: false });
+  const model = initModel(spec, 3);
+  const prunable = prunableParams(spec);
+  const { masks } = unitPruning.prepare(model, prunable, 0).masks(50);
+  for (const name of ["layers.0.weight", "layers.1.weight", "layers.2.weight"]) {
+    const { shape, data } = model.params.get(name)!;
+    const mask = masks.get(name)!;
+    const size = data.length / shape[0];
+    const kept: number[] = [];
+    const pruned: number[] = [];
+    for (let f = 0; f < shape[0]; f++) {
+      const block = mask.subarray(f * size, (f + 1) * size);
+      assert(
+        block.every((m) => m === block[0]),
+        `${name} filter ${f} is pruned whole or kept whole`,
+      );
+      let sq = 0;
+      for (let i = f * size; i < (f + 1) * size; i++) sq += data[i] * data[i];
+      (block[0] === 1 ? kept : pruned).push(Math.sqrt(sq));
+    }
+    assertEquals(pruned.length, Math.round(shape[0] / 2), `${name}: half the filters pruned`);
+    assert(Math.min(...kept) >= Math.max(...pruned), `${name}: the smallest filters go`);
+  }
 });

@@ -45,7 +45,9 @@ export async function setupKernels(
   { outputDir, batchSize }: { outputDir: string; batchSize?: number },
   spec?: ModelSpec,
 ): Promise<void> {
-  const shapes = spec && batchSize
+  // Only an all-dense network's products are known in advance; others follow the nearest tuned.
+  const allDense = spec?.layers.every((l) => l.kind === "dense" || l.kind === "relu");
+  const shapes = spec && batchSize && allDense
     ? networkProducts([sizeOf(spec.input), ...hiddenWidths(spec), outputSize(spec)], batchSize)
     : [];
   await installMatmulTuning(gpu, { kernel, path: `${outputDir}/${TUNING_FILE}`, shapes });

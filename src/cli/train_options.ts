@@ -5,6 +5,7 @@
  * @module
  */
 
+import { parseModelName } from "../model/zoo.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../util/errors.ts";
 import { type DatasetName, DATASETS } from "../data/datasets.ts";
@@ -18,6 +19,7 @@ export const TRAIN_FLAGS = {
   dataset: { type: "string", default: "mnist" },
   "data-dir": { type: "string" },
   "num-valid": { type: "string", default: "10000" },
+  model: { type: "string", default: "mlp" },
   hidden: { type: "string", default: "1000,1000,500,200" },
   bias: { type: "boolean", default: false },
   epochs: { type: "string", default: "10" },
@@ -44,8 +46,10 @@ export const TRAIN_HELP = `Data:
   --num-valid N             training samples held out for validation (default 10000)
   --limit-train N           train on the first N training samples only (quick runs)
 Model and training:
-  --hidden 1000,1000,500,200  hidden layer widths (ReLU), then 10 logits
-  --bias                    give layers biases (default: none, as in the pruning challenge)
+  --model NAME              mlp (default), lenet-300-100, lenet5, lenet5-caffe or cnn-small
+  --hidden 1000,1000,500,200  mlp: hidden layer widths (ReLU), then 10 logits
+  --bias                    mlp: give layers biases (default: none, as in the pruning challenge;
+                            the other networks always have them)
   --epochs N                training epochs (default 10)
   --batch-size N            samples per step (default 128)
   --learning-rate X         Adam learning rate (default 0.001)
@@ -192,6 +196,7 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     dataset: dataset as DatasetName,
     dataDir,
     numValid: numberFlag("num-valid", String(v["num-valid"]), { integer: true, min: 0 }),
+    model: parseModelName(String(v.model)),
     hidden: parseHidden(String(v.hidden)),
     bias: Boolean(v.bias),
     epochs: numberFlag("epochs", String(v.epochs), { integer: true, min: 1 }),

@@ -7,7 +7,8 @@
 
 import type { DatasetName } from "../data/datasets.ts";
 import { DEFAULT_PRUNE_PARAMS } from "../model/masks.ts";
-import { mlpSpec, type ModelSpec } from "../model/network.ts";
+import type { ModelSpec } from "../model/network.ts";
+import { type ModelName, modelSpec } from "../model/zoo.ts";
 import type { ScheduleConfig } from "../prune/schedule.ts";
 
 /** Everything that defines a training run. */
@@ -18,9 +19,11 @@ export interface TrainConfig {
   dataDir?: string;
   /** Samples held out of the training set for validation. */
   numValid: number;
-  /** Hidden layer widths. */
+  /** The network (`--model`, src/model/zoo.ts). */
+  model: ModelName;
+  /** Hidden layer widths (`mlp`). */
   hidden: number[];
-  /** Whether layers have biases. */
+  /** Whether layers have biases (`mlp`; the paper networks always have them). */
   bias: boolean;
   /** Training epochs. */
   epochs: number;
@@ -76,13 +79,13 @@ export function deriveExperimentId(c: TrainConfig): string {
   }
   const parts = [
     c.dataDir ? `custom-${c.dataFingerprint.slice(0, 12)}` : c.dataset,
-    `h${c.hidden.join("-")}`,
+    c.model === "mlp" ? `h${c.hidden.join("-")}` : c.model,
     `e${c.epochs}`,
     `lr${c.learningRate}`,
     `l1_${c.l1}`,
     `l2_${c.l2}`,
     `b${c.batchSize}`,
-    c.bias ? "bias" : "nobias",
+    ...(c.model === "mlp" ? [c.bias ? "bias" : "nobias"] : []),
     `s${c.seed}`,
   ];
   if (c.numValid !== 10000) parts.push(`v${c.numValid}`);
@@ -114,14 +117,24 @@ export function modelIdentity(c: TrainConfig): string {
     forceTrain: _f,
     dataDir: _d,
     pruneParams: _p,
-    ...rest
+    model,
+    hidden: _h,
+    bias: _b,
+    ...common
   } = c;
+  // The MLP's identity reads as it did before other networks existed (same keys, same order),
+  // so its runs still resume; the paper networks are named instead of their widths.
+  const rest = model === "mlp"
+    ? Object.fromEntries(
+      Object.entries(c).filter(([k]) => k in common || k === "hidden" || k === "bias"),
+    )
+    : { ...common, model };
   // Which parameters a sweep prunes does not change the trained model; gradual pruning's does.
   const prune = c.gradual ? { pruneParams: c.pruneParams } : {};
   return JSON.stringify({ ...rest, ...prune, customData: Boolean(c.dataDir) });
 }
 
-/** The model an experiment trains: the MLP of its hidden widths over `features` inputs. */
+/** The network an experiment trains over `features` inputs (src/model/zoo.ts). */
 export function modelSpecOf(config: TrainConfig, features: number, classes = 10): ModelSpec {
-  return mlpSpec(features, config.hidden, classes, config.bias);
+  return modelSpec(config.model, { features, classes, hidden: config.hidden, bias: config.bias });
 }
