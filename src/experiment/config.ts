@@ -118,17 +118,12 @@ export function modelIdentity(c: TrainConfig): string {
     dataDir: _d,
     pruneParams: _p,
     model,
-    hidden: _h,
-    bias: _b,
-    ...common
+    ...mlp
   } = c;
-  // The MLP's identity reads as it did before other networks existed (same keys, same order),
-  // so its runs still resume; the paper networks are named instead of their widths.
-  const rest = model === "mlp"
-    ? Object.fromEntries(
-      Object.entries(c).filter(([k]) => k in common || k === "hidden" || k === "bias"),
-    )
-    : { ...common, model };
+  // The MLP's identity reads as it did before other networks existed (same keys in the same
+  // order), so its runs still resume; the paper networks are named instead of their widths.
+  const { hidden: _h, bias: _b, ...common } = mlp;
+  const rest = model === "mlp" ? mlp : { ...common, model };
   // Which parameters a sweep prunes does not change the trained model; gradual pruning's does.
   const prune = c.gradual ? { pruneParams: c.pruneParams } : {};
   return JSON.stringify({ ...rest, ...prune, customData: Boolean(c.dataDir) });

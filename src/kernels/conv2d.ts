@@ -88,43 +88,51 @@ export const CONV2D_WEIGHT_GRAD_SPEC: KernelSpec = {
   ],
 };
 
-/** Checks a shape and returns its output height and width and the uniform parameters. */
+/**
+ * Checks a shape; returns the uniform parameters and, for the buffer checks, the element count
+ * and shape text of x, y (dy) and the weight.
+ */
 function checkConv(name: string, s: ConvShape) {
-  for (const [what, v] of Object.entries({ ...s, kernel_h: s.kernel[0], kernel_w: s.kernel[1] })) {
-    if (what !== "kernel" && what !== "padding" && what !== "stride") {
-      checkDim(name, what, v as number);
-    }
+  const [kh, kw] = s.kernel;
+  const dims = { rows: s.rows, channels: s.channels, height: s.height, width: s.width };
+  for (
+    const [what, v] of Object.entries({ ...dims, outputs: s.outputs, kh, kw, stride: s.stride })
+  ) {
+    checkDim(name, what, v);
   }
-  checkDim(name, "stride", s.stride);
   if (!Number.isInteger(s.padding) || s.padding < 0) {
     throw new ShapeError(`${name}: padding must be a non-negative integer, got ${s.padding}`);
   }
-  const outHeight = convOutputSize(s.height, s.kernel[0], s.stride, s.padding);
-  const outWidth = convOutputSize(s.width, s.kernel[1], s.stride, s.padding);
+  const outHeight = convOutputSize(s.height, kh, s.stride, s.padding);
+  const outWidth = convOutputSize(s.width, kw, s.stride, s.padding);
   if (outHeight < 1 || outWidth < 1) {
     throw new ShapeError(
-      `${name}: a ${s.kernel[0]}×${
-        s.kernel[1]
-      } kernel does not fit a ${s.height}×${s.width} input ` +
-        `with padding ${s.padding}`,
+      `${name}: a ${kh}×${kw} kernel does not fit a ${s.height}×${s.width} input with padding ` +
+        `${s.padding}`,
     );
   }
   if (s.rows > MAX_GRID || s.outputs > MAX_GRID || s.channels > MAX_GRID) {
     throw new ShapeError(`${name}: at most ${MAX_GRID} samples and channels per dispatch`);
   }
+  const { rows, channels: c, height: h, width: w, outputs: o } = s;
+  const sizes = {
+    x: [rows * c * h * w, `[${rows}, ${c}, ${h}, ${w}]`],
+    y: [rows * o * outHeight * outWidth, `[${rows}, ${o}, ${outHeight}, ${outWidth}]`],
+    weight: [o * c * kh * kw, `[${o}, ${c}, ${kh}, ${kw}]`],
+  } as const;
   const params = {
-    channels: s.channels,
-    height: s.height,
-    width: s.width,
-    outputs: s.outputs,
+    channels: c,
+    height: h,
+    width: w,
+    outputs: o,
     out_height: outHeight,
     out_width: outWidth,
-    kernel_h: s.kernel[0],
-    kernel_w: s.kernel[1],
+    kernel_h: kh,
+    kernel_w: kw,
     stride: s.stride,
     padding: s.padding,
   };
-  return { outHeight, outWidth, params };
+  return { outHeight, outWidth, sizes, params };
 }
 
 /**
@@ -143,23 +151,11 @@ export function createConv2d(
   relu = false,
 ): Promise<Op> {
   const name = "conv2d";
-  const { outHeight, outWidth, params } = checkConv(name, shape);
-  const { rows, channels: c, height: h, width: w, outputs: o } = shape;
-  checkBuffer(name, "x", buffers.x, rows * c * h * w, `[${rows}, ${c}, ${h}, ${w}]`);
-  checkBuffer(
-    name,
-    "weight",
-    buffers.weight,
-    o * c * shape.kernel[0] * shape.kernel[1],
-    "[O, C, KH, KW]",
-  );
-  checkBuffer(
-    name,
-    "y",
-    buffers.y,
-    rows * o * outHeight * outWidth,
-    `[${rows}, ${o}, ${outHeight}, ${outWidth}]`,
-  );
+  const { outHeight, outWidth, sizes, params } = checkConv(name, shape);
+  const { rows, outputs: o } = shape;
+  checkBuffer(name, "x", buffers.x, ...sizes.x);
+  checkBuffer(name, "weight", buffers.weight, ...sizes.weight);
+  checkBuffer(name, "y", buffers.y, ...sizes.y);
   if (buffers.bias) checkBuffer(name, "bias", buffers.bias, o, `[${o}]`);
   return createOp(
     gpu,
@@ -183,23 +179,11 @@ export function createConv2dInputGrad(
   buffers: { dy: GPUBuffer; weight: GPUBuffer; dx: GPUBuffer },
 ): Promise<Op> {
   const name = "conv2d_input_grad";
-  const { outHeight, outWidth, params } = checkConv(name, shape);
-  const { rows, channels: c, height: h, width: w, outputs: o } = shape;
-  checkBuffer(
-    name,
-    "dy",
-    buffers.dy,
-    rows * o * outHeight * outWidth,
-    `[${rows}, ${o}, ${outHeight}, ${outWidth}]`,
-  );
-  checkBuffer(
-    name,
-    "weight",
-    buffers.weight,
-    o * c * shape.kernel[0] * shape.kernel[1],
-    "[O, C, KH, KW]",
-  );
-  checkBuffer(name, "dx", buffers.dx, rows * c * h * w, `[${rows}, ${c}, ${h}, ${w}]`);
+  const { sizes, params } = checkConv(name, shape);
+  const { rows, channels: c, height: h, width: w } = shape;
+  checkBuffer(name, "dy", buffers.dy, ...sizes.y);
+  checkBuffer(name, "weight", buffers.weight, ...sizes.weight);
+  checkBuffer(name, "dx", buffers.dx, ...sizes.x);
   return createOp(
     gpu,
     CONV2D_INPUT_GRAD_SPEC,
@@ -221,18 +205,12 @@ export async function createConv2dWeightGrad(
   buffers: { x: GPUBuffer; dy: GPUBuffer; dw: GPUBuffer; db?: GPUBuffer },
 ): Promise<Op> {
   const name = "conv2d_weight_grad";
-  const { outHeight, outWidth, params } = checkConv(name, shape);
-  const { rows, channels: c, height: h, width: w, outputs: o } = shape;
-  checkBuffer(name, "x", buffers.x, rows * c * h * w, `[${rows}, ${c}, ${h}, ${w}]`);
-  checkBuffer(
-    name,
-    "dy",
-    buffers.dy,
-    rows * o * outHeight * outWidth,
-    `[${rows}, ${o}, ${outHeight}, ${outWidth}]`,
-  );
-  const count = o * c * shape.kernel[0] * shape.kernel[1];
-  checkBuffer(name, "dw", buffers.dw, count, "[O, C, KH, KW]");
+  const { sizes, params } = checkConv(name, shape);
+  const { rows, outputs: o } = shape;
+  checkBuffer(name, "x", buffers.x, ...sizes.x);
+  checkBuffer(name, "dy", buffers.dy, ...sizes.y);
+  checkBuffer(name, "dw", buffers.dw, ...sizes.weight);
+  const count = sizes.weight[0];
   if (buffers.db) checkBuffer(name, "db", buffers.db, o, `[${o}]`);
   const ops: Op[] = [];
   const scratch: GPUBuffer[] = [];

@@ -61,12 +61,14 @@ export const MAXPOOL_BACKWARD_SPEC: KernelSpec = {
   ],
 };
 
+/**
+ * Checks a shape; returns the element count and shape text of x and y (dy) for the buffer checks
+ * and the uniform parameters.
+ */
 function checkPool(name: string, s: PoolShape) {
-  checkDim(name, "planes", s.planes);
-  checkDim(name, "height", s.height);
-  checkDim(name, "width", s.width);
-  checkDim(name, "kernel", s.kernel);
-  checkDim(name, "stride", s.stride);
+  for (const what of ["planes", "height", "width", "kernel", "stride"] as const) {
+    checkDim(name, what, s[what]);
+  }
   const outHeight = convOutputSize(s.height, s.kernel, s.stride, 0);
   const outWidth = convOutputSize(s.width, s.kernel, s.stride, 0);
   if (outHeight < 1 || outWidth < 1) {
@@ -74,7 +76,17 @@ function checkPool(name: string, s: PoolShape) {
       `${name}: a ${s.kernel}×${s.kernel} window does not fit ${s.height}×${s.width}`,
     );
   }
-  return { outHeight, outWidth };
+  const { planes, height, width } = s;
+  const sizes = {
+    x: [planes * height * width, `[${planes}, ${height}, ${width}]`],
+    y: [planes * outHeight * outWidth, `[${planes}, ${outHeight}, ${outWidth}]`],
+  } as const;
+  return {
+    outHeight,
+    outWidth,
+    sizes,
+    params: { ...s, out_height: outHeight, out_width: outWidth },
+  };
 }
 
 /** `y = maxpool2d(x)`: x [planes, H, W] → y [planes, OH, OW]. */
@@ -84,23 +96,12 @@ export function createMaxPool2d(
   buffers: { x: GPUBuffer; y: GPUBuffer },
 ): Promise<Op> {
   const name = "maxpool2d";
-  const { outHeight, outWidth } = checkPool(name, shape);
-  const { planes, height, width } = shape;
-  checkBuffer(name, "x", buffers.x, planes * height * width, `[${planes}, ${height}, ${width}]`);
-  checkBuffer(
-    name,
-    "y",
-    buffers.y,
-    planes * outHeight * outWidth,
-    `[${planes}, ${outHeight}, ${outWidth}]`,
-  );
-  const { grid, rowStride } = planeGrid(name, Math.ceil((outHeight * outWidth) / 64), planes);
-  return createOp(gpu, MAXPOOL_SPEC, {}, buffers, {
-    ...shape,
-    out_height: outHeight,
-    out_width: outWidth,
-    row_stride: rowStride,
-  }, grid);
+  const { outHeight, outWidth, sizes, params } = checkPool(name, shape);
+  checkBuffer(name, "x", buffers.x, ...sizes.x);
+  checkBuffer(name, "y", buffers.y, ...sizes.y);
+  const wg = MAXPOOL_SPEC.workgroupSize!;
+  const { grid, rowStride } = planeGrid(name, Math.ceil((outHeight * outWidth) / wg), shape.planes);
+  return createOp(gpu, MAXPOOL_SPEC, {}, buffers, { ...params, row_stride: rowStride }, grid);
 }
 
 /** `dx = ∂L/∂x` of maxpool2d from x and dy; dx [planes, H, W] is overwritten. */
@@ -110,22 +111,22 @@ export function createMaxPool2dBackward(
   buffers: { x: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer },
 ): Promise<Op> {
   const name = "maxpool2d_backward";
-  const { outHeight, outWidth } = checkPool(name, shape);
-  const { planes, height, width } = shape;
-  checkBuffer(name, "x", buffers.x, planes * height * width, `[${planes}, ${height}, ${width}]`);
-  checkBuffer(
+  const { sizes, params } = checkPool(name, shape);
+  checkBuffer(name, "x", buffers.x, ...sizes.x);
+  checkBuffer(name, "dy", buffers.dy, ...sizes.y);
+  checkBuffer(name, "dx", buffers.dx, ...sizes.x);
+  const wg = MAXPOOL_BACKWARD_SPEC.workgroupSize!;
+  const { grid, rowStride } = planeGrid(
     name,
-    "dy",
-    buffers.dy,
-    planes * outHeight * outWidth,
-    `[${planes}, ${outHeight}, ${outWidth}]`,
+    Math.ceil((shape.height * shape.width) / wg),
+    shape.planes,
   );
-  checkBuffer(name, "dx", buffers.dx, planes * height * width, `[${planes}, ${height}, ${width}]`);
-  const { grid, rowStride } = planeGrid(name, Math.ceil((height * width) / 64), planes);
-  return createOp(gpu, MAXPOOL_BACKWARD_SPEC, {}, buffers, {
-    ...shape,
-    out_height: outHeight,
-    out_width: outWidth,
-    row_stride: rowStride,
-  }, grid);
+  return createOp(
+    gpu,
+    MAXPOOL_BACKWARD_SPEC,
+    {},
+    buffers,
+    { ...params, row_stride: rowStride },
+    grid,
+  );
 }
