@@ -8,10 +8,13 @@ import { createStorage, readF32, uploadStorage } from "../src/gpu/buffers.ts";
 import { submitOps } from "../src/gpu/kernel.ts";
 import {
   type ConvShape,
+  createCol2im,
   createConv2d,
-  createConv2dInputGrad,
-  createConv2dWeightGrad,
+  createConv2dBackward,
+  createIm2col,
 } from "../src/kernels/conv2d.ts";
+import { createBatchTranspose } from "../src/kernels/elementwise.ts";
+import { batchTransposeRef, col2imRef, im2colRef } from "../src/reference/kernels.ts";
 import { createMaxPool2d, createMaxPool2dBackward } from "../src/kernels/pool.ts";
 import { ShapeError } from "../src/kernels/shapes.ts";
 import { conv2dLayer } from "../src/model/layers/conv2d.ts";
@@ -85,12 +88,13 @@ Deno.test("conv2d forward, input gradient and weight/bias gradients match the re
           y: bufs.y,
           bias: bias ? bufs.bias : undefined,
         }, relu),
-        await createConv2dInputGrad(gpu, shape, { dy: bufs.dy, weight: bufs.weight, dx: bufs.dx }),
-        await createConv2dWeightGrad(gpu, shape, {
+        await createConv2dBackward(gpu, shape, {
           x: bufs.x,
           dy: bufs.dy,
+          weight: bufs.weight,
           dw: bufs.dw,
           db: bias ? bufs.db : undefined,
+          dx: bufs.dx,
         }),
       ];
       submitOps(gpu, ops);
@@ -113,6 +117,68 @@ Deno.test("conv2d forward, input gradient and weight/bias gradients match the re
       Object.values(bufs).forEach((buf) => buf.destroy());
       ops.forEach((op) => op.destroy());
     }
+  }
+});
+
+Deno.test("im2col, col2im and the per-sample transpose match their references exactly", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const rng = createRng(41);
+  for (const [rows, channels, height, width, filters, kernel, stride, padding] of CONV_CASES) {
+    const shape: ConvShape = {
+      rows,
+      channels,
+      height,
+      width,
+      outputs: filters,
+      kernel: [kernel, kernel],
+      stride,
+      padding,
+    };
+    const what = `${rows}×${channels}×${height}×${width} k${kernel} s${stride} p${padding}`;
+    const x = uniformArray(rng, rows * channels * height * width).map((v) => v - 0.5);
+    const col = im2colRef(x, shape);
+    const dcol = uniformArray(rng, col.length).map((v) => v - 0.5);
+    const bufs = {
+      x: uploadStorage(gpu, x, "x"),
+      col: uploadStorage(gpu, new Float32Array(col.length).fill(7), "col"),
+      dcol: uploadStorage(gpu, dcol, "dcol"),
+      dx: uploadStorage(gpu, new Float32Array(x.length).fill(7), "dx"),
+    };
+    const ops = [
+      await createIm2col(gpu, shape, { x: bufs.x, col: bufs.col }),
+      await createCol2im(gpu, shape, { dcol: bufs.dcol, dx: bufs.dx }),
+    ];
+    submitOps(gpu, ops);
+    // im2col moves values, so it is exact; col2im sums at most KH·KW terms.
+    assertClose(`im2col ${what}`, await readF32(gpu, bufs.col, col.length), col, 0, 0);
+    assertClose(
+      `col2im ${what}`,
+      await readF32(gpu, bufs.dx, x.length),
+      col2imRef(dcol, shape),
+      1e-6,
+      1e-6,
+    );
+    Object.values(bufs).forEach((buf) => buf.destroy());
+    ops.forEach((op) => op.destroy());
+  }
+  // [batch, a, b]: one element, odd sizes, b over and under the 8 columns an invocation moves.
+  for (const [batch, a, b] of [[1, 1, 1], [7, 5, 3], [3, 33, 17], [2, 576, 20], [1, 9, 64]]) {
+    const x = uniformArray(rng, batch * a * b);
+    const bufs = {
+      x: uploadStorage(gpu, x, "x"),
+      y: uploadStorage(gpu, new Float32Array(x.length).fill(7), "y"),
+    };
+    const op = await createBatchTranspose(gpu, batch, a, b, bufs);
+    submitOps(gpu, [op]);
+    assertClose(
+      `batch_transpose [${batch}, ${a}, ${b}]`,
+      await readF32(gpu, bufs.y, x.length),
+      batchTransposeRef(x, batch, a, b),
+      0,
+      0,
+    );
+    Object.values(bufs).forEach((buf) => buf.destroy());
+    op.destroy();
   }
 });
 

@@ -229,6 +229,24 @@ function relabel(message: string, locate: (line: number) => string, file: string
   return `${where}: ${firstLine(message)}`;
 }
 
+/**
+ * One op from several run in order, e.g. im2col → matrix product → transpose; `scratch` buffers
+ * the ops share are owned by it and freed with it.
+ */
+export function composeOps(label: string, ops: Op[], scratch: GPUBuffer[] = []): Op {
+  return {
+    label,
+    dispatches: ops.reduce((sum, op) => sum + op.dispatches, 0),
+    encode(pass) {
+      for (const op of ops) op.encode(pass);
+    },
+    destroy() {
+      for (const op of ops) op.destroy();
+      for (const buffer of scratch) buffer.destroy();
+    },
+  };
+}
+
 /** Splits a 1-D workgroup count into a grid that respects the per-dimension limit. */
 export function grid1d(workgroups: number): [number, number, number] {
   if (workgroups <= MAX_GRID) return [Math.max(1, workgroups), 1, 1];

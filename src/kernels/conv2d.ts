@@ -1,16 +1,20 @@
 /**
- * 2-D convolution on the GPU: the forward pass with bias / ReLU epilogue (shaders/conv2d.wgsl),
- * the input gradient (shaders/conv2d_input_grad.wgsl) and the weight and bias gradients
- * (shaders/conv2d_weight_grad.wgsl, per-sample parts summed by shaders/bias_grad.wgsl).
- * Activations are NCHW, weights PyTorch's `[out, in, kh, kw]`.
+ * 2-D convolution on the GPU as im2col + the dense matrix product (Chellapilla et al. 2006):
+ * shaders/im2col.wgsl lays each output position's receptive field out as a row, one matmul with
+ * the bias/ReLU epilogue does the arithmetic, and shaders/batch_transpose.wgsl brings the result to
+ * NCHW. The backward pass reuses the same pieces plus shaders/col2im.wgsl. Activations are NCHW,
+ * weights PyTorch's `[out, in, kh, kw]`. On llvmpipe this runs 4–40× faster than a direct
+ * convolution kernel (shaders/README.md).
  *
  * @module
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { createOp, type KernelSpec, MAX_GRID, type Op } from "../gpu/kernel.ts";
-import { createStorage, placeholderBuffer } from "../gpu/buffers.ts";
+import { composeOps, createOp, type KernelSpec, MAX_GRID, type Op } from "../gpu/kernel.ts";
+import { createStorage } from "../gpu/buffers.ts";
 import { createBiasGrad } from "./batch.ts";
+import { createBatchTranspose } from "./elementwise.ts";
+import { createMatmul } from "./matmul.ts";
 import { checkBuffer, checkDim, ShapeError } from "./shapes.ts";
 
 /** Geometry of one convolution. */
@@ -51,40 +55,25 @@ const PARAMS: KernelSpec["params"] = [
   ["padding", "u32"],
 ];
 
-/** Bindings of shaders/conv2d.wgsl. */
-export const CONV2D_SPEC: KernelSpec = {
-  file: "conv2d.wgsl",
-  workgroupSize: 64,
+/** Bindings of shaders/im2col.wgsl. */
+export const IM2COL_SPEC: KernelSpec = {
+  file: "im2col.wgsl",
+  workgroupSize: 8,
   params: PARAMS,
   bindings: [
     { name: "x", type: "array<f32>", access: "read" },
-    { name: "weight", type: "array<f32>", access: "read" },
-    { name: "bias", type: "array<f32>", access: "read" },
-    { name: "y", type: "array<f32>", access: "read_write" },
+    { name: "col", type: "array<f32>", access: "read_write" },
   ],
 };
 
-/** Bindings of shaders/conv2d_input_grad.wgsl. */
-export const CONV2D_INPUT_GRAD_SPEC: KernelSpec = {
-  file: "conv2d_input_grad.wgsl",
-  workgroupSize: 64,
+/** Bindings of shaders/col2im.wgsl. */
+export const COL2IM_SPEC: KernelSpec = {
+  file: "col2im.wgsl",
+  workgroupSize: 8,
   params: PARAMS,
   bindings: [
-    { name: "dy", type: "array<f32>", access: "read" },
-    { name: "weight", type: "array<f32>", access: "read" },
+    { name: "dcol", type: "array<f32>", access: "read" },
     { name: "dx", type: "array<f32>", access: "read_write" },
-  ],
-};
-
-/** Bindings of shaders/conv2d_weight_grad.wgsl. */
-export const CONV2D_WEIGHT_GRAD_SPEC: KernelSpec = {
-  file: "conv2d_weight_grad.wgsl",
-  workgroupSize: 64,
-  params: PARAMS,
-  bindings: [
-    { name: "x", type: "array<f32>", access: "read" },
-    { name: "dy", type: "array<f32>", access: "read" },
-    { name: "part", type: "array<f32>", access: "read_write" },
   ],
 };
 
@@ -111,14 +100,18 @@ function checkConv(name: string, s: ConvShape) {
         `${s.padding}`,
     );
   }
-  if (s.rows > MAX_GRID || s.outputs > MAX_GRID || s.channels > MAX_GRID) {
-    throw new ShapeError(`${name}: at most ${MAX_GRID} samples and channels per dispatch`);
+  if (s.rows > MAX_GRID || s.height > MAX_GRID) {
+    throw new ShapeError(`${name}: at most ${MAX_GRID} samples and rows of pixels per dispatch`);
   }
   const { rows, channels: c, height: h, width: w, outputs: o } = s;
   const sizes = {
     x: [rows * c * h * w, `[${rows}, ${c}, ${h}, ${w}]`],
     y: [rows * o * outHeight * outWidth, `[${rows}, ${o}, ${outHeight}, ${outWidth}]`],
     weight: [o * c * kh * kw, `[${o}, ${c}, ${kh}, ${kw}]`],
+    col: [
+      rows * outHeight * outWidth * c * kh * kw,
+      `[${rows * outHeight * outWidth}, ${c * kh * kw}]`,
+    ],
   } as const;
   const params = {
     channels: c,
@@ -135,8 +128,80 @@ function checkConv(name: string, s: ConvShape) {
   return { outHeight, outWidth, sizes, params };
 }
 
+/** Positions of the output per sample and taps per filter: the product's rows per sample and k. */
+function productDims(shape: ConvShape, outHeight: number, outWidth: number) {
+  const positions = outHeight * outWidth;
+  return { positions, taps: shape.channels * shape.kernel[0] * shape.kernel[1] };
+}
+
+/** A scratch buffer for the columns, checked against the adapter's largest storage binding. */
+function columnBuffer(gpu: GpuContext, name: string, elements: number, shape: string): GPUBuffer {
+  const bytes = elements * 4;
+  const limit = gpu.device.limits.maxStorageBufferBindingSize;
+  if (bytes > limit) {
+    throw new ShapeError(
+      `${name}: the columns ${shape} need ${bytes} bytes, over this adapter's ${limit}-byte ` +
+        `storage binding; use fewer samples per batch`,
+    );
+  }
+  return createStorage(gpu, bytes, `${name}.col`);
+}
+
+/**
+ * `col = im2col(x)`: x [rows, C, H, W] into col [rows·OH·OW, C·KH·KW] (see shaders/im2col.wgsl).
+ *
+ * @example
+ * ```ts
+ * const op = await createIm2col(gpu, shape, { x, col });
+ * ```
+ */
+export function createIm2col(
+  gpu: GpuContext,
+  shape: ConvShape,
+  buffers: { x: GPUBuffer; col: GPUBuffer },
+): Promise<Op> {
+  const name = "im2col";
+  const { outHeight, outWidth, sizes, params } = checkConv(name, shape);
+  checkBuffer(name, "x", buffers.x, ...sizes.x);
+  checkBuffer(name, "col", buffers.col, ...sizes.col);
+  const wg = IM2COL_SPEC.workgroupSize!;
+  return createOp(gpu, IM2COL_SPEC, {}, buffers, params, [
+    Math.ceil(outWidth / wg),
+    outHeight,
+    shape.rows,
+  ]);
+}
+
+/**
+ * `dx = col2im(dcol)`, the adjoint of im2col: dcol [rows·OH·OW, C·KH·KW] into dx [rows, C, H, W],
+ * overwritten (see shaders/col2im.wgsl).
+ *
+ * @example
+ * ```ts
+ * const op = await createCol2im(gpu, shape, { dcol, dx });
+ * ```
+ */
+export function createCol2im(
+  gpu: GpuContext,
+  shape: ConvShape,
+  buffers: { dcol: GPUBuffer; dx: GPUBuffer },
+): Promise<Op> {
+  const name = "col2im";
+  const { sizes, params } = checkConv(name, shape);
+  checkBuffer(name, "dcol", buffers.dcol, ...sizes.col);
+  checkBuffer(name, "dx", buffers.dx, ...sizes.x);
+  const wg = COL2IM_SPEC.workgroupSize!;
+  return createOp(gpu, COL2IM_SPEC, { STRIDE: shape.stride }, buffers, params, [
+    Math.ceil(shape.width / wg),
+    shape.height,
+    shape.rows,
+  ]);
+}
+
 /**
  * `y = conv2d(x, w) (+ bias, ReLU)`: x [rows, C, H, W], w [O, C, KH, KW], y [rows, O, OH, OW].
+ * Three dispatches: im2col, one matrix product `Y[rows·OH·OW, O] = col · Wᵀ` with the bias/ReLU
+ * epilogue, and a per-sample transpose of Y to NCHW. The op owns its two scratch buffers.
  *
  * @example
  * ```ts
@@ -144,100 +209,89 @@ function checkConv(name: string, s: ConvShape) {
  *   kernel: [5, 5], stride: 1, padding: 0 }, { x, weight, y }, true);
  * ```
  */
-export function createConv2d(
+export async function createConv2d(
   gpu: GpuContext,
   shape: ConvShape,
   buffers: { x: GPUBuffer; weight: GPUBuffer; y: GPUBuffer; bias?: GPUBuffer },
   relu = false,
 ): Promise<Op> {
   const name = "conv2d";
-  const { outHeight, outWidth, sizes, params } = checkConv(name, shape);
+  const { outHeight, outWidth, sizes } = checkConv(name, shape);
   const { rows, outputs: o } = shape;
   checkBuffer(name, "x", buffers.x, ...sizes.x);
   checkBuffer(name, "weight", buffers.weight, ...sizes.weight);
   checkBuffer(name, "y", buffers.y, ...sizes.y);
   if (buffers.bias) checkBuffer(name, "bias", buffers.bias, o, `[${o}]`);
-  return createOp(
-    gpu,
-    CONV2D_SPEC,
-    { HAS_BIAS: buffers.bias !== undefined, RELU: relu },
-    {
-      x: buffers.x,
-      weight: buffers.weight,
-      bias: buffers.bias ?? placeholderBuffer(gpu),
-      y: buffers.y,
-    },
-    params,
-    [Math.ceil((outHeight * outWidth) / CONV2D_SPEC.workgroupSize!), o, rows],
-  );
-}
-
-/** `dx = ∂L/∂x` of conv2d from dy [rows, O, OH, OW] and w; dx [rows, C, H, W] is overwritten. */
-export function createConv2dInputGrad(
-  gpu: GpuContext,
-  shape: ConvShape,
-  buffers: { dy: GPUBuffer; weight: GPUBuffer; dx: GPUBuffer },
-): Promise<Op> {
-  const name = "conv2d_input_grad";
-  const { sizes, params } = checkConv(name, shape);
-  const { rows, channels: c, height: h, width: w } = shape;
-  checkBuffer(name, "dy", buffers.dy, ...sizes.y);
-  checkBuffer(name, "weight", buffers.weight, ...sizes.weight);
-  checkBuffer(name, "dx", buffers.dx, ...sizes.x);
-  return createOp(
-    gpu,
-    CONV2D_INPUT_GRAD_SPEC,
-    {},
-    buffers,
-    params,
-    [Math.ceil((h * w) / CONV2D_INPUT_GRAD_SPEC.workgroupSize!), c, rows],
-  );
+  const { positions, taps } = productDims(shape, outHeight, outWidth);
+  const col = columnBuffer(gpu, name, ...sizes.col);
+  const product = createStorage(gpu, sizes.y[0] * 4, `${name}.product`);
+  const ops = [
+    await createIm2col(gpu, shape, { x: buffers.x, col }),
+    // Y[rows·OH·OW, O] = col[rows·OH·OW, C·KH·KW] · W[O, C·KH·KW]ᵀ (+ bias, ReLU)
+    await createMatmul(gpu, { m: rows * positions, n: o, k: taps, transB: true, relu }, {
+      a: col,
+      b: buffers.weight,
+      c: product,
+      bias: buffers.bias,
+    }),
+    await createBatchTranspose(gpu, rows, positions, o, { x: product, y: buffers.y }),
+  ];
+  return composeOps(name, ops, [col, product]);
 }
 
 /**
- * `∂L/∂w` [O, C, KH, KW] (and `∂L/∂b` [O] when `db` is given) of conv2d, overwritten: per-sample
- * parts into a scratch buffer the op owns, then summed over the samples. Two dispatches per
- * gradient.
+ * The backward pass of conv2d from dy [rows, O, OH, OW]: `∂L/∂w` [O, C, KH, KW] and `∂L/∂b` [O]
+ * (when `db` is given) and, when `dx` is given, `∂L/∂x` [rows, C, H, W], all overwritten.
+ * Dispatches: dy to position-major `dY[rows·OH·OW, O]`; im2col of x; `dW = dYᵀ · col`; `db` as
+ * column sums of dY; `dcol = dY · W` into the same scratch; col2im. The op owns its scratch.
+ *
+ * @example
+ * ```ts
+ * const op = await createConv2dBackward(gpu, shape, { x, dy, weight, dw, db, dx });
+ * ```
  */
-export async function createConv2dWeightGrad(
+export async function createConv2dBackward(
   gpu: GpuContext,
   shape: ConvShape,
-  buffers: { x: GPUBuffer; dy: GPUBuffer; dw: GPUBuffer; db?: GPUBuffer },
+  buffers: {
+    x: GPUBuffer;
+    dy: GPUBuffer;
+    weight: GPUBuffer;
+    dw: GPUBuffer;
+    db?: GPUBuffer;
+    dx?: GPUBuffer;
+  },
 ): Promise<Op> {
-  const name = "conv2d_weight_grad";
-  const { sizes, params } = checkConv(name, shape);
+  const name = "conv2d_backward";
+  const { outHeight, outWidth, sizes } = checkConv(name, shape);
   const { rows, outputs: o } = shape;
   checkBuffer(name, "x", buffers.x, ...sizes.x);
   checkBuffer(name, "dy", buffers.dy, ...sizes.y);
+  checkBuffer(name, "weight", buffers.weight, ...sizes.weight);
   checkBuffer(name, "dw", buffers.dw, ...sizes.weight);
-  const count = sizes.weight[0];
   if (buffers.db) checkBuffer(name, "db", buffers.db, o, `[${o}]`);
-  const ops: Op[] = [];
-  const scratch: GPUBuffer[] = [];
-  const gradients: [boolean, number, GPUBuffer][] = [[false, count, buffers.dw]];
-  if (buffers.db) gradients.push([true, o, buffers.db]);
-  for (const [bias, cols, out] of gradients) {
-    const part = createStorage(gpu, rows * cols * 4, `${name}.part`);
-    scratch.push(part);
+  if (buffers.dx) checkBuffer(name, "dx", buffers.dx, ...sizes.x);
+  const { positions, taps } = productDims(shape, outHeight, outWidth);
+  const m = rows * positions;
+  const col = columnBuffer(gpu, name, ...sizes.col);
+  const dyRows = createStorage(gpu, sizes.y[0] * 4, `${name}.dy`);
+  const ops = [
+    await createBatchTranspose(gpu, rows, o, positions, { x: buffers.dy, y: dyRows }),
+    await createIm2col(gpu, shape, { x: buffers.x, col }),
+    // dW[O, C·KH·KW] = dY[rows·OH·OW, O]ᵀ · col[rows·OH·OW, C·KH·KW]
+    await createMatmul(gpu, { m: o, n: taps, k: m, transA: true }, {
+      a: dyRows,
+      b: col,
+      c: buffers.dw,
+    }),
+  ];
+  if (buffers.db) ops.push(await createBiasGrad(gpu, m, o, { dz: dyRows, db: buffers.db }));
+  if (buffers.dx) {
     ops.push(
-      await createOp(
-        gpu,
-        CONV2D_WEIGHT_GRAD_SPEC,
-        { BIAS: bias },
-        { x: buffers.x, dy: buffers.dy, part },
-        params,
-        [Math.ceil(cols / CONV2D_WEIGHT_GRAD_SPEC.workgroupSize!), rows, 1],
-      ),
-      await createBiasGrad(gpu, rows, cols, { dz: part, db: out }),
+      // dcol[rows·OH·OW, C·KH·KW] = dY[rows·OH·OW, O] · W[O, C·KH·KW], over the columns
+      await createMatmul(gpu, { m, n: taps, k: o }, { a: dyRows, b: buffers.weight, c: col }),
+      await createCol2im(gpu, shape, { dcol: col, dx: buffers.dx }),
     );
   }
-  return {
-    label: name,
-    dispatches: ops.length,
-    encode: (pass) => ops.forEach((op) => op.encode(pass)),
-    destroy() {
-      ops.forEach((op) => op.destroy());
-      scratch.forEach((b) => b.destroy());
-    },
-  };
+  return composeOps(name, ops, [col, dyRows]);
 }

@@ -1,12 +1,13 @@
 /**
  * Elementwise kernels: ReLU (shaders/relu.wgsl), ReLU backward (shaders/relu_backward.wgsl),
- * mask apply (shaders/mask_apply.wgsl) and transpose (shaders/transpose.wgsl).
+ * mask apply (shaders/mask_apply.wgsl), transpose (shaders/transpose.wgsl) and per-sample
+ * transpose (shaders/batch_transpose.wgsl).
  *
  * @module
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
+import { createOp, type KernelSpec, MAX_GRID, type Op } from "../gpu/kernel.ts";
 import { checkBuffer, checkDim, elementwiseGrid, planeGrid, ShapeError } from "./shapes.ts";
 
 /** Bindings of shaders/relu.wgsl. */
@@ -146,4 +147,51 @@ export function createTranspose(
     { rows, cols, stride, row_stride: rowStride },
     grid,
   );
+}
+
+/** Bindings of shaders/batch_transpose.wgsl. */
+export const BATCH_TRANSPOSE_SPEC: KernelSpec = {
+  file: "batch_transpose.wgsl",
+  workgroupSize: 32,
+  params: [["a", "u32"], ["b", "u32"]],
+  bindings: [
+    { name: "x", type: "array<f32>", access: "read" },
+    { name: "y", type: "array<f32>", access: "read_write" },
+  ],
+};
+
+/**
+ * `y[n] = x[n]ᵀ` for each of `batch` matrices: x [batch, a, b] into y [batch, b, a].
+ *
+ * @example
+ * ```ts
+ * // a convolution's product output [128, 24·24, 20] to NCHW [128, 20, 24·24]
+ * const op = await createBatchTranspose(gpu, 128, 576, 20, { x, y });
+ * ```
+ */
+export function createBatchTranspose(
+  gpu: GpuContext,
+  batch: number,
+  a: number,
+  b: number,
+  buffers: { x: GPUBuffer; y: GPUBuffer },
+): Promise<Op> {
+  const name = "batch_transpose";
+  checkDim(name, "batch", batch);
+  checkDim(name, "a", a);
+  checkDim(name, "b", b);
+  checkBuffer(name, "x", buffers.x, batch * a * b, `[${batch}, ${a}, ${b}]`);
+  checkBuffer(name, "y", buffers.y, batch * a * b, `[${batch}, ${b}, ${a}]`);
+  const wg = BATCH_TRANSPOSE_SPEC.workgroupSize!;
+  const grid: [number, number, number] = [
+    Math.ceil(b / TRANSPOSE_COLS),
+    Math.ceil(a / wg),
+    batch,
+  ];
+  if (grid.some((g) => g > MAX_GRID)) {
+    throw new ShapeError(
+      `${name}: [${batch}, ${a}, ${b}] needs more than ${MAX_GRID} workgroups along one axis`,
+    );
+  }
+  return createOp(gpu, BATCH_TRANSPOSE_SPEC, { COLS: TRANSPOSE_COLS }, buffers, { a, b }, grid);
 }

@@ -8,7 +8,7 @@
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
+import { composeOps, createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
 import { placeholderBuffer, STORAGE_USAGE } from "../gpu/buffers.ts";
 import { elementwiseGrid } from "./shapes.ts";
 import type { MatmulBuffers, MatmulShape } from "./matmul_types.ts";
@@ -112,15 +112,5 @@ export async function createUniformMatmul(
       ),
     );
   }
-  return {
-    label: "matmul_uniform.wgsl",
-    dispatches: ops.length,
-    encode(pass) {
-      for (const op of ops) op.encode(pass);
-    },
-    destroy() {
-      for (const op of ops) op.destroy();
-      packed.destroy();
-    },
-  };
+  return composeOps("matmul_uniform.wgsl", ops, [packed]);
 }

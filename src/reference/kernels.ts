@@ -191,3 +191,93 @@ export function sparseMatmulRef(
   }
   return y;
 }
+
+/** Geometry of one convolution, as src/kernels/conv2d.ts's ConvShape (kernel square or not). */
+interface ConvGeometry {
+  rows: number;
+  channels: number;
+  height: number;
+  width: number;
+  kernel: [number, number];
+  stride: number;
+  padding: number;
+}
+
+/** Output height and width of a convolution. */
+function outputSize(g: ConvGeometry): [number, number] {
+  const size = (n: number, k: number) => Math.floor((n + 2 * g.padding - k) / g.stride) + 1;
+  return [size(g.height, g.kernel[0]), size(g.width, g.kernel[1])];
+}
+
+/**
+ * im2col: x [rows, C, H, W] into col [rows·OH·OW, C·KH·KW], zero where a tap reads the padding
+ * (shaders/im2col.wgsl).
+ */
+export function im2colRef(x: Float32Array, g: ConvGeometry): Float32Array {
+  const [oh, ow] = outputSize(g);
+  const [kh, kw] = g.kernel;
+  const { rows, channels: C, height: H, width: W } = g;
+  const taps = C * kh * kw;
+  const col = new Float32Array(rows * oh * ow * taps);
+  for (let n = 0; n < rows; n++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const row = (n * oh + oy) * ow + ox;
+        for (let c = 0; c < C; c++) {
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              const iy = oy * g.stride + ky - g.padding;
+              const ix = ox * g.stride + kx - g.padding;
+              const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+              col[row * taps + (c * kh + ky) * kw + kx] = inside
+                ? x[((n * C + c) * H + iy) * W + ix]
+                : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+  return col;
+}
+
+/**
+ * col2im, the adjoint of im2col: every column entry added back onto the input element it was
+ * read from; dcol [rows·OH·OW, C·KH·KW] into dx [rows, C, H, W] (shaders/col2im.wgsl).
+ */
+export function col2imRef(dcol: Float32Array, g: ConvGeometry): Float64Array {
+  const [oh, ow] = outputSize(g);
+  const [kh, kw] = g.kernel;
+  const { rows, channels: C, height: H, width: W } = g;
+  const taps = C * kh * kw;
+  const dx = new Float64Array(rows * C * H * W);
+  for (let n = 0; n < rows; n++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const row = (n * oh + oy) * ow + ox;
+        for (let c = 0; c < C; c++) {
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              const iy = oy * g.stride + ky - g.padding;
+              const ix = ox * g.stride + kx - g.padding;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              dx[((n * C + c) * H + iy) * W + ix] += dcol[row * taps + (c * kh + ky) * kw + kx];
+            }
+          }
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/** y[n] = x[n]ᵀ: x [batch, a, b] into y [batch, b, a] (shaders/batch_transpose.wgsl). */
+export function batchTransposeRef(x: Float32Array, batch: number, a: number, b: number) {
+  const y = new Float32Array(batch * a * b);
+  for (let n = 0; n < batch; n++) {
+    for (let i = 0; i < a; i++) {
+      for (let j = 0; j < b; j++) y[(n * b + j) * a + i] = x[(n * a + i) * b + j];
+    }
+  }
+  return y;
+}

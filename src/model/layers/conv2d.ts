@@ -3,7 +3,7 @@
  * (PyTorch's Conv2d layout) stored as `layers.{p}.weight`, bias `[filters]` as `layers.{p}.bias`.
  * Initialised He-normal over the fan-in C·k·k (He et al. 2015) when a ReLU follows,
  * Glorot-uniform otherwise; biases start at 0. A following ReLU is fused into the forward
- * dispatch. Kernels: shaders/conv2d*.wgsl.
+ * dispatch. Kernels: im2col + matmul (src/kernels/conv2d.ts).
  *
  * @module
  */
@@ -12,8 +12,7 @@ import {
   convOutputSize,
   type ConvShape,
   createConv2d,
-  createConv2dInputGrad,
-  createConv2dWeightGrad,
+  createConv2dBackward,
 } from "../../kernels/conv2d.ts";
 import { normal } from "../../util/rng.ts";
 import type { Conv2dSpec, LayerKind, LayerSpec } from "./layer.ts";
@@ -158,20 +157,15 @@ export const conv2dLayer: LayerKind = {
   },
   async backwardOps(gpu, spec, ctx) {
     const s = conv(spec);
-    const shape = geometry(s, ctx.input, ctx.rows);
-    const ops = [
-      await createConv2dWeightGrad(gpu, shape, {
+    return [
+      await createConv2dBackward(gpu, geometry(s, ctx.input, ctx.rows), {
         x: ctx.x,
         dy: ctx.dy,
+        weight: ctx.params[0],
         dw: ctx.grads[0],
         db: ctx.grads[1],
+        dx: ctx.dx,
       }),
     ];
-    if (ctx.dx) {
-      ops.push(
-        await createConv2dInputGrad(gpu, shape, { dy: ctx.dy, weight: ctx.params[0], dx: ctx.dx }),
-      );
-    }
-    return ops;
   },
 };
