@@ -16,15 +16,16 @@
 // (tens of cycles for 8 lanes) while an FMA is one instruction, so the tile is chosen to
 // maximise FMAs per load without spilling; 8 × 8 beat 8 × 4, 16 × 4, 4 × 8, 8 × 16 and 12 × 8.
 // No shared memory and no barriers: on llvmpipe barriers split the shader into coroutines.
-// Grid: x = ceil(M / 8), y = ceil(N / (8·WG)).
+// Grid: x·z = ceil(M / 8) row blocks (block = z·row_stride + x, z > 1 only past the 65535
+// workgroups one grid axis allows), y = ceil(N / (8·WG)).
 // Ragged edges: load indices are clamped (out-of-range lanes read valid data) and the stores
 // are skipped, so any M, N, K >= 1 works.
 // Constants (generated header): WG, TRANS_A, TRANS_B, HAS_BIAS, ACCUMULATE, RELU.
-// Params: m, n, k.
+// Params: m, n, k, row_stride.
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row0 = wg.x * 8u;
+  let row0 = (wg.z * params.row_stride + wg.x) * 8u;
   let col0 = (wg.y * WG + lid.x) * 8u;
   let last_row = params.m - 1u;
   let last_col = params.n - 1u;

@@ -110,3 +110,27 @@ Deno.test("matmul rejects wrong shapes before dispatch, naming kernel and shapes
   );
   small.destroy();
 });
+
+Deno.test("matmul: more row blocks than one grid axis holds (a convolution's im2col product)", async () => {
+  const gpu = await getGpu({ quiet: true });
+  // 8·65535 + 9 rows: the tiled kernel's row blocks spill into a second grid layer.
+  const shape: MatmulShape = { m: 8 * 65535 + 9, n: 3, k: 2, transB: true };
+  const rng = createRng(77);
+  const a = uniformArray(rng, shape.m * shape.k);
+  const b = uniformArray(rng, shape.n * shape.k);
+  const want = matmulRef(a, b, shape);
+  for (const variant of MATMUL_VARIANTS.filter((v) => v.takes(shape))) {
+    const bufs = {
+      a: uploadStorage(gpu, a, "a"),
+      b: uploadStorage(gpu, b, "b"),
+      c: uploadStorage(gpu, new Float32Array(shape.m * shape.n).fill(7), "c"),
+    };
+    const op = await createMatmul(gpu, shape, bufs, variant);
+    submitOps(gpu, [op]);
+    const got = await readF32(gpu, bufs.c, shape.m * shape.n);
+    assertClose(`${variant.name} ${shape.m}×${shape.n}×${shape.k}`, got, want, ATOL, RTOL);
+    Object.values(bufs).forEach((buf) => buf.destroy());
+    op.destroy();
+  }
+  assertEquals(MATMUL_VARIANTS[0].takes(shape), true, "tiled takes every shape");
+});

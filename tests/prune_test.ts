@@ -8,7 +8,10 @@ import {
   mlpSpec,
   type Model,
   referenceGradients,
+  referenceLogits,
 } from "../src/model/network.ts";
+import type { LayerSpec } from "../src/model/layers/layer.ts";
+import { createRng } from "../src/util/rng.ts";
 import { applyMasks, type Masks, prunableParams, sparsityOf } from "../src/model/masks.ts";
 import { compactUnits } from "../src/model/compact.ts";
 
@@ -170,4 +173,67 @@ Deno.test("compactUnits removes dead units and keeps the function", () => {
   const want = referenceGradients(pruned, x, [0, 2], 2).loss;
   const got = referenceGradients(small, x, [0, 2], 2).loss;
   assert(Math.abs(got - want) < 1e-6, `loss ${got} vs ${want}`);
+});
+
+Deno.test("compactUnits removes pruned filters with what reads them, through pools and flatten", () => {
+  const conv = (filters: number, padding: number): LayerSpec => ({
+    kind: "conv2d",
+    filters,
+    kernel: 3,
+    stride: 1,
+    padding,
+    bias: true,
+  });
+  const pool: LayerSpec = { kind: "maxpool2d", kernel: 2, stride: 2 };
+  const relu: LayerSpec = { kind: "relu" };
+  const flatten: LayerSpec = { kind: "flatten" };
+  const dense = (units: number): LayerSpec => ({ kind: "dense", units, bias: true });
+  // [name, layers, widths after unit pruning at k = 50: round(k·n) of each layer go]
+  const cases: [string, LayerSpec[], number[]][] = [
+    ["conv → relu → pool → conv → relu → flatten → dense", [
+      conv(6, 0),
+      relu,
+      pool,
+      conv(4, 0),
+      relu,
+      flatten,
+      dense(5),
+      relu,
+      dense(3),
+    ], [3, 2, 2]],
+    // No ReLU after the convolutions (as lenet5-caffe): negative constants are folded too.
+    ["conv → pool → conv → pool → flatten → dense", [
+      conv(6, 0),
+      pool,
+      conv(4, 0),
+      flatten,
+      dense(3),
+    ], [3, 2]],
+    // A padded consumer cannot take a non-zero constant exactly: those filters stay.
+    ["conv → conv(padding 1)", [conv(6, 0), conv(4, 1), flatten, dense(3)], [-1, 2]],
+  ];
+  for (const [what, layers, widths] of cases) {
+    const model = initModel({ input: [2, 10, 10], layers }, 5);
+    const rng = createRng(9);
+    for (const [name, t] of model.params) {
+      if (name.endsWith("bias")) t.data.set(t.data.map(() => rng() - 0.5));
+    }
+    const { masks } = getPruneMethod("unit").prepare(model, prunable(model), 0).masks(50);
+    const pruned = applyMasks(model, masks);
+    const small = compactUnits(pruned);
+    const got = hiddenWidths(small.spec);
+    widths.forEach((width, i) => {
+      if (width >= 0) assertEquals(got[i], width, `${what}: width ${i}`);
+    });
+    if (widths[0] < 0) {
+      // Only filters whose constant output is 0 may go; here every bias is non-zero.
+      assertEquals(got[0], 6, `${what}: no filter of the padded consumer's producer removed`);
+    }
+    const x = Float32Array.from({ length: 3 * 200 }, () => rng());
+    const want = referenceLogits(pruned, x, 3);
+    const have = referenceLogits(small, x, 3);
+    have.forEach((v, i) =>
+      assert(Math.abs(v - want[i]) < 1e-6, `${what}: logit ${i} ${v} vs ${want[i]}`)
+    );
+  }
 });

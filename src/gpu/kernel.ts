@@ -266,6 +266,11 @@ export async function createOp(
   params: Record<string, number>,
   grid: [number, number, number],
 ): Promise<Op> {
+  if (grid.some((g) => !Number.isInteger(g) || g < 0 || g > MAX_GRID)) {
+    // WebGPU drops such a dispatch with an asynchronous validation error and leaves the output
+    // unwritten: refuse it here, loudly.
+    throw new Error(`${spec.file}: grid [${grid}] exceeds ${MAX_GRID} workgroups along an axis`);
+  }
   const pipeline = await getPipeline(gpu, spec, constants);
   const { device } = gpu;
   const paramBytes = Math.max(16, Math.ceil((spec.params.length * 4) / 16) * 16);

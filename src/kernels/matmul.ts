@@ -13,7 +13,7 @@
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import type { Op } from "../gpu/kernel.ts";
+import { MAX_GRID, type Op } from "../gpu/kernel.ts";
 import { checkMatmul, type MatmulBuffers, type MatmulShape } from "./matmul_types.ts";
 import { createTiledMatmul } from "./matmul_tiled.ts";
 import { createUniformMatmul, uniformTakes } from "./matmul_uniform.ts";
@@ -52,7 +52,7 @@ export const MATMUL_VARIANTS: readonly MatmulVariant[] = [
     name: "workgroup",
     summary:
       "64×64 tiles through workgroup memory, 256 invocations (shaders/matmul_workgroup.wgsl)",
-    takes: () => true,
+    takes: (shape) => Math.max(shape.m, shape.n) <= 64 * MAX_GRID,
     create: createWorkgroupMatmul,
   },
 ];

@@ -6,7 +6,7 @@
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
+import { createOp, type KernelSpec, MAX_GRID, type Op } from "../gpu/kernel.ts";
 import { placeholderBuffer } from "../gpu/buffers.ts";
 import type { MatmulBuffers, MatmulShape } from "./matmul_types.ts";
 
@@ -27,7 +27,7 @@ export function workgroupWidth(n: number): number {
 export const MATMUL_SPEC: KernelSpec = {
   file: "matmul.wgsl",
   includes: ["matmul_epilogue.wgsl"],
-  params: [["m", "u32"], ["n", "u32"], ["k", "u32"]],
+  params: [["m", "u32"], ["n", "u32"], ["k", "u32"], ["row_stride", "u32"]],
   bindings: [
     { name: "a", type: "array<f32>", access: "read" },
     { name: "b", type: "array<f32>", access: "read" },
@@ -52,12 +52,17 @@ export function createTiledMatmul(
     ACCUMULATE: shape.accumulate ?? false,
     RELU: shape.relu ?? false,
   };
+  // Row blocks split over x and z when there are more than one grid axis holds (the im2col
+  // products of a convolution have rows·OH·OW rows).
+  const rowBlocks = Math.ceil(m / 8);
+  const z = Math.ceil(rowBlocks / MAX_GRID);
+  const rowStride = Math.ceil(rowBlocks / z);
   return createOp(
     gpu,
     MATMUL_SPEC,
     constants,
     { a: buffers.a, b: buffers.b, c: buffers.c, bias: buffers.bias ?? placeholderBuffer(gpu) },
-    { m, n, k },
-    [Math.ceil(m / 8), Math.ceil(n / (8 * wg)), 1],
+    { m, n, k, row_stride: rowStride },
+    [rowStride, Math.ceil(n / (8 * wg)), z],
   );
 }

@@ -8,7 +8,7 @@
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { composeOps, createOp, type KernelSpec, type Op } from "../gpu/kernel.ts";
+import { composeOps, createOp, type KernelSpec, MAX_GRID, type Op } from "../gpu/kernel.ts";
 import { placeholderBuffer, STORAGE_USAGE } from "../gpu/buffers.ts";
 import { elementwiseGrid } from "./shapes.ts";
 import type { MatmulBuffers, MatmulShape } from "./matmul_types.ts";
@@ -48,9 +48,9 @@ export const MATMUL_PACK_SPEC: KernelSpec = {
   ],
 };
 
-/** Whether the variant takes this shape (K fits the two staged chunks). */
+/** Whether the variant takes this shape (K fits the two staged chunks, M/16 one grid axis). */
 export function uniformTakes(shape: MatmulShape): boolean {
-  return shape.k <= UNIFORM_MAX_K;
+  return shape.k <= UNIFORM_MAX_K && Math.ceil(shape.m / 16) <= MAX_GRID;
 }
 
 /**

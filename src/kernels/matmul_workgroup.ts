@@ -12,8 +12,12 @@ import { placeholderBuffer } from "../gpu/buffers.ts";
 import type { MatmulBuffers, MatmulShape } from "./matmul_types.ts";
 import { MATMUL_SPEC } from "./matmul_tiled.ts";
 
-/** Bindings and parameters of shaders/matmul_workgroup.wgsl: those of shaders/matmul.wgsl. */
-export const MATMUL_WORKGROUP_SPEC: KernelSpec = { ...MATMUL_SPEC, file: "matmul_workgroup.wgsl" };
+/** Bindings of shaders/matmul_workgroup.wgsl: those of shaders/matmul.wgsl; params m, n, k. */
+export const MATMUL_WORKGROUP_SPEC: KernelSpec = {
+  ...MATMUL_SPEC,
+  file: "matmul_workgroup.wgsl",
+  params: [["m", "u32"], ["n", "u32"], ["k", "u32"]],
+};
 
 /** Builds the one dispatch of the workgroup-tiled kernel; shapes are checked by `createMatmul`. */
 export function createWorkgroupMatmul(

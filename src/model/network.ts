@@ -98,10 +98,15 @@ export function outputSize(spec: ModelSpec): number {
   return sizeOf(activationShapes(spec).at(-1)!);
 }
 
-/** Widths of the dense layers before the logits, e.g. `[1000, 1000, 500, 200]`. */
+/**
+ * Widths of the layers with parameters before the logits: units of dense layers and filters of
+ * convolutions, e.g. `[1000, 1000, 500, 200]` for the MLP or `[20, 50, 500]` for lenet5-caffe.
+ */
 export function hiddenWidths(spec: ModelSpec): number[] {
-  const units = spec.layers.flatMap((l) => (l.kind === "dense" ? [l.units] : []));
-  return units.slice(0, -1);
+  const widths = spec.layers.flatMap((l) =>
+    l.kind === "dense" ? [l.units] : l.kind === "conv2d" ? [l.filters] : []
+  );
+  return widths.slice(0, -1);
 }
 
 /**
