@@ -21,7 +21,17 @@ import { conv2dLayer } from "../src/model/layers/conv2d.ts";
 import { maxPool2dLayer } from "../src/model/layers/maxpool2d.ts";
 import type { Conv2dSpec, MaxPool2dSpec } from "../src/model/layers/layer.ts";
 import { sizeOf } from "../src/model/tensor.ts";
-import { initModel, paramInfos } from "../src/model/network.ts";
+import {
+  checkParams,
+  initModel,
+  type Model,
+  type ModelSpec,
+  paramInfos,
+  referenceLogits,
+} from "../src/model/network.ts";
+import { decodeSafetensors } from "../src/model/safetensors.ts";
+import { GpuNetwork } from "../src/train/gpu_network.ts";
+import { destroySplit, uploadSplit } from "../src/train/splits.ts";
 import { prunableParams } from "../src/model/masks.ts";
 import { type ModelName, modelSpec } from "../src/model/zoo.ts";
 import { unitPruning } from "../src/prune/unit.ts";
@@ -307,5 +317,53 @@ Deno.test("unit pruning of a convolution removes whole filters, smallest L2 norm
     }
     assertEquals(pruned.length, Math.round(shape[0] / 2), `${name}: half the filters pruned`);
     assert(Math.min(...kept) >= Math.max(...pruned), `${name}: the smallest filters go`);
+  }
+});
+
+Deno.test("a CNN written by PyTorch loads as it is and gives PyTorch's logits (CPU and GPU)", async () => {
+  // tests/fixtures/torch_cnn.safetensors: written by src/reference/pytorch_conv_fixture.py from
+  // torch.nn.Conv2d(2, 3, 3, padding=1) → ReLU → MaxPool2d(2) → Conv2d(3, 4, 3, stride=2) → ReLU
+  // → Flatten → Linear(16, 5), with torch's own logits for 3 samples of 2×11×11 pixels.
+  const path = new URL("./fixtures/torch_cnn.safetensors", import.meta.url).pathname;
+  const { tensors } = decodeSafetensors(await Deno.readFile(path), path);
+  const spec: ModelSpec = {
+    input: [2, 11, 11],
+    layers: [
+      { kind: "conv2d", filters: 3, kernel: 3, stride: 1, padding: 1, bias: true },
+      { kind: "relu" },
+      { kind: "maxpool2d", kernel: 2, stride: 2 },
+      { kind: "conv2d", filters: 4, kernel: 3, stride: 2, padding: 0, bias: true },
+      { kind: "relu" },
+      { kind: "flatten" },
+      { kind: "dense", units: 5, bias: true },
+    ],
+  };
+  const model: Model = {
+    spec,
+    params: checkParams(
+      spec,
+      new Map([...tensors].filter(([name]) => name.startsWith("layers."))),
+      path,
+    ),
+  };
+  const pixels = tensors.get("pixels")!.data as Uint8Array;
+  const want = tensors.get("logits")!.data as Float32Array;
+  const rows = 3;
+  const x = Float32Array.from(pixels, (p) => p / 255);
+  assertClose("CPU reference vs torch", referenceLogits(model, x, rows), want, 1e-5, 1e-5);
+  const gpu = await getGpu({ quiet: true });
+  const split = uploadSplit(gpu, {
+    count: rows,
+    features: 2 * 11 * 11,
+    pixels,
+    labels: new Uint8Array(rows),
+  }, "torch-fixture");
+  const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: rows, adam: { lr: 0 } });
+  try {
+    await net.evaluate(split);
+    assertClose("GPU vs torch", await net.lastLogits(rows), want, 1e-5, 1e-4);
+  } finally {
+    net.destroy();
+    destroySplit(split);
   }
 });

@@ -15,6 +15,7 @@ import { getGpu } from "../gpu/device.ts";
 import { parseKernel, setupKernels } from "./kernel_option.ts";
 import { prunableParams } from "../model/masks.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
+import { kForSensitivity } from "../prune/std.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
 import { ensureTrained, loadData } from "../experiment/run.ts";
 import { experimentPaths } from "../experiment/paths.ts";
@@ -30,7 +31,8 @@ const SWEEP_FLAGS = {
   ...TRAIN_FLAGS,
   ...RECOVERY_FLAGS,
   method: { type: "string", default: "weight,unit" },
-  k: { type: "string", default: DEFAULT_KS.join(",") },
+  k: { type: "string" },
+  "std-sensitivity": { type: "string" },
   force: { type: "boolean", default: false },
   verbose: { type: "boolean", default: false },
   "infer-repeats": { type: "string", default: "3" },
@@ -51,6 +53,8 @@ Pruning:
   --k LIST                    sparsity levels in percent, each in [0, 100) (default ${
   DEFAULT_KS.join(",")
 })
+  --std-sensitivity LIST      with --method std, instead of --k: sensitivities s, each pruning
+                              |w| < s·std(W) of every prunable parameter (prune_by_std(s))
   --force                     recompute points already in sweep.csv
   --verbose                   print a per-parameter report for every point
   --infer-repeats N           forward passes timed per point, median reported (default 3)
@@ -106,12 +110,29 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       );
     }
   }
-  const ks = unique(parseList("k", flags.k).map((s) => numberFlag("k", s, { min: 0 })));
+  const rawSensitivity = flags["std-sensitivity"];
+  const sensitivities = rawSensitivity === undefined ? undefined : unique(
+    parseList("std-sensitivity", rawSensitivity).map((s) =>
+      numberFlag("std-sensitivity", s, { min: 0 })
+    ),
+  );
+  if (sensitivities && flags.k !== undefined) {
+    throw new UsageError("--k and --std-sensitivity both set the pruning levels; give one of them");
+  }
+  if (sensitivities && (methods.length !== 1 || methods[0] !== "std")) {
+    throw new UsageError(`--std-sensitivity needs --method std, got --method ${methods.join(",")}`);
+  }
+  const ks = unique(
+    parseList("k", flags.k ?? DEFAULT_KS.join(",")).map((s) => numberFlag("k", s, { min: 0 })),
+  );
   const badK = ks.find((k) => k >= 100);
   if (badK !== undefined) throw new UsageError(`--k values must be in [0, 100), got ${badK}`);
   // The defaults (two methods, twelve levels) never pass: export names both.
-  if (mode === "export" && (methods.length !== 1 || ks.length !== 1)) {
-    throw new UsageError("export needs exactly one --method M and one --k K");
+  const levels = sensitivities?.length ?? ks.length;
+  if (mode === "export" && (methods.length !== 1 || levels !== 1)) {
+    throw new UsageError(
+      "export needs exactly one --method M and one --k K (or one --std-sensitivity S)",
+    );
   }
   const recovery = parseRecovery(flags, numberFlag, config.learningRate);
   const rewindEpoch = recovery.rewind.startsWith("epoch:")
@@ -147,6 +168,17 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     }
     const out = { progress: terminalProgress, log: logToStderr };
     const trained = await ensureTrained(gpu, config, loaded, out);
+    // prune_by_std(s) prunes a share of the weights fixed by the trained model: that share is k.
+    const sweepKs = sensitivities
+      ? unique(sensitivities.map((s) => kForSensitivity(trained.model, prunable, s)))
+      : ks;
+    sensitivities?.forEach((s, i) =>
+      logToStderr(
+        `std: s = ${s} prunes ${sweepKs[i].toFixed(2)}% of the prunable weights (k = ${
+          sweepKs[i]
+        })`,
+      )
+    );
     const rows = await runSweep(gpu, {
       trained: trained.model,
       model: trained.checksum.slice(0, 16),
@@ -161,7 +193,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       },
       data: loaded,
       methods,
-      ks,
+      ks: sweepKs,
       prunable,
       pruneParams: config.pruneParams,
       recovery,
@@ -187,7 +219,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       },
     });
     if (mode === "export") {
-      const folder = exportFolder(`${paths.dir}/export`, methods[0], ks[0], recovery.strategy);
+      const folder = exportFolder(`${paths.dir}/export`, methods[0], sweepKs[0], recovery.strategy);
       const meta = JSON.parse(await Deno.readTextFile(`${folder}/meta.json`));
       console.log(
         `export: ${folder}/ (test accuracy ${(meta.accuracy * 100).toFixed(2)}%, sparsity ${
@@ -204,7 +236,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       trained.model,
       prunable,
       methods,
-      ks,
+      sweepKs,
       config.seed,
       {
         experiment: config.experimentId,
