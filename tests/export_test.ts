@@ -116,7 +116,7 @@ Deno.test("deno task export writes a folder that deno task eval reads back", asy
     assertOneLineError(
       await runCli("export", [...common, "--method", "weight,unit", "--k", "90"]),
       2,
-      "export: error: export needs exactly one --method M and one --k K",
+      "export: error: export needs exactly one --method M and one --k K (or one --std-sensitivity S)",
     );
     assertOneLineError(
       await runCli("eval", [`${folder}/meta.json`, "--data-dir", `${tmp}/a`]),
