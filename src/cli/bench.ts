@@ -26,6 +26,7 @@ import { ensureWritableDir, folderOf, writeJsonAtomic } from "../util/files.ts";
 import { medianOpMs } from "../gpu/timing.ts";
 import { UsageError } from "../util/errors.ts";
 import { initModel, mlpSpec } from "../model/network.ts";
+import { type ModelName, modelSpec, parseModelName } from "../model/zoo.ts";
 import { destroySplit, uploadSplit } from "../train/splits.ts";
 import { trainModel } from "../train/trainer.ts";
 import { terminalProgress } from "./progress.ts";
@@ -33,13 +34,14 @@ import { benchSparse } from "./bench_sparse.ts";
 
 const USAGE = `Usage: deno task bench [--batches 128,1000] [--epoch-samples N] [--no-epoch]
                        [--kernel auto|tiled|uniform|workgroup] [--vs-torch] [--out FILE]
+                       [--model mlp|lenet-300-100|lenet5|lenet5-caffe|cnn-small]
        deno task bench --sparse [--sparse-rows 1000]
 
 Times every matmul variant on the forward (A·B), input-gradient (A·Bᵀ) and weight-gradient (Aᵀ·B)
 products at the MLP's layer shapes and batch sizes, plus the 10000×784 · 784×1000 product, and
 records which one the tuner picks for each (results/kernel_tuning.json, read by train and sweep).
 Then the dense forward pass over 10000 samples, the dispatch overhead of one training step, and
-one training epoch of the default network on random data, with the chosen kernels (--kernel
+one training epoch of --model (default the MLP) on random data, with the chosen kernels (--kernel
 forces one). --vs-torch runs src/reference/pytorch_bench.py on the same cores and prints both
 side by side (needs python3 with torch: apt-get install python3-torch).
 --sparse instead times the sparse CSR kernel against the dense one over densities at each layer
@@ -123,10 +125,14 @@ async function dispatchOverheadUs(gpu: GpuContext): Promise<number> {
 }
 
 /** Runs the PyTorch side of the comparison, or says why it cannot. */
-async function runTorchBench(samples: number, epoch: boolean): Promise<TorchBench | undefined> {
+async function runTorchBench(
+  samples: number,
+  epoch: boolean,
+  model: ModelName,
+): Promise<TorchBench | undefined> {
   const script = new URL("../reference/pytorch_bench.py", import.meta.url).pathname;
   const threads = String(navigator.hardwareConcurrency);
-  const args = [script, "--samples", String(samples), "--threads", threads];
+  const args = [script, "--samples", String(samples), "--threads", threads, "--model", model];
   if (!epoch) args.push("--no-epoch");
   // The first python3 that imports torch: the one on PATH, then Debian's (python3-torch).
   for (const python of ["python3", "/usr/bin/python3"]) {
@@ -163,6 +169,7 @@ if (import.meta.main) {
       "vs-torch": { type: "boolean", default: false },
       ...KERNEL_FLAG,
       "sparse-rows": { type: "string", default: "1000" },
+      model: { type: "string", default: "mlp" },
       help: { type: "boolean", short: "h", default: false },
     });
     if (flags.help) {
@@ -188,6 +195,7 @@ if (import.meta.main) {
       min: 1,
       max: 100000,
     });
+    const modelName = parseModelName(flags.model);
     const kernel = parseKernel(flags.kernel);
     const gpu = await getGpu();
     // The sparse comparison runs against the dense kernel training and sweeps would use.
@@ -227,7 +235,9 @@ if (import.meta.main) {
     const forwardMs = await timeForward(gpu, 10000);
     console.log(`dense forward over 10000 samples (1000-row chunks): ${forwardMs.toFixed(0)} ms`);
     const overheadUs = await dispatchOverheadUs(gpu);
-    let epoch: Record<string, number> | undefined;
+    let epoch:
+      | { model: string; seconds: number } & Record<string, number | string>
+      | undefined;
     if (!flags["no-epoch"]) {
       const rng = createRng(2);
       const split = {
@@ -239,7 +249,15 @@ if (import.meta.main) {
       const train = uploadSplit(gpu, split, "bench-train");
       let dispatches = 0;
       const outcome = await trainModel(gpu, {
-        model: initModel(mlpSpec(784, [1000, 1000, 500, 200], 10, false), 0),
+        model: initModel(
+          modelSpec(modelName, {
+            features: 784,
+            classes: 10,
+            hidden: [1000, 1000, 500, 200],
+            bias: false,
+          }),
+          0,
+        ),
         train,
         epochs: 1,
         batchSize: 128,
@@ -253,6 +271,7 @@ if (import.meta.main) {
       destroySplit(train);
       const steps = Math.floor(samples / 128);
       epoch = {
+        model: modelName,
         samples,
         batch_size: 128,
         seconds: outcome.secondsPerEpoch,
@@ -260,7 +279,7 @@ if (import.meta.main) {
         dispatch_overhead_ms_per_step: (dispatches * overheadUs) / 1000,
       };
       console.log(
-        `training epoch: ${samples} samples at batch 128 in ${
+        `training epoch (${modelName}): ${samples} samples at batch 128 in ${
           outcome.secondsPerEpoch.toFixed(1)
         } s (${(outcome.secondsPerEpoch * 1000 / steps).toFixed(1)} ms per step)`,
       );
@@ -274,7 +293,7 @@ if (import.meta.main) {
     let torch: TorchBench | undefined;
     const product = rows[rows.length - 1];
     if (flags["vs-torch"]) {
-      torch = await runTorchBench(samples, !flags["no-epoch"]);
+      torch = await runTorchBench(samples, !flags["no-epoch"], modelName);
       if (torch) {
         console.log(
           `side by side (wgprune / PyTorch ${torch.torch} on ${torch.device}, ` +
@@ -292,9 +311,9 @@ if (import.meta.main) {
         );
         if (epoch && torch.epoch_s !== null) {
           console.log(
-            `  training epoch: ${epoch.seconds.toFixed(1)} vs ${torch.epoch_s.toFixed(1)} s (${
-              ratio(epoch.seconds, torch.epoch_s)
-            })`,
+            `  training epoch (${modelName}): ${epoch.seconds.toFixed(1)} vs ${
+              torch.epoch_s.toFixed(1)
+            } s (${ratio(epoch.seconds, torch.epoch_s)})`,
           );
         }
       }

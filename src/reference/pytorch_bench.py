@@ -6,9 +6,9 @@ Prints one JSON object on stdout:
   matmul_ms / matmul_gflops: the 10000x784 . 784x1000 product (median of 5),
   forward_ms: forward pass of the default MLP (784-1000-1000-500-200-10, no bias) over 10000
               samples (median of 5),
-  epoch_s: one training epoch, Adam lr 1e-3, batch 128, --samples random samples (after a
-           20-step warm-up).
-Usage: python3 pytorch_bench.py [--samples 50000] [--device cpu|cuda] [--threads N]
+  epoch_s: one training epoch of --model (wgprune's --model names; default the MLP), Adam
+           lr 1e-3, batch 128, --samples random samples (after a 20-step warm-up).
+Usage: python3 pytorch_bench.py [--samples 50000] [--device cpu|cuda] [--threads N] [--model NAME]
 """
 import argparse, json, time
 import torch
@@ -18,6 +18,7 @@ parser.add_argument("--samples", type=int, default=50000)
 parser.add_argument("--device", default="cpu")
 parser.add_argument("--threads", type=int, default=0, help="0: torch's default")
 parser.add_argument("--no-epoch", action="store_true")
+parser.add_argument("--model", default="mlp")
 args = parser.parse_args()
 if args.threads > 0:
     torch.set_num_threads(args.threads)
@@ -56,10 +57,36 @@ model = torch.nn.Sequential(*layers).to(dev)
 with torch.no_grad():
     forward_ms = median_ms(lambda: model(a))
 
+
+
+def network(name):
+    """wgprune's --model networks (src/model/zoo.ts) as torch.nn modules."""
+    nn = torch.nn
+    if name == "mlp":
+        return model
+    if name == "lenet-300-100":
+        return nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(),
+                             nn.Linear(100, 10))
+    if name == "lenet5":
+        return nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5),
+                             nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 120, 4), nn.ReLU(),
+                             nn.Flatten(), nn.Linear(120, 1024), nn.ReLU(), nn.Linear(1024, 10))
+    if name == "lenet5-caffe":
+        return nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.Conv2d(20, 50, 5),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(800, 500), nn.ReLU(),
+                             nn.Linear(500, 10))
+    if name == "cnn-small":
+        return nn.Sequential(nn.Conv2d(1, 12, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(12 * 13 * 13, 10))
+    raise SystemExit(f"unknown --model {name}")
+
+
 epoch_s = None
 if not args.no_epoch:
     n = args.samples
-    x = torch.rand(n, 784, device=dev)
+    model = network(args.model).to(dev)
+    image = args.model not in ("mlp", "lenet-300-100")
+    x = torch.rand(n, 1, 28, 28, device=dev) if image else torch.rand(n, 784, device=dev)
     y = torch.randint(0, 10, (n,), device=dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
