@@ -6,7 +6,7 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import { getGpu } from "../src/gpu/device.ts";
-import { initModel, mlpSpec } from "../src/model/network.ts";
+import { initModel, mlpSpec, type ModelSpec } from "../src/model/network.ts";
 import { prunableParams } from "../src/model/masks.ts";
 import { destroySplit, uploadSplit } from "../src/train/splits.ts";
 import { trainModel } from "../src/train/trainer.ts";
@@ -97,6 +97,79 @@ Deno.test("every strategy runs through runSweep; rerun resumes, --force recomput
     assertEquals(await Deno.readTextFile(`${dir}/sweep.csv`), before, "a rerun computes nothing");
     const forced = await runSweep(gpu, { ...job({ strategy: "oneshot" }), force: true });
     assertEquals(forced.length, 2 * STRATEGIES.size, "--force replaces rows in place");
+  } finally {
+    destroySplit(train);
+    destroySplit(test);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("every strategy prunes and recovers a CNN's filters through runSweep", async () => {
+  const gpu = await getGpu({ quiet: true });
+  // 6×6 one-channel images: split()'s 20 pixels and 16 of noise.
+  const image = (count: number, seed: number) => {
+    const s = split(count, seed);
+    const pixels = new Uint8Array(count * 36);
+    for (let i = 0; i < count; i++) pixels.set(s.pixels.subarray(i * 20, i * 20 + 20), i * 36);
+    return { ...s, features: 36, pixels };
+  };
+  const train = uploadSplit(gpu, image(512, 3), "cnn-sweep-train");
+  const test = uploadSplit(gpu, image(200, 4), "cnn-sweep-test");
+  const data = { train, valid: test, test };
+  const dir = await Deno.makeTempDir({ prefix: "wgprune-cnn-sweep-" });
+  try {
+    const spec: ModelSpec = {
+      input: [1, 6, 6],
+      layers: [
+        { kind: "conv2d", filters: 6, kernel: 3, stride: 1, padding: 1, bias: true },
+        { kind: "relu" },
+        { kind: "maxpool2d", kernel: 2, stride: 2 },
+        { kind: "conv2d", filters: 4, kernel: 3, stride: 1, padding: 0, bias: true },
+        { kind: "relu" },
+        { kind: "flatten" },
+        { kind: "dense", units: 10, bias: true },
+      ],
+    };
+    const init = initModel(spec, 0);
+    const trained = (await trainModel(gpu, {
+      model: init,
+      train,
+      epochs: 1,
+      batchSize: 32,
+      adam: { lr: 0.01 },
+      seed: 0,
+      keepBest: false,
+    })).model;
+    for (const name of STRATEGIES.keys()) {
+      const rows = await runSweep(gpu, {
+        trained,
+        model: "fedcba9876543210",
+        snapshot: () => Promise.resolve(init),
+        data,
+        methods: ["unit"],
+        ks: [50],
+        prunable: prunableParams(spec),
+        pruneParams: "default",
+        recovery: {
+          strategy: name,
+          finetuneEpochs: 1,
+          finetuneLr: 0.005,
+          steps: 2,
+          rewind: "init",
+        },
+        training: { batchSize: 32, learningRate: 0.01, epochs: 1, seed: 0 },
+        csvPath: `${dir}/sweep.csv`,
+        historyDir: `${dir}/finetune`,
+        force: false,
+        verbose: false,
+        inferRepeats: 1,
+      });
+      const row = rows.find((r) => r.strategy === name)!;
+      // Half of each conv's filters stay zero through recovery: 3 of 6 and 2 of 4 remain.
+      assertEquals(row.nonzeros_0, 3 * 9, `${name} conv 0`);
+      assertEquals(row.nonzeros_1, 2 * 6 * 9, `${name} conv 1 (pruned filters of its own)`);
+      assertEquals(row.compact_hidden, "3-2", `${name}: filters removed physically`);
+    }
   } finally {
     destroySplit(train);
     destroySplit(test);
