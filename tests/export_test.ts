@@ -10,7 +10,7 @@ import { writeIdxDir } from "./_idx_data.ts";
 import { initModel, mlpSpec, referenceLogits } from "../src/model/network.ts";
 import { applyMasks, prunableParams } from "../src/model/masks.ts";
 import { getPruneMethod } from "../src/prune/registry.ts";
-import { columnsOfCsr, csrOfColumns } from "../src/model/csr.ts";
+import { columnsOfCsr, csrOfColumns, csrOfRows, rowsOfCsr } from "../src/model/csr.ts";
 import { EXPORT_FILES, loadExported, writeExport } from "../src/export/formats.ts";
 import { decodeSafetensors } from "../src/model/safetensors.ts";
 import { createRng } from "../src/util/rng.ts";
@@ -38,6 +38,15 @@ Deno.test("CSR of [out, in] round-trips, empty rows and all-zero layers included
   assertEquals([...csr.indptr], [0, 1, 1, 3]);
   assertEquals([...csr.indices], [0, 0, 1]);
   assertEquals([...csr.values], [1, 2, 3]);
+  // A conv weight [out=2, in·kh·kw=3] by rows: [[0, 4, 0], [5, 0, 6]].
+  const conv = csrOfRows(Float32Array.from([0, 4, 0, 5, 0, 6]), 2, 3);
+  assertEquals([...conv.indptr], [0, 1, 3]);
+  assertEquals([...conv.indices], [1, 0, 2]);
+  assertEquals([...conv.values], [4, 5, 6]);
+  for (const density of [0, 0.2, 1]) {
+    const m = Float32Array.from({ length: 6 * 50 }, () => (rng() < density ? rng() - 0.5 : 0));
+    assertEquals([...rowsOfCsr(csrOfRows(m, 6, 50))], [...m]);
+  }
 });
 
 Deno.test("every exported format predicts exactly what the pruned model predicts", async () => {

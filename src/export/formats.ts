@@ -5,9 +5,10 @@
  *   same names and layouts as the checkpoint (`layers.{p}.weight` [in, out], `.bias` [out]);
  * - `model_compact.safetensors`: dead units removed (src/model/compact.ts), new hidden sizes in
  *   the metadata;
- * - `model_csr.safetensors`: every pruned dense weight as CSR of its `[out, in]` matrix
- *   (`layers.{p}.indptr` I32, `.indices` I32, `.values` F32; `layers.{p}.shape` = "[out, in]" in
- *   the metadata); the other parameters dense as in the checkpoint;
+ * - `model_csr.safetensors`: every pruned weight as CSR of its `[out, in]` matrix, a
+ *   convolution's `[out, in, kh, kw]` as `[out, in·kh·kw]` (`layers.{p}.indptr` I32, `.indices`
+ *   I32, `.values` F32; `layers.{p}.shape` = "[out, in]" in the metadata); the other parameters
+ *   dense as in the checkpoint;
  * - `masks.safetensors`: the masks as U8, `<name>.mask`;
  * - `meta.json`: method, k, strategy, accuracy, sparsity, and bytes raw and gzipped per file.
  *
@@ -30,7 +31,8 @@ import {
 } from "../model/network.ts";
 import type { Masks } from "../model/masks.ts";
 import { decodeSafetensors, encodeSafetensors, type StoredTensor } from "../model/safetensors.ts";
-import { columnsOfCsr, type Csr, csrOfColumns } from "../model/csr.ts";
+import { columnsOfCsr, type Csr, csrOfColumns, csrOfRows, rowsOfCsr } from "../model/csr.ts";
+import { sizeOf, type Tensor } from "../model/tensor.ts";
 
 /** The exported files, by format. */
 export const EXPORT_FILES = {
@@ -117,7 +119,14 @@ export async function writeExport(
   return out;
 }
 
-/** The CSR file: `sparse` weights as CSR of [out, in], everything else dense. */
+/** The CSR of a weight: dense W [in, out] as [out, in], conv w [out, in, kh, kw] as [out, in·kh·kw]. */
+function csrOfWeight(t: Tensor): Csr {
+  if (t.shape.length === 2) return csrOfColumns(t.data, t.shape[0], t.shape[1]);
+  const outs = t.shape[0];
+  return csrOfRows(t.data, outs, t.data.length / outs);
+}
+
+/** The CSR file: `sparse` weights as CSR (see csrOfWeight), everything else dense. */
 function encodeCsrModel(
   model: Model,
   sparse: ReadonlySet<string>,
@@ -127,16 +136,15 @@ function encodeCsrModel(
   const shapes: Record<string, string> = {};
   for (const [name, t] of model.params) {
     const prefix = name.replace(/\.weight$/, "");
-    if (!sparse.has(name) || !name.endsWith(".weight") || t.shape.length !== 2) {
+    if (!sparse.has(name) || !name.endsWith(".weight") || ![2, 4].includes(t.shape.length)) {
       tensors.set(name, t);
       continue;
     }
-    const [inputs, outputs] = t.shape;
-    const csr = csrOfColumns(t.data, inputs, outputs);
-    tensors.set(`${prefix}.indptr`, { shape: [outputs + 1], data: csr.indptr });
+    const csr = csrOfWeight(t);
+    tensors.set(`${prefix}.indptr`, { shape: [csr.rows + 1], data: csr.indptr });
     tensors.set(`${prefix}.indices`, { shape: [csr.indices.length], data: csr.indices });
     tensors.set(`${prefix}.values`, { shape: [csr.values.length], data: csr.values });
-    shapes[`${prefix}.shape`] = JSON.stringify([outputs, inputs]);
+    shapes[`${prefix}.shape`] = JSON.stringify([csr.rows, csr.cols]);
   }
   return encodeSafetensors(tensors, { ...meta, ...shapes, format: "csr" });
 }
@@ -187,9 +195,15 @@ export async function loadExported(path: string): Promise<{ model: Model; format
       const prefix = info.name.replace(/\.weight$/, "");
       const shapeText = file.metadata[`${prefix}.shape`];
       if (info.suffix !== "weight" || shapeText === undefined) continue;
-      const [inputs, outputs] = info.shape;
-      const csr = readCsr(tensors, prefix, [outputs, inputs], path);
-      tensors.set(info.name, { shape: [inputs, outputs], data: columnsOfCsr(csr) });
+      if (info.shape.length === 4) {
+        const outs = info.shape[0];
+        const csr = readCsr(tensors, prefix, [outs, sizeOf(info.shape) / outs], path);
+        tensors.set(info.name, { shape: info.shape, data: rowsOfCsr(csr) });
+      } else {
+        const [inputs, outputs] = info.shape;
+        const csr = readCsr(tensors, prefix, [outputs, inputs], path);
+        tensors.set(info.name, { shape: [inputs, outputs], data: columnsOfCsr(csr) });
+      }
       for (const s of ["indptr", "indices", "values"]) tensors.delete(`${prefix}.${s}`);
     }
   } else if (format !== "dense" && format !== "compact") {

@@ -3,6 +3,8 @@
  * `[in, out]` (row-major) in wgprune; its CSR is of Wᵀ, `[out, in]` — one row per output unit,
  * `indptr` [out + 1] (I32), `indices` [nnz] (I32, input index, ascending within a row) and
  * `values` [nnz] (F32). scipy reads it as `csr_matrix((values, indices, indptr), shape=(out, in))`.
+ * A convolution's weight `[out, in, kh, kw]` is already one row per output (filter): its CSR is of
+ * that matrix seen as `[out, in·kh·kw]`.
  *
  * @module
  */
@@ -53,4 +55,37 @@ export function columnsOfCsr(csr: Csr): Float32Array {
     }
   }
   return w;
+}
+
+/** CSR of a row-major matrix m [rows, cols] (a conv weight [out, in·kh·kw]). */
+export function csrOfRows(m: Float32Array, rows: number, cols: number): Csr {
+  const indptr = new Int32Array(rows + 1);
+  for (let r = 0; r < rows; r++) {
+    let count = 0;
+    for (let c = 0; c < cols; c++) if (m[r * cols + c] !== 0) count++;
+    indptr[r + 1] = indptr[r] + count;
+  }
+  const indices = new Int32Array(indptr[rows]);
+  const values = new Float32Array(indptr[rows]);
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = m[r * cols + c];
+      if (v === 0) continue;
+      indices[at] = c;
+      values[at++] = v;
+    }
+  }
+  return { rows, cols, indptr, indices, values };
+}
+
+/** The dense row-major matrix [rows, cols] of a CSR. */
+export function rowsOfCsr(csr: Csr): Float32Array {
+  const m = new Float32Array(csr.rows * csr.cols);
+  for (let r = 0; r < csr.rows; r++) {
+    for (let j = csr.indptr[r]; j < csr.indptr[r + 1]; j++) {
+      m[r * csr.cols + csr.indices[j]] = csr.values[j];
+    }
+  }
+  return m;
 }
