@@ -47,6 +47,22 @@ const CONV_CASES = [
   [2, 16, 4, 4, 7, 4, 1, 0],
 ];
 
+/** The kernel wrappers' shape of one CONV_CASES entry. */
+function convShape(
+  ...[rows, channels, height, width, filters, kernel, stride, padding]: number[]
+): ConvShape {
+  return {
+    rows,
+    channels,
+    height,
+    width,
+    outputs: filters,
+    kernel: [kernel, kernel],
+    stride,
+    padding,
+  };
+}
+
 Deno.test("conv2d forward, input gradient and weight/bias gradients match the reference", async () => {
   const gpu = await getGpu({ quiet: true });
   const rng = createRng(31);
@@ -55,16 +71,7 @@ Deno.test("conv2d forward, input gradient and weight/bias gradients match the re
       const spec: Conv2dSpec = { kind: "conv2d", filters, kernel, stride, padding, bias };
       const input = [channels, height, width];
       const output = conv2dLayer.outputShape(spec, input);
-      const shape: ConvShape = {
-        rows,
-        channels,
-        height,
-        width,
-        outputs: filters,
-        kernel: [kernel, kernel],
-        stride,
-        padding,
-      };
+      const shape = convShape(rows, channels, height, width, filters, kernel, stride, padding);
       const x = uniformArray(rng, rows * sizeOf(input)).map((v) => v * 2 - 1);
       const w = uniformArray(rng, filters * channels * kernel * kernel).map((v) => v - 0.5);
       const b = uniformArray(rng, filters).map((v) => v - 0.5);
@@ -134,16 +141,7 @@ Deno.test("im2col, col2im and the per-sample transpose match their references ex
   const gpu = await getGpu({ quiet: true });
   const rng = createRng(41);
   for (const [rows, channels, height, width, filters, kernel, stride, padding] of CONV_CASES) {
-    const shape: ConvShape = {
-      rows,
-      channels,
-      height,
-      width,
-      outputs: filters,
-      kernel: [kernel, kernel],
-      stride,
-      padding,
-    };
+    const shape = convShape(rows, channels, height, width, filters, kernel, stride, padding);
     const what = `${rows}×${channels}×${height}×${width} k${kernel} s${stride} p${padding}`;
     const x = uniformArray(rng, rows * channels * height * width).map((v) => v - 0.5);
     const col = im2colRef(x, shape);

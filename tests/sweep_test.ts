@@ -6,7 +6,9 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import { getGpu } from "../src/gpu/device.ts";
-import { initModel, mlpSpec, type ModelSpec } from "../src/model/network.ts";
+import { initModel, mlpSpec, type Model, type ModelSpec } from "../src/model/network.ts";
+import type { GpuContext } from "../src/gpu/device.ts";
+import type { GpuSplit } from "../src/train/splits.ts";
 import { prunableParams } from "../src/model/masks.ts";
 import { destroySplit, uploadSplit } from "../src/train/splits.ts";
 import { trainModel } from "../src/train/trainer.ts";
@@ -29,6 +31,49 @@ function split(count: number, seed: number) {
   return { count, features: 20, pixels, labels };
 }
 
+/** One epoch of Adam (lr 0.01, batch 32) from `init`: the model each test sweeps. */
+async function trainOnce(gpu: GpuContext, init: Model, train: GpuSplit): Promise<Model> {
+  return (await trainModel(gpu, {
+    model: init,
+    train,
+    epochs: 1,
+    batchSize: 32,
+    adam: { lr: 0.01 },
+    seed: 0,
+    keepBest: false,
+  })).model;
+}
+
+/** A sweep of `trained` in `dir`, recovering with `options` over the defaults below. */
+function sweepJob(
+  base: Pick<SweepJob, "trained" | "model" | "data" | "methods" | "ks" | "prunable"> & {
+    init: Model;
+    dir: string;
+  },
+  options: Partial<RecoveryOptions>,
+): SweepJob {
+  const { init, dir, ...job } = base;
+  return {
+    ...job,
+    snapshot: () => Promise.resolve(init),
+    pruneParams: "default",
+    recovery: {
+      strategy: "oneshot",
+      finetuneEpochs: 1,
+      finetuneLr: 0.005,
+      steps: 2,
+      rewind: "init",
+      ...options,
+    },
+    training: { batchSize: 32, learningRate: 0.01, epochs: 1, seed: 0 },
+    csvPath: `${dir}/sweep.csv`,
+    historyDir: `${dir}/finetune`,
+    force: false,
+    verbose: false,
+    inferRepeats: 1,
+  };
+}
+
 Deno.test("every strategy runs through runSweep; rerun resumes, --force recomputes", async () => {
   const gpu = await getGpu({ quiet: true });
   const train = uploadSplit(gpu, split(512, 1), "sweep-train");
@@ -38,41 +83,11 @@ Deno.test("every strategy runs through runSweep; rerun resumes, --force recomput
   try {
     const spec = mlpSpec(20, [12], 10, true);
     const init = initModel(spec, 0);
-    const training = { batchSize: 32, learningRate: 0.01, epochs: 1, seed: 0 };
-    const trained = (await trainModel(gpu, {
-      model: init,
-      train,
-      epochs: 1,
-      batchSize: 32,
-      adam: { lr: 0.01 },
-      seed: 0,
-      keepBest: false,
-    })).model;
+    const trained = await trainOnce(gpu, init, train);
     const prunable = prunableParams(spec);
-    const job = (options: Partial<RecoveryOptions>): SweepJob => ({
-      trained,
-      model: "0123456789abcdef",
-      snapshot: () => Promise.resolve(init),
-      data,
-      methods: ["weight"],
-      ks: [0, 50],
-      prunable,
-      pruneParams: "default",
-      recovery: {
-        strategy: "oneshot",
-        finetuneEpochs: 1,
-        finetuneLr: 0.005,
-        steps: 2,
-        rewind: "init",
-        ...options,
-      },
-      training,
-      csvPath: `${dir}/sweep.csv`,
-      historyDir: `${dir}/finetune`,
-      force: false,
-      verbose: false,
-      inferRepeats: 1,
-    });
+    const base = { trained, model: "0123456789abcdef", data, methods: ["weight"], ks: [0, 50] };
+    const job = (options: Partial<RecoveryOptions>) =>
+      sweepJob({ ...base, prunable, init, dir }, options);
     for (const name of STRATEGIES.keys()) {
       const rows = await runSweep(gpu, job({ strategy: name }));
       const mine = rows.filter((r) => r.strategy === name);
@@ -131,39 +146,13 @@ Deno.test("every strategy prunes and recovers a CNN's filters through runSweep",
       ],
     };
     const init = initModel(spec, 0);
-    const trained = (await trainModel(gpu, {
-      model: init,
-      train,
-      epochs: 1,
-      batchSize: 32,
-      adam: { lr: 0.01 },
-      seed: 0,
-      keepBest: false,
-    })).model;
+    const trained = await trainOnce(gpu, init, train);
     for (const name of STRATEGIES.keys()) {
-      const rows = await runSweep(gpu, {
-        trained,
-        model: "fedcba9876543210",
-        snapshot: () => Promise.resolve(init),
-        data,
-        methods: ["unit"],
-        ks: [50],
-        prunable: prunableParams(spec),
-        pruneParams: "default",
-        recovery: {
-          strategy: name,
-          finetuneEpochs: 1,
-          finetuneLr: 0.005,
-          steps: 2,
-          rewind: "init",
-        },
-        training: { batchSize: 32, learningRate: 0.01, epochs: 1, seed: 0 },
-        csvPath: `${dir}/sweep.csv`,
-        historyDir: `${dir}/finetune`,
-        force: false,
-        verbose: false,
-        inferRepeats: 1,
-      });
+      const base = { trained, model: "fedcba9876543210", data, methods: ["unit"], ks: [50] };
+      const rows = await runSweep(
+        gpu,
+        sweepJob({ ...base, prunable: prunableParams(spec), init, dir }, { strategy: name }),
+      );
       const row = rows.find((r) => r.strategy === name)!;
       // Half of each conv's filters stay zero through recovery: 3 of 6 and 2 of 4 remain.
       assertEquals(row.nonzeros_0, 3 * 9, `${name} conv 0`);

@@ -210,15 +210,15 @@ function outputSize(g: ConvGeometry): [number, number] {
 }
 
 /**
- * im2col: x [rows, C, H, W] into col [rows·OH·OW, C·KH·KW], zero where a tap reads the padding
- * (shaders/im2col.wgsl).
+ * Calls `tap(colIndex, xIndex)` for every entry of the columns [rows·OH·OW, C·KH·KW] of a
+ * convolution, with xIndex −1 where the tap reads the zero padding: the loop nest of both
+ * references below.
  */
-export function im2colRef(x: Float32Array, g: ConvGeometry): Float32Array {
+function forEachColumn(g: ConvGeometry, tap: (colIndex: number, xIndex: number) => void): void {
   const [oh, ow] = outputSize(g);
   const [kh, kw] = g.kernel;
   const { rows, channels: C, height: H, width: W } = g;
   const taps = C * kh * kw;
-  const col = new Float32Array(rows * oh * ow * taps);
   for (let n = 0; n < rows; n++) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
@@ -229,15 +229,26 @@ export function im2colRef(x: Float32Array, g: ConvGeometry): Float32Array {
               const iy = oy * g.stride + ky - g.padding;
               const ix = ox * g.stride + kx - g.padding;
               const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-              col[row * taps + (c * kh + ky) * kw + kx] = inside
-                ? x[((n * C + c) * H + iy) * W + ix]
-                : 0;
+              tap(
+                row * taps + (c * kh + ky) * kw + kx,
+                inside ? ((n * C + c) * H + iy) * W + ix : -1,
+              );
             }
           }
         }
       }
     }
   }
+}
+
+/**
+ * im2col: x [rows, C, H, W] into col [rows·OH·OW, C·KH·KW], zero where a tap reads the padding
+ * (shaders/im2col.wgsl).
+ */
+export function im2colRef(x: Float32Array, g: ConvGeometry): Float32Array {
+  const [oh, ow] = outputSize(g);
+  const col = new Float32Array(g.rows * oh * ow * g.channels * g.kernel[0] * g.kernel[1]);
+  forEachColumn(g, (ci, xi) => (col[ci] = xi < 0 ? 0 : x[xi]));
   return col;
 }
 
@@ -246,28 +257,10 @@ export function im2colRef(x: Float32Array, g: ConvGeometry): Float32Array {
  * read from; dcol [rows·OH·OW, C·KH·KW] into dx [rows, C, H, W] (shaders/col2im.wgsl).
  */
 export function col2imRef(dcol: Float32Array, g: ConvGeometry): Float64Array {
-  const [oh, ow] = outputSize(g);
-  const [kh, kw] = g.kernel;
-  const { rows, channels: C, height: H, width: W } = g;
-  const taps = C * kh * kw;
-  const dx = new Float64Array(rows * C * H * W);
-  for (let n = 0; n < rows; n++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
-        const row = (n * oh + oy) * ow + ox;
-        for (let c = 0; c < C; c++) {
-          for (let ky = 0; ky < kh; ky++) {
-            for (let kx = 0; kx < kw; kx++) {
-              const iy = oy * g.stride + ky - g.padding;
-              const ix = ox * g.stride + kx - g.padding;
-              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-              dx[((n * C + c) * H + iy) * W + ix] += dcol[row * taps + (c * kh + ky) * kw + kx];
-            }
-          }
-        }
-      }
-    }
-  }
+  const dx = new Float64Array(g.rows * g.channels * g.height * g.width);
+  forEachColumn(g, (ci, xi) => {
+    if (xi >= 0) dx[xi] += dcol[ci];
+  });
   return dx;
 }
 
