@@ -86,6 +86,11 @@ Deno.test("cnn-small trains, sweeps, fine-tunes, exports compacted filters, eval
       "sweep: error: --k and --std-sensitivity both set the pruning levels; give one of them",
     );
     assertOneLineError(
+      await runCli("sweep", [...common, "--method", "std", "--std-sensitivity", "1e6"]),
+      2,
+      "sweep: error: --std-sensitivity 1000000 prunes every prunable weight; give a smaller sensitivity",
+    );
+    assertOneLineError(
       await runCli("sweep", [...common, "--method", "weight", "--std-sensitivity", "1"]),
       2,
       "sweep: error: --std-sensitivity needs --method std, got --method weight",

@@ -172,6 +172,12 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     const sweepKs = sensitivities
       ? unique(sensitivities.map((s) => kForSensitivity(trained.model, prunable, s)))
       : ks;
+    const all = sensitivities?.find((s) => kForSensitivity(trained.model, prunable, s) >= 100);
+    if (all !== undefined) {
+      throw new UsageError(
+        `--std-sensitivity ${all} prunes every prunable weight; give a smaller sensitivity`,
+      );
+    }
     sensitivities?.forEach((s, i) =>
       logToStderr(
         `std: s = ${s} prunes ${sweepKs[i].toFixed(2)}% of the prunable weights (k = ${
