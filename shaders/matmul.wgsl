@@ -16,16 +16,18 @@
 // (tens of cycles for 8 lanes) while an FMA is one instruction, so the tile is chosen to
 // maximise FMAs per load without spilling; 8 × 8 beat 8 × 4, 16 × 4, 4 × 8, 8 × 16 and 12 × 8.
 // No shared memory and no barriers: on llvmpipe barriers split the shader into coroutines.
-// Grid: x·z = ceil(M / 8) row blocks (block = z·row_stride + x, z > 1 only past the 65535
-// workgroups one grid axis allows), y = ceil(N / (8·WG)).
+// A narrow product (N ≤ 8·WG with WG < 32: a convolution's few filters, the logits) stacks
+// ROW_TILES tiles of rows in one workgroup instead, so a workgroup still fills the SIMD lanes.
+// Grid: x·z = ceil(M / (8·ROW_TILES)) row blocks (block = z·row_stride + x, z > 1 only past the
+// 65535 workgroups one grid axis allows), y = ceil(N / (8·WG)).
 // Ragged edges: load indices are clamped (out-of-range lanes read valid data) and the stores
 // are skipped, so any M, N, K >= 1 works.
-// Constants (generated header): WG, TRANS_A, TRANS_B, HAS_BIAS, ACCUMULATE, RELU.
+// Constants (generated header): WG, ROW_TILES, TRANS_A, TRANS_B, HAS_BIAS, ACCUMULATE, RELU.
 // Params: m, n, k, row_stride.
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WG, ROW_TILES)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row0 = (wg.z * params.row_stride + wg.x) * 8u;
+  let row0 = ((wg.z * params.row_stride + wg.x) * ROW_TILES + lid.y) * 8u;
   let col0 = (wg.y * WG + lid.x) * 8u;
   let last_row = params.m - 1u;
   let last_col = params.n - 1u;

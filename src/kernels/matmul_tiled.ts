@@ -44,8 +44,13 @@ export function createTiledMatmul(
 ): Promise<Op> {
   const { m, n, k } = shape;
   const wg = workgroupWidth(n);
+  // Narrow products stack row tiles so a workgroup keeps up to WG × ROW_TILES = 32 invocations,
+  // as long as at least 64 workgroups remain to spread over the cores.
+  let rowTiles = 1;
+  while (rowTiles * wg < WG && Math.ceil(m / (16 * rowTiles)) >= 64) rowTiles *= 2;
   const constants = {
     WG: wg,
+    ROW_TILES: rowTiles,
     TRANS_A: shape.transA ?? false,
     TRANS_B: shape.transB ?? false,
     HAS_BIAS: buffers.bias !== undefined,
@@ -54,7 +59,7 @@ export function createTiledMatmul(
   };
   // Row blocks split over x and z when there are more than one grid axis holds (the im2col
   // products of a convolution have rows·OH·OW rows).
-  const rowBlocks = Math.ceil(m / 8);
+  const rowBlocks = Math.ceil(m / (8 * rowTiles));
   const z = Math.ceil(rowBlocks / MAX_GRID);
   const rowStride = Math.ceil(rowBlocks / z);
   return createOp(
