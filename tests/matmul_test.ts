@@ -28,7 +28,7 @@ const SHAPES: [number, number, number][] = [
   [70, 130, 1024], // the uniform variant's largest K: both 512-row chunks full
   [17, 65, 513], // one step into the second chunk, one column into the second panel
   [1030, 20, 25], // narrow and tall (a convolution's im2col product): tiled stacks 2 row tiles
-  [4103, 6, 9], // tiled stacks 4 row tiles of a 1-wide workgroup, the last one ragged
+  [4103, 6, 9], // tiled stacks 8 row tiles of a 1-wide workgroup, the last one ragged
 ];
 
 async function check(
