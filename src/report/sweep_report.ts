@@ -181,7 +181,7 @@ export function renderMethodHistograms(
   lo = Math.max(Number.isFinite(lo) ? Math.floor(lo) : -6, -6);
   hi = Number.isFinite(hi) ? Math.ceil(hi * 10) / 10 : 1;
   const panels: HistogramPanel[] = perK.map(({ k, values }) => ({
-    title: `k = ${k}% (${values.length} left)`,
+    title: `k = ${Number(k.toFixed(2))}% (${values.length} left)`,
     ...histogram(values, lo, hi, 40),
   }));
   return renderHistogramGrid(method === "unit" ? "log10 unit L2 norm" : "log10 |w|", panels);

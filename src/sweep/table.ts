@@ -50,7 +50,8 @@ export function sweepMarkdown(rows: SweepRow[]): string {
       const r = sparsity.get(`${m}|${k}`);
       return r ? (Number(r.sparsity) * 100).toFixed(2) : "";
     });
-    lines.push(`| ${[String(k), ...acc, ...sp].join(" | ")} |`);
+    // A k set by --std-sensitivity is a share of the weights, not a round number.
+    lines.push(`| ${[String(Number(k.toFixed(2))), ...acc, ...sp].join(" | ")} |`);
   }
   return lines.join("\n") + "\n";
 }
