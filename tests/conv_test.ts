@@ -98,13 +98,16 @@ Deno.test("conv2d forward, input gradient and weight/bias gradients match the re
         dw: uploadStorage(gpu, new Float32Array(w.length).fill(7), "dw"),
         db: uploadStorage(gpu, new Float32Array(filters).fill(7), "db"),
       };
+      const forward = await createConv2d(gpu, shape, {
+        x: bufs.x,
+        weight: bufs.weight,
+        y: bufs.y,
+        bias: bias ? bufs.bias : undefined,
+      }, relu);
+      // With a ReLU the backward op takes the forward op's columns (as training does); without,
+      // it builds its own.
       const ops = [
-        await createConv2d(gpu, shape, {
-          x: bufs.x,
-          weight: bufs.weight,
-          y: bufs.y,
-          bias: bias ? bufs.bias : undefined,
-        }, relu),
+        forward,
         await createConv2dBackward(gpu, shape, {
           x: bufs.x,
           dy: bufs.dy,
@@ -112,12 +115,13 @@ Deno.test("conv2d forward, input gradient and weight/bias gradients match the re
           dw: bufs.dw,
           db: bias ? bufs.db : undefined,
           dx: bufs.dx,
+          saved: relu ? forward.saved : undefined,
         }),
       ];
       submitOps(gpu, ops);
       const what =
         `conv ${rows}×${channels}×${height}×${width} → ${filters} k${kernel} s${stride} ` +
-        `p${padding}${bias ? " bias" : ""}${relu ? " relu" : ""}`;
+        `p${padding}${bias ? " bias" : ""}${relu ? " relu, saved columns" : ""}`;
       // f32 sums of up to C·k·k = 256 (forward, dx) or rows·OH·OW = 4032 (dw) products of O(1).
       assertClose(`${what}: y`, await readF32(gpu, bufs.y, want.length), want, 1e-5, 1e-4);
       assertClose(`${what}: dx`, await readF32(gpu, bufs.dx, x.length), grads.dx, 1e-5, 1e-4);

@@ -79,7 +79,7 @@ export const COL2IM_SPEC: KernelSpec = {
 
 /**
  * Checks a shape; returns the uniform parameters and, for the buffer checks, the element count
- * and shape text of x, y (dy) and the weight.
+ * and shape text of x, y (dy), the weight and the columns.
  */
 function checkConv(name: string, s: ConvShape) {
   const [kh, kw] = s.kernel;
@@ -199,9 +199,21 @@ export function createCol2im(
 }
 
 /**
+ * What a conv2d forward op leaves behind for the backward pass of the same step: the columns of
+ * x ([rows·OH·OW, C·KH·KW]) and the position-major product buffer ([rows·OH·OW, O]).
+ */
+export interface ConvSaved {
+  /** im2col of the forward pass's x. */
+  col: GPUBuffer;
+  /** Scratch of the output's size, free once the forward pass has transposed it to NCHW. */
+  product: GPUBuffer;
+}
+
+/**
  * `y = conv2d(x, w) (+ bias, ReLU)`: x [rows, C, H, W], w [O, C, KH, KW], y [rows, O, OH, OW].
  * Three dispatches: im2col, one matrix product `Y[rows·OH·OW, O] = col · Wᵀ` with the bias/ReLU
- * epilogue, and a per-sample transpose of Y to NCHW. The op owns its two scratch buffers.
+ * epilogue, and a per-sample transpose of Y to NCHW. The op owns its two scratch buffers and
+ * exposes them as `saved`, for a backward op that runs after it in the same step.
  *
  * @example
  * ```ts
@@ -214,7 +226,7 @@ export async function createConv2d(
   shape: ConvShape,
   buffers: { x: GPUBuffer; weight: GPUBuffer; y: GPUBuffer; bias?: GPUBuffer },
   relu = false,
-): Promise<Op> {
+): Promise<Op & { saved: ConvSaved }> {
   const name = "conv2d";
   const { outHeight, outWidth, sizes } = checkConv(name, shape);
   const { rows, outputs: o } = shape;
@@ -236,14 +248,16 @@ export async function createConv2d(
     }),
     await createBatchTranspose(gpu, rows, positions, o, { x: product, y: buffers.y }),
   ];
-  return composeOps(name, ops, [col, product]);
+  return { ...composeOps(name, ops, [col, product]), saved: { col, product } };
 }
 
 /**
  * The backward pass of conv2d from dy [rows, O, OH, OW]: `∂L/∂w` [O, C, KH, KW] and `∂L/∂b` [O]
  * (when `db` is given) and, when `dx` is given, `∂L/∂x` [rows, C, H, W], all overwritten.
  * Dispatches: dy to position-major `dY[rows·OH·OW, O]`; im2col of x; `dW = dYᵀ · col`; `db` as
- * column sums of dY; `dcol = dY · W` into the same scratch; col2im. The op owns its scratch.
+ * column sums of dY; `dcol = dY · W` into the same scratch; col2im. With `saved` (the forward
+ * op's buffers, its pass run earlier in the same step on the same x) the columns are taken from
+ * there instead of built again, and both buffers serve as scratch; otherwise the op owns its own.
  *
  * @example
  * ```ts
@@ -260,6 +274,7 @@ export async function createConv2dBackward(
     dw: GPUBuffer;
     db?: GPUBuffer;
     dx?: GPUBuffer;
+    saved?: ConvSaved;
   },
 ): Promise<Op> {
   const name = "conv2d_backward";
@@ -273,18 +288,23 @@ export async function createConv2dBackward(
   if (buffers.dx) checkBuffer(name, "dx", buffers.dx, ...sizes.x);
   const { positions, taps } = productDims(shape, outHeight, outWidth);
   const m = rows * positions;
-  const col = columnBuffer(gpu, name, ...sizes.col);
-  const dyRows = createStorage(gpu, sizes.y[0] * 4, `${name}.dy`);
-  const ops = [
-    await createBatchTranspose(gpu, rows, o, positions, { x: buffers.dy, y: dyRows }),
-    await createIm2col(gpu, shape, { x: buffers.x, col }),
+  const { saved } = buffers;
+  if (saved) {
+    checkBuffer(name, "saved.col", saved.col, ...sizes.col);
+    checkBuffer(name, "saved.product", saved.product, ...sizes.y);
+  }
+  const col = saved?.col ?? columnBuffer(gpu, name, ...sizes.col);
+  const dyRows = saved?.product ?? createStorage(gpu, sizes.y[0] * 4, `${name}.dy`);
+  const ops = [await createBatchTranspose(gpu, rows, o, positions, { x: buffers.dy, y: dyRows })];
+  if (!saved) ops.push(await createIm2col(gpu, shape, { x: buffers.x, col }));
+  ops.push(
     // dW[O, C·KH·KW] = dY[rows·OH·OW, O]ᵀ · col[rows·OH·OW, C·KH·KW]
     await createMatmul(gpu, { m: o, n: taps, k: m, transA: true }, {
       a: dyRows,
       b: col,
       c: buffers.dw,
     }),
-  ];
+  );
   if (buffers.db) ops.push(await createBiasGrad(gpu, m, o, { dz: dyRows, db: buffers.db }));
   if (buffers.dx) {
     ops.push(
@@ -293,5 +313,5 @@ export async function createConv2dBackward(
       await createCol2im(gpu, shape, { dcol: col, dx: buffers.dx }),
     );
   }
-  return composeOps(name, ops, [col, dyRows]);
+  return composeOps(name, ops, saved ? [] : [col, dyRows]);
 }

@@ -80,7 +80,8 @@ interface Accumulators {
  * rounded up to 4): a sparse layer writes its output transposed when the next layer with
  * parameters is sparse too, and a row-major input is transposed into `scratch` first. The input
  * `acts[0]` arrives transposed when `sparse.inputTransposed` (the batch gather wrote it so for a
- * sparse first layer). The logits always end row-major.
+ * sparse first layer). The logits always end row-major. For training, `saved[l]` collects what
+ * layer l's forward ops leave for its backward ops.
  */
 async function forwardOps(
   gpu: GpuContext,
@@ -90,6 +91,7 @@ async function forwardOps(
   acts: GPUBuffer[],
   rows: number,
   sparse?: { csr: ReadonlyMap<string, GpuCsr>; scratch: GPUBuffer; inputTransposed: boolean },
+  saved?: Record<string, GPUBuffer>[],
 ): Promise<Op[]> {
   const csr = sparse?.csr ?? new Map<string, GpuCsr>();
   const shapes = activationShapes(spec);
@@ -147,6 +149,7 @@ async function forwardOps(
         y: acts[l + 1],
         params: params[l],
         relu,
+        saved: saved?.[l],
       }),
     );
   }
@@ -300,6 +303,8 @@ export class GpuNetwork {
     }
     const params = this.#layerParams(this.params);
     const grads = this.#layerParams(this.#grads);
+    // What each layer's forward ops leave for its backward ops (owned by the forward ops).
+    const saved = spec.layers.map(() => ({}));
     const ops: Op[] = [
       await createGather(gpu, batch, split.features, {
         pixels: split.pixels,
@@ -309,7 +314,7 @@ export class GpuNetwork {
         x: acts[0],
         y: labels,
       }),
-      ...await forwardOps(gpu, spec, this.infos, params, acts, batch),
+      ...await forwardOps(gpu, spec, this.infos, params, acts, batch, undefined, saved),
       await createSoftmaxXent(gpu, batch, outputSize(spec), {
         logits: acts[L],
         labels,
@@ -336,6 +341,7 @@ export class GpuNetwork {
           dy: dActs[l + 1]!,
           dx: needsDx ? dActs[l] : undefined,
           grads: grads[l],
+          saved: saved[l],
         }),
       );
     }

@@ -146,14 +146,15 @@ export const conv2dLayer: LayerKind = {
   },
   async forwardOps(gpu, spec, ctx) {
     const s = conv(spec);
-    return [
-      await createConv2d(gpu, geometry(s, ctx.input, ctx.rows), {
-        x: ctx.x,
-        weight: ctx.params[0],
-        bias: ctx.params[1],
-        y: ctx.y,
-      }, ctx.relu),
-    ];
+    const op = await createConv2d(gpu, geometry(s, ctx.input, ctx.rows), {
+      x: ctx.x,
+      weight: ctx.params[0],
+      bias: ctx.params[1],
+      y: ctx.y,
+    }, ctx.relu);
+    // The backward pass reuses the columns instead of building them again.
+    if (ctx.saved) Object.assign(ctx.saved, op.saved);
+    return [op];
   },
   async backwardOps(gpu, spec, ctx) {
     const s = conv(spec);
@@ -165,6 +166,9 @@ export const conv2dLayer: LayerKind = {
         dw: ctx.grads[0],
         db: ctx.grads[1],
         dx: ctx.dx,
+        saved: ctx.saved?.col && ctx.saved.product
+          ? { col: ctx.saved.col, product: ctx.saved.product }
+          : undefined,
       }),
     ];
   },

@@ -91,6 +91,11 @@ export interface ForwardContext {
   params: GPUBuffer[];
   /** Apply a ReLU to the output in the same dispatch (when `fusesRelu`). */
   relu: boolean;
+  /**
+   * Training only: where the forward ops leave buffers for this layer's backward ops of the same
+   * step (as PyTorch's `ctx.save_for_backward`), e.g. a convolution's im2col columns.
+   */
+  saved?: Record<string, GPUBuffer>;
 }
 
 /** Buffers of one layer's backward dispatches. */
