@@ -169,22 +169,17 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     const out = { progress: terminalProgress, log: logToStderr };
     const trained = await ensureTrained(gpu, config, loaded, out);
     // prune_by_std(s) prunes a share of the weights fixed by the trained model: that share is k.
-    const sweepKs = sensitivities
-      ? unique(sensitivities.map((s) => kForSensitivity(trained.model, prunable, s)))
-      : ks;
-    const all = sensitivities?.find((s) => kForSensitivity(trained.model, prunable, s) >= 100);
-    if (all !== undefined) {
-      throw new UsageError(
-        `--std-sensitivity ${all} prunes every prunable weight; give a smaller sensitivity`,
-      );
-    }
-    sensitivities?.forEach((s, i) =>
-      logToStderr(
-        `std: s = ${s} prunes ${sweepKs[i].toFixed(2)}% of the prunable weights (k = ${
-          sweepKs[i]
-        })`,
-      )
-    );
+    const sensitivityKs = (sensitivities ?? []).map((s) => {
+      const k = kForSensitivity(trained.model, prunable, s);
+      if (k >= 100) {
+        throw new UsageError(
+          `--std-sensitivity ${s} prunes every prunable weight; give a smaller sensitivity`,
+        );
+      }
+      logToStderr(`std: s = ${s} prunes ${k.toFixed(2)}% of the prunable weights (k = ${k})`);
+      return k;
+    });
+    const sweepKs = sensitivities ? unique(sensitivityKs) : ks;
     const rows = await runSweep(gpu, {
       trained: trained.model,
       model: trained.checksum.slice(0, 16),
