@@ -50,6 +50,9 @@ shape and records where sparse wins (results/sparse_crossover.json, read by --in
 /** Layer shapes [in, out] of the default network. */
 const LAYERS: [number, number][] = [[784, 1000], [1000, 1000], [1000, 500], [500, 200], [200, 10]];
 
+/** Hidden widths of the default network, from LAYERS. */
+const HIDDEN = LAYERS.slice(0, -1).map(([, out]) => out);
+
 /** One timed product: every variant's median ms and the tuner's choice. */
 interface MatmulRow {
   form: string;
@@ -95,7 +98,7 @@ async function timeForward(gpu: GpuContext, count: number): Promise<number> {
     pixels: new Uint8Array(count * 784).map(() => Math.floor(rng() * 256)),
     labels: new Uint8Array(count).map(() => Math.floor(rng() * 10)),
   }, "bench-forward");
-  const model = initModel(mlpSpec(784, [1000, 1000, 500, 200], 10, false), 0);
+  const model = initModel(mlpSpec(784, HIDDEN, 10, false), 0);
   const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
   try {
     await net.evaluate(split); // warm-up: pipelines compiled, caches filled
@@ -250,12 +253,7 @@ if (import.meta.main) {
       let dispatches = 0;
       const outcome = await trainModel(gpu, {
         model: initModel(
-          modelSpec(modelName, {
-            features: 784,
-            classes: 10,
-            hidden: [1000, 1000, 500, 200],
-            bias: false,
-          }),
+          modelSpec(modelName, { features: 784, classes: 10, hidden: HIDDEN, bias: false }),
           0,
         ),
         train,
