@@ -34,3 +34,22 @@ export async function assertRejects<E extends Error>(
   }
   throw new Error(`expected ${type.name}, but the promise resolved`);
 }
+
+/** Calls `fn` and returns the error it throws; throws if it returns or the type differs. */
+export function assertThrows<E extends Error>(
+  fn: () => unknown,
+  // deno-lint-ignore no-explicit-any
+  type: new (...args: any[]) => E,
+  includes?: string,
+): E {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof type)) throw new Error(`expected ${type.name}, got ${err}`);
+    if (includes && !err.message.includes(includes)) {
+      throw new Error(`expected message containing "${includes}", got "${err.message}"`);
+    }
+    return err;
+  }
+  throw new Error(`expected ${type.name}, but it returned`);
+}

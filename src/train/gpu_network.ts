@@ -23,6 +23,8 @@ import type { GpuCsr } from "../model/layers/layer.ts";
 import { createAccuracy, createSoftmaxXent } from "../kernels/loss.ts";
 import { type AdamConfig, createAdam } from "../kernels/adam.ts";
 import { createAdvance, createGather } from "../kernels/batch.ts";
+import { createCentroidGrad, createCodebookDecode } from "../kernels/weight_sharing.ts";
+import { clusterOrder, type SharedWeights } from "../quant/weight_sharing.ts";
 import { layerKind } from "../model/layers/registry.ts";
 import {
   activationShapes,
@@ -60,6 +62,28 @@ export interface GpuNetworkOptions {
    * dense.
    */
   sparse?: ReadonlySet<string>;
+  /**
+   * Weight-shared tensors (src/quant/weight_sharing.ts), by name: their weights are rebuilt from
+   * the codebook on creation, and training updates the codebook (the centroid gradient is the sum
+   * of its weights' gradients) instead of the weights, so no weight changes cluster.
+   */
+  shared?: SharedWeights;
+}
+
+/** A weight-shared tensor on the GPU. */
+interface GpuShared {
+  /** Cluster per weight [count] i32, −1 pruned. */
+  clusters: GPUBuffer;
+  /** Codebook [2^bits] f32. */
+  codebook: GPUBuffer;
+  /** Weight positions grouped by cluster [members] u32. */
+  order: GPUBuffer;
+  /** Cluster boundaries in `order` [2^bits + 1] u32. */
+  offsets: GPUBuffer;
+  /** Codebook entries. */
+  entries: number;
+  /** Weights in some cluster. */
+  members: number;
 }
 
 /** Loss and accuracy accumulators of one use (training or evaluation). */
@@ -178,6 +202,7 @@ export class GpuNetwork {
   readonly #evalLabels: GPUBuffer;
   readonly #evalScratch: GPUBuffer;
   readonly #csr = new Map<string, GpuCsr>();
+  readonly #shared = new Map<string, GpuShared>();
   #trainOps: Op[] = [];
   #trainSplit: GpuSplit | undefined;
   readonly #grads = new Map<string, GPUBuffer>();
@@ -211,6 +236,18 @@ export class GpuNetwork {
     const widest = Math.max(...activationShapes(model.spec).map(sizeOf));
     this.#evalScratch = own(createStorage(gpu, evalRows * widest * 4, "eval-transposed"));
     this.#uploadCsr(model);
+    for (const [name, s] of options.shared ?? []) {
+      const { order, offsets } = clusterOrder(s);
+      this.#shared.set(name, {
+        clusters: own(uploadStorage(gpu, s.clusters, `${name}.clusters`)),
+        codebook: own(uploadStorage(gpu, s.codebook, `${name}.codebook`)),
+        // A binding is never empty: one unused entry when every weight is pruned.
+        order: own(uploadStorage(gpu, order.length ? order : new Uint32Array(1), `${name}.order`)),
+        offsets: own(uploadStorage(gpu, offsets, `${name}.offsets`)),
+        entries: s.codebook.length,
+        members: order.length,
+      });
+    }
   }
 
   /**
@@ -236,6 +273,10 @@ export class GpuNetwork {
       );
     }
     net.#ops.push(...net.#maskOps);
+    const decode: Op[] = [];
+    for (const [name, s] of net.#shared) decode.push(await net.#decodeOp(name, s));
+    net.#ops.push(...decode);
+    if (decode.length > 0) submitOps(gpu, decode);
     return net;
   }
 
@@ -266,6 +307,16 @@ export class GpuNetwork {
         nnz: csr.values.length,
       });
     }
+  }
+
+  /** Rebuilds a weight-shared parameter from its codebook. */
+  #decodeOp(name: string, s: GpuShared): Promise<Op> {
+    const count = sizeOf(this.infos.find((p) => p.name === name)!.shape);
+    return createCodebookDecode(this.#gpu, { count, clusters: s.entries }, {
+      clusters: s.clusters,
+      codebook: s.codebook,
+      w: this.params.get(name)!,
+    });
   }
 
   #own(b: GPUBuffer): GPUBuffer {
@@ -347,6 +398,34 @@ export class GpuNetwork {
     }
     for (const p of this.infos) {
       if (this.#options.frozen?.has(p.name)) continue;
+      const shared = this.#shared.get(p.name);
+      if (shared) {
+        // Trained weight sharing: Σ of the cluster's gradients → Adam on the codebook → rebuild.
+        const k = shared.entries;
+        const cgrad = this.#own(createStorage(gpu, k * 4, `${p.name}.codebook.grad`));
+        ops.push(
+          await createCentroidGrad(gpu, {
+            count: sizeOf(p.shape),
+            clusters: k,
+            members: shared.members,
+          }, {
+            grad: this.#grads.get(p.name)!,
+            order: shared.order,
+            offsets: shared.offsets,
+            cgrad,
+          }),
+          await createAdam(gpu, k, adam, {
+            w: shared.codebook,
+            grad: cgrad,
+            m: this.#own(createStorage(gpu, k * 4, `${p.name}.codebook.m`)),
+            v: this.#own(createStorage(gpu, k * 4, `${p.name}.codebook.v`)),
+            mask: this.#own(uploadStorage(gpu, new Float32Array(k).fill(1), `${p.name}.cmask`)),
+            state: this.#train.state,
+          }),
+          await this.#decodeOp(p.name, shared),
+        );
+        continue;
+      }
       const n = sizeOf(p.shape);
       ops.push(
         await createAdam(gpu, n, adam, {

@@ -1,0 +1,288 @@
+/**
+ * The Deep Compression file (`model.dcz`): a pruned model, optionally weight-shared, stored the
+ * way Han et al. (2016) count its size — every weight tensor as relative indices of its
+ * non-zeros (src/quant/relative_index.ts) plus their values, either raw f32 or B-bit cluster
+ * indices with an f32 codebook; biases raw f32. The two streams of each tensor are written with
+ * fixed widths (`coding: "fixed"`: the "pruned + quantised" size) or Huffman-coded
+ * (`coding: "huffman"`, src/quant/huffman.ts: the final size). The relative-index width is
+ * chosen per tensor as the one that makes its stream smallest.
+ *
+ * Layout, little-endian: the 4 bytes `WGDC`, u32 version (1), u32 header length, the header as
+ * UTF-8 JSON (model spec, and per parameter its name, shape, how it is coded, its counts, code
+ * lengths and where its bytes lie), then the payload sections. Positions run over the tensor in
+ * PyTorch's layout (`[out, in]` for a dense weight, `[out, in, kh, kw]` for a convolution),
+ * row-major.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+import { checkParams, type Model, type ModelSpec, paramInfos } from "../model/network.ts";
+import { sizeOf } from "../model/tensor.ts";
+import { BitReader, BitWriter } from "./bitstream.ts";
+import { codeLengths, huffmanDecode, huffmanEncode, symbolCounts } from "./huffman.ts";
+import { absoluteIndex, relativeIndex } from "./relative_index.ts";
+import type { SharedWeight, SharedWeights } from "./weight_sharing.ts";
+
+const MAGIC = "WGDC";
+const VERSION = 1;
+/** Relative-index widths tried per tensor. */
+const INDEX_BITS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+
+/** How the streams are written. */
+export type StreamCoding = "fixed" | "huffman";
+
+/** One parameter in the header. */
+interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** `raw`: f32 dense; `sparse`: relative indices + f32 values; `shared`: + cluster indices. */
+  kind: "raw" | "sparse" | "shared";
+  /** Non-zeros (sparse and shared). */
+  nnz?: number;
+  /** Relative-index codes (non-zeros plus fillers) and their width. */
+  codes?: number;
+  indexBits?: number;
+  /** Cluster-index width (shared). */
+  bits?: number;
+  /** Huffman code lengths of the index codes and of the cluster indices. */
+  indexLengths?: number[];
+  valueLengths?: number[];
+  /** Payload byte range. */
+  offset: number;
+  bytes: number;
+}
+
+/** Header of a Deep Compression file. */
+interface Header {
+  spec: ModelSpec;
+  coding: StreamCoding;
+  tensors: TensorEntry[];
+}
+
+/** A dense `[in, out]` weight in PyTorch's `[out, in]` order, other shapes as they are. */
+function storageOrder<T extends Float32Array | Int32Array>(data: T, shape: number[]): T {
+  if (shape.length !== 2) return data;
+  const [inputs, outputs] = shape;
+  const out = new (data.constructor as { new (n: number): T })(data.length);
+  for (let i = 0; i < inputs; i++) {
+    for (let j = 0; j < outputs; j++) out[j * inputs + i] = data[i * outputs + j];
+  }
+  return out;
+}
+
+/** The inverse of `storageOrder`. */
+function paramOrder<T extends Float32Array | Int32Array>(data: T, shape: number[]): T {
+  if (shape.length !== 2) return data;
+  const [inputs, outputs] = shape;
+  return storageOrder(data, [outputs, inputs]);
+}
+
+/** Writes `symbols` of `width` bits or Huffman-coded; returns the code lengths when Huffman. */
+function writeStream(
+  symbols: Uint32Array,
+  width: number,
+  coding: StreamCoding,
+  out: BitWriter,
+): number[] | undefined {
+  if (coding === "fixed") {
+    for (const s of symbols) out.write(s, width);
+    return undefined;
+  }
+  const lengths = codeLengths(symbolCounts(symbols, 2 ** width));
+  huffmanEncode(symbols, lengths, out);
+  return [...lengths];
+}
+
+/** Bits `writeStream` would take (Huffman tables counted at ~2 bytes a used symbol in JSON). */
+function streamBits(symbols: Uint32Array, width: number, coding: StreamCoding): number {
+  if (coding === "fixed") return symbols.length * width;
+  const counts = symbolCounts(symbols, 2 ** width);
+  const lengths = codeLengths(counts);
+  let bits = 0;
+  counts.forEach((c, s) => (bits += c * lengths[s]));
+  return bits + 16 * 2 ** width;
+}
+
+/**
+ * Encodes a pruned model: every dense and convolution weight sparse (its zeros are the pruned
+ * weights), weight-shared where `shared` has it; other parameters raw.
+ */
+export function encodeDeepCompressed(
+  model: Model,
+  shared: SharedWeights | undefined,
+  coding: StreamCoding,
+): Uint8Array {
+  const entries: TensorEntry[] = [];
+  const sections: Uint8Array[] = [];
+  let offset = 0;
+  for (const info of paramInfos(model.spec)) {
+    const t = model.params.get(info.name)!;
+    const sparse = info.suffix === "weight" && (t.shape.length === 2 || t.shape.length === 4);
+    let entry: TensorEntry;
+    let section: Uint8Array;
+    if (!sparse) {
+      section = new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
+      entry = { name: info.name, shape: [...t.shape], kind: "raw", offset, bytes: 0 };
+    } else {
+      const s = shared?.get(info.name);
+      ({ entry, section } = encodeSparse(info.name, t.shape, t.data, s, coding, offset));
+    }
+    entry.bytes = section.length;
+    entries.push(entry);
+    sections.push(section);
+    offset += section.length;
+  }
+  const header = new TextEncoder().encode(
+    JSON.stringify({ spec: model.spec, coding, tensors: entries } satisfies Header),
+  );
+  const out = new Uint8Array(12 + header.length + offset);
+  const view = new DataView(out.buffer);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  view.setUint32(4, VERSION, true);
+  view.setUint32(8, header.length, true);
+  out.set(header, 12);
+  let at = 12 + header.length;
+  for (const s of sections) {
+    out.set(s, at);
+    at += s.length;
+  }
+  return out;
+}
+
+/** One weight tensor's section: index stream, value stream, then the codebook (shared). */
+function encodeSparse(
+  name: string,
+  shape: number[],
+  data: Float32Array,
+  s: SharedWeight | undefined,
+  coding: StreamCoding,
+  offset: number,
+): { entry: TensorEntry; section: Uint8Array } {
+  const values = storageOrder(data, shape);
+  const clusters = s ? storageOrder(s.clusters, shape) : undefined;
+  const alive = (i: number) => (clusters ? clusters[i] >= 0 : values[i] !== 0);
+  const positions: number[] = [];
+  for (let i = 0; i < values.length; i++) if (alive(i)) positions.push(i);
+  const pos = Uint32Array.from(positions);
+  let best = { bits: INDEX_BITS[0], codes: relativeIndex(pos, INDEX_BITS[0]), size: Infinity };
+  for (const bits of INDEX_BITS) {
+    const codes = relativeIndex(pos, bits);
+    const size = streamBits(codes, bits, coding);
+    if (size < best.size) best = { bits, codes, size };
+  }
+  const out = new BitWriter();
+  const indexLengths = writeStream(best.codes, best.bits, coding, out);
+  const entry: TensorEntry = {
+    name,
+    shape: [...shape],
+    kind: s ? "shared" : "sparse",
+    nnz: pos.length,
+    codes: best.codes.length,
+    indexBits: best.bits,
+    offset,
+    bytes: 0,
+  };
+  if (indexLengths) entry.indexLengths = indexLengths;
+  let valueBytes: Uint8Array;
+  if (s && clusters) {
+    entry.bits = s.bits;
+    const symbols = Uint32Array.from(pos, (p) => clusters[p]);
+    const valueLengths = writeStream(symbols, s.bits, coding, out);
+    if (valueLengths) entry.valueLengths = valueLengths;
+    valueBytes = new Uint8Array(s.codebook.buffer.slice(0));
+  } else {
+    valueBytes = new Uint8Array(Float32Array.from(pos, (p) => values[p]).buffer);
+  }
+  const bits = out.finish();
+  const section = new Uint8Array(bits.length + valueBytes.length);
+  section.set(bits, 0);
+  section.set(valueBytes, bits.length);
+  return { entry, section };
+}
+
+/** Reads `count` symbols of `width` bits, fixed or Huffman-coded. */
+function readStream(
+  input: BitReader,
+  count: number,
+  width: number,
+  lengths: number[] | undefined,
+): Uint32Array {
+  if (lengths) return huffmanDecode(Uint8Array.from(lengths), count, input);
+  const out = new Uint32Array(count);
+  for (let i = 0; i < count; i++) out[i] = input.read(width);
+  return out;
+}
+
+/**
+ * Decodes a Deep Compression file into the dense model it stores (pruned weights exactly 0,
+ * shared weights rebuilt from their codebooks) and its weight sharing; every problem is a
+ * one-line `UsageError` naming `path`.
+ */
+export function decodeDeepCompressed(
+  bytes: Uint8Array,
+  path: string,
+): { model: Model; shared: SharedWeights; coding: StreamCoding } {
+  const bad = (why: string) => new UsageError(`${path}: not a valid Deep Compression file (${why})`);
+  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) {
+    throw bad("it does not start with WGDC");
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(4, true) !== VERSION) throw bad(`version ${view.getUint32(4, true)}, expected 1`);
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength > bytes.length) throw bad("the header runs past the end");
+  let header: Header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+    paramInfos(header.spec);
+  } catch {
+    throw bad("its header is not a model description");
+  }
+  const payload = bytes.subarray(12 + headerLength);
+  const params = new Map<string, { shape: number[]; data: Float32Array }>();
+  const shared: SharedWeights = new Map();
+  try {
+    for (const e of header.tensors) {
+      if (e.offset + e.bytes > payload.length) throw new RangeError(`${e.name} runs past the end`);
+      const section = payload.slice(e.offset, e.offset + e.bytes);
+      const n = sizeOf(e.shape);
+      if (e.kind === "raw") {
+        params.set(e.name, { shape: e.shape, data: new Float32Array(section.buffer, 0, n) });
+        continue;
+      }
+      const input = new BitReader(section);
+      const codes = readStream(input, e.codes!, e.indexBits!, e.indexLengths);
+      const positions = absoluteIndex(codes, e.indexBits!);
+      if (positions.length !== e.nnz || positions.some((p) => p >= n)) {
+        throw new RangeError(`${e.name}: positions do not fit its shape`);
+      }
+      const values = new Float32Array(n);
+      const tail = (bytes: number) => {
+        if (bytes > e.bytes) throw new RangeError(`${e.name} is shorter than its values`);
+        return new Float32Array(section.slice(e.bytes - bytes).buffer);
+      };
+      if (e.kind === "shared") {
+        const clusterSymbols = readStream(input, e.nnz!, e.bits!, e.valueLengths);
+        const codebook = tail(4 * 2 ** e.bits!);
+        const clusters = new Int32Array(n).fill(-1);
+        positions.forEach((p, j) => {
+          clusters[p] = clusterSymbols[j];
+          values[p] = codebook[clusterSymbols[j]];
+        });
+        shared.set(e.name, { bits: e.bits!, codebook, clusters: paramOrder(clusters, e.shape) });
+      } else {
+        const nonzero = tail(4 * e.nnz!);
+        positions.forEach((p, j) => (values[p] = nonzero[j]));
+      }
+      params.set(e.name, { shape: e.shape, data: paramOrder(values, e.shape) });
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw bad((err as Error).message);
+  }
+  return {
+    model: { spec: header.spec, params: checkParams(header.spec, params, path) },
+    shared,
+    coding: header.coding,
+  };
+}

@@ -1,0 +1,140 @@
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { BitReader, BitWriter } from "../src/quant/bitstream.ts";
+import {
+  canonicalCodes,
+  codeLengths,
+  huffmanDecode,
+  huffmanEncode,
+  MAX_CODE_LENGTH,
+  symbolCounts,
+} from "../src/quant/huffman.ts";
+import { absoluteIndex, relativeIndex } from "../src/quant/relative_index.ts";
+import { decodeDeepCompressed, encodeDeepCompressed } from "../src/quant/dc_file.ts";
+import { decodeShared, shareWeights } from "../src/quant/weight_sharing.ts";
+import { initModel, mlpSpec, type ModelSpec } from "../src/model/network.ts";
+import { UsageError } from "../src/util/errors.ts";
+import { createRng } from "../src/util/rng.ts";
+
+Deno.test("bit streams: values and codes round-trip, least significant bit first", () => {
+  const w = new BitWriter();
+  w.write(5, 3); // 101
+  w.writeCode(0b110, 3); // 1, 1, 0
+  w.write(0xabcdef, 24);
+  const bytes = w.finish();
+  assertEquals(bytes.length, 4);
+  assertEquals(bytes[0] & 0x3f, 0b011101); // 1,0,1 then 1,1,0 from bit 0 up
+  const r = new BitReader(bytes);
+  assertEquals(r.read(3), 5);
+  assertEquals([r.bit(), r.bit(), r.bit()], [1, 1, 0]);
+  assertEquals(r.read(24), 0xabcdef);
+});
+
+Deno.test("huffman: optimal lengths on a textbook case, canonical codes, exact round trips", () => {
+  // Counts 45, 13, 12, 16, 9, 5 (CLRS 16.3): lengths 1, 3, 3, 3, 4, 4; cost 224.
+  const lengths = codeLengths([45, 13, 12, 16, 9, 5]);
+  assertEquals([...lengths], [1, 3, 3, 3, 4, 4]);
+  // Canonical (RFC 1951): 0, 100, 101, 110, 1110, 1111.
+  assertEquals([...canonicalCodes(lengths)], [0b0, 0b100, 0b101, 0b110, 0b1110, 0b1111]);
+  assertEquals([...codeLengths([0, 7, 0])], [0, 1, 0]); // a lone symbol still takes one bit
+  const rng = createRng(9);
+  for (const alphabet of [1, 2, 5, 32, 256]) {
+    // Skewed symbols, as cluster indices are.
+    const symbols = Uint32Array.from({ length: 5000 }, () => Math.floor(alphabet * rng() ** 3));
+    const lens = codeLengths(symbolCounts(symbols, alphabet));
+    const w = new BitWriter();
+    huffmanEncode(symbols, lens, w);
+    const decoded = huffmanDecode(lens, symbols.length, new BitReader(w.finish()));
+    assertEquals([...decoded], [...symbols], `alphabet ${alphabet}`);
+    // Never longer than fixed width (up to the last byte's padding).
+    assert(w.bitLength <= symbols.length * Math.max(1, Math.ceil(Math.log2(alphabet))));
+  }
+  // Fibonacci counts build the deepest tree: lengths are capped and still decode.
+  const fib = [1, 1];
+  while (fib.length < 40) fib.push(fib[fib.length - 1] + fib[fib.length - 2]);
+  const capped = codeLengths(fib);
+  assert(Math.max(...capped) <= MAX_CODE_LENGTH);
+  const symbols = Uint32Array.from(fib.keys());
+  const w = new BitWriter();
+  huffmanEncode(symbols, capped, w);
+  assertEquals([...huffmanDecode(capped, 40, new BitReader(w.finish()))], [...symbols]);
+});
+
+Deno.test("relative index: the paper's filler rule, round trips at every width", () => {
+  assertEquals([...relativeIndex(Uint32Array.of(1, 2, 12), 3)], [1, 0, 7, 2]);
+  assertEquals([...relativeIndex(Uint32Array.of(7), 3)], [7, 0]); // a gap of exactly 7
+  assertEquals([...absoluteIndex(Uint32Array.of(1, 0, 7, 2), 3)], [1, 2, 12]);
+  const rng = createRng(3);
+  const positions = Uint32Array.from(
+    [...Array(20000).keys()].filter(() => rng() < 0.02),
+  );
+  for (const bits of [1, 2, 3, 5, 8, 12]) {
+    assertEquals([...absoluteIndex(relativeIndex(positions, bits), bits)], [...positions]);
+  }
+});
+
+function prunedModel(spec: ModelSpec, seed: number, keep: number) {
+  const model = initModel(spec, seed);
+  const rng = createRng(seed);
+  const masks = new Map<string, Float32Array>();
+  for (const [name, t] of model.params) {
+    if (!name.endsWith(".weight")) continue;
+    const mask = Float32Array.from(t.data, () => (rng() < keep ? 1 : 0));
+    t.data.forEach((_, i) => (t.data[i] *= mask[i]));
+    masks.set(name, mask);
+  }
+  return { model, masks };
+}
+
+Deno.test("Deep Compression file: bit-exact round trips, fixed and Huffman, MLP and CNN", () => {
+  const cnn: ModelSpec = {
+    input: [1, 8, 8],
+    layers: [
+      { kind: "conv2d", filters: 3, kernel: 3, stride: 1, padding: 1, bias: true },
+      { kind: "relu" },
+      { kind: "flatten" },
+      { kind: "dense", units: 5, bias: true },
+    ],
+  };
+  for (const spec of [mlpSpec(30, [17, 9], 4, true), mlpSpec(784, [300], 10, false), cnn]) {
+    const { model, masks } = prunedModel(spec, 4, 0.1);
+    const shared = shareWeights(model, masks, { conv: 4, dense: 3 });
+    const quantized = decodeShared(model, shared);
+    for (const coding of ["fixed", "huffman"] as const) {
+      for (const [label, source, sharing] of [
+        ["f32", model, undefined],
+        ["shared", quantized, shared],
+      ] as const) {
+        const bytes = encodeDeepCompressed(source, sharing, coding);
+        const back = decodeDeepCompressed(bytes, "x.dcz");
+        assertEquals(back.coding, coding);
+        for (const [name, t] of source.params) {
+          assertEquals([...back.model.params.get(name)!.data], [...t.data], `${label} ${name}`);
+        }
+        if (sharing) {
+          for (const [name, s] of sharing) {
+            assertEquals([...back.shared.get(name)!.clusters], [...s.clusters], name);
+            assertEquals([...back.shared.get(name)!.codebook], [...s.codebook], name);
+          }
+        }
+      }
+    }
+  }
+});
+
+Deno.test("Deep Compression file: sizes fall stage by stage; damage is a one-line error", () => {
+  const { model, masks } = prunedModel(mlpSpec(784, [300, 100], 10, true), 5, 0.08);
+  const shared = shareWeights(model, masks, { conv: 8, dense: 5 });
+  const q = decodeShared(model, shared);
+  const dense = [...model.params.values()].reduce((s, t) => s + t.data.byteLength, 0);
+  const sparse = encodeDeepCompressed(model, undefined, "fixed").length;
+  const fixed = encodeDeepCompressed(q, shared, "fixed").length;
+  const huffman = encodeDeepCompressed(q, shared, "huffman").length;
+  assert(sparse < dense / 5, `sparse ${sparse} vs dense ${dense}`);
+  assert(fixed < sparse / 2, `fixed ${fixed} vs sparse ${sparse}`);
+  assert(huffman < fixed, `huffman ${huffman} vs fixed ${fixed}`);
+  const bytes = encodeDeepCompressed(q, shared, "huffman");
+  assertThrows(() => decodeDeepCompressed(bytes.slice(0, 100), "m.dcz"), UsageError, "m.dcz: not a valid");
+  assertThrows(() => decodeDeepCompressed(new Uint8Array(20), "m.dcz"), UsageError, "WGDC");
+  const cut = bytes.slice(0, bytes.length - 1000);
+  assertThrows(() => decodeDeepCompressed(cut, "m.dcz"), UsageError, "m.dcz");
+});
