@@ -26,7 +26,7 @@ import {
   SWEEP_COLUMNS,
   TEXT_COLUMNS,
 } from "../src/sweep/results.ts";
-import type { SweepRow } from "../src/sweep/results.ts";
+import { NO_COMPRESSION_FIGURES, type SweepRow } from "../src/sweep/results.ts";
 import { formatHistoryCsv, parseHistoryCsv } from "../src/train/history.ts";
 import { parseMetricsJson } from "../src/experiment/metrics.ts";
 import type { TrainMetrics } from "../src/experiment/metrics.ts";
@@ -726,6 +726,7 @@ const SWEEP_PATH = "fuzz/sweep.csv";
 
 const SWEEP_ROWS: SweepRow[] = [
   {
+    ...NO_COMPRESSION_FIGURES,
     model: "0123456789abcdef",
     method: "std",
     strategy: "oneshot",
@@ -754,6 +755,7 @@ const SWEEP_ROWS: SweepRow[] = [
     nonzeros_2: 634,
   },
   {
+    ...NO_COMPRESSION_FIGURES,
     model: "0123456789abcdef",
     method: "weight",
     strategy: "finetune",
@@ -782,6 +784,7 @@ const SWEEP_ROWS: SweepRow[] = [
     nonzeros_2: 269,
   },
   {
+    ...NO_COMPRESSION_FIGURES,
     model: "0123456789abcdef",
     method: "random",
     strategy: "iterative",

@@ -100,10 +100,12 @@ Deno.test("Deep Compression file: bit-exact round trips, fixed and Huffman, MLP 
     const shared = shareWeights(model, masks, { conv: 4, dense: 3 });
     const quantized = decodeShared(model, shared);
     for (const coding of ["fixed", "huffman"] as const) {
-      for (const [label, source, sharing] of [
-        ["f32", model, undefined],
-        ["shared", quantized, shared],
-      ] as const) {
+      for (
+        const [label, source, sharing] of [
+          ["f32", model, undefined],
+          ["shared", quantized, shared],
+        ] as const
+      ) {
         const bytes = encodeDeepCompressed(source, sharing, coding);
         const back = decodeDeepCompressed(bytes, "x.dcz");
         assertEquals(back.coding, coding);
@@ -133,7 +135,11 @@ Deno.test("Deep Compression file: sizes fall stage by stage; damage is a one-lin
   assert(fixed < sparse / 2, `fixed ${fixed} vs sparse ${sparse}`);
   assert(huffman < fixed, `huffman ${huffman} vs fixed ${fixed}`);
   const bytes = encodeDeepCompressed(q, shared, "huffman");
-  assertThrows(() => decodeDeepCompressed(bytes.slice(0, 100), "m.dcz"), UsageError, "m.dcz: not a valid");
+  assertThrows(
+    () => decodeDeepCompressed(bytes.slice(0, 100), "m.dcz"),
+    UsageError,
+    "m.dcz: not a valid",
+  );
   assertThrows(() => decodeDeepCompressed(new Uint8Array(20), "m.dcz"), UsageError, "WGDC");
   const cut = bytes.slice(0, bytes.length - 1000);
   assertThrows(() => decodeDeepCompressed(cut, "m.dcz"), UsageError, "m.dcz");

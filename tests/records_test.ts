@@ -1,11 +1,17 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { UsageError } from "../src/util/errors.ts";
-import { formatSweepCsv, parseSweepCsv, type SweepRow } from "../src/sweep/results.ts";
+import {
+  formatSweepCsv,
+  NO_COMPRESSION_FIGURES,
+  parseSweepCsv,
+  type SweepRow,
+} from "../src/sweep/results.ts";
 import { formatHistoryCsv, parseHistoryCsv } from "../src/train/history.ts";
 import { parseMetricsJson } from "../src/experiment/metrics.ts";
 
 function row(k: number, accuracy: number): SweepRow {
   return {
+    ...NO_COMPRESSION_FIGURES,
     model: "0123456789abcdef",
     method: "weight",
     strategy: "oneshot",

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { paretoFrontier, renderReportHtml } from "../src/report/sweep_report.ts";
-import type { SweepRow } from "../src/sweep/results.ts";
+import { NO_COMPRESSION_FIGURES, type SweepRow } from "../src/sweep/results.ts";
 import { sweepMarkdown } from "../src/sweep/table.ts";
 
 function rows(): SweepRow[] {
@@ -9,6 +9,7 @@ function rows(): SweepRow[] {
   for (const method of ["weight", "unit"]) {
     for (const k of ks) {
       out.push({
+        ...NO_COMPRESSION_FIGURES,
         model: "m",
         method,
         strategy: "oneshot",

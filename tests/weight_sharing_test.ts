@@ -1,4 +1,6 @@
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { GpuNetwork } from "../src/train/gpu_network.ts";
+import { destroySplit, uploadSplit } from "../src/train/splits.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { readF32, uploadStorage } from "../src/gpu/buffers.ts";
 import { submitOps } from "../src/gpu/kernel.ts";
@@ -12,7 +14,7 @@ import {
   parseQuantizeBits,
   shareWeights,
 } from "../src/quant/weight_sharing.ts";
-import { mlpSpec, initModel } from "../src/model/network.ts";
+import { initModel, mlpSpec } from "../src/model/network.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { centroidGradRef, codebookDecodeRef } from "../src/reference/weight_sharing.ts";
 import { createRng, uniformArray } from "../src/util/rng.ts";
@@ -55,7 +57,9 @@ Deno.test("kmeans1d: each weight ends at its nearest centroid, each centroid at 
     }
   });
   for (let j = 0; j < 32; j++) {
-    if (counts[j] > 0) assertClose(`centroid ${j}`, [centroids[j]], [sums[j] / counts[j]], 1e-6, 1e-6);
+    if (counts[j] > 0) {
+      assertClose(`centroid ${j}`, [centroids[j]], [sums[j] / counts[j]], 1e-6, 1e-6);
+    }
   }
 });
 
@@ -86,10 +90,13 @@ Deno.test("shareWeights: pruned weights get no cluster, decode gives 2^B values,
   // Biases are not shared; the output layer (no mask) has every weight clustered.
   assertEquals(decoded.params.get("layers.0.bias")!.data, model.params.get("layers.0.bias")!.data);
   assertEquals(shared.get("layers.1.weight")!.clusters.every((c) => c >= 0), true);
-  const moved = decodeShared(decoded, new Map([["layers.0.weight", {
-    ...s0,
-    codebook: s0.codebook.map((v) => v + 1),
-  }]]));
+  const moved = decodeShared(
+    decoded,
+    new Map([["layers.0.weight", {
+      ...s0,
+      codebook: s0.codebook.map((v) => v + 1),
+    }]]),
+  );
   assertEquals([...codebooksOf(moved, shared).get("layers.0.weight")!.codebook], [
     ...s0.codebook.map((v) => v + 1),
   ]);
@@ -162,14 +169,66 @@ Deno.test("centroid_grad refuses buffers that do not fit", async () => {
   const gpu = await getGpu({ quiet: true });
   const small = uploadStorage(gpu, new Float32Array(4), "small");
   assertThrows(
-    () => createCentroidGrad(gpu, { count: 8, clusters: 2, members: 8 }, {
-      grad: small,
-      order: small,
-      offsets: small,
-      cgrad: small,
-    }),
+    () =>
+      createCentroidGrad(gpu, { count: 8, clusters: 2, members: 8 }, {
+        grad: small,
+        order: small,
+        offsets: small,
+        cgrad: small,
+      }),
     ShapeError,
     "centroid_grad: grad expected [8]",
   );
   small.destroy();
+});
+
+Deno.test("a weight-shared training step: Adam moves each centroid by its cluster's summed gradient", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const model = initModel(mlpSpec(20, [12], 5, true), 11);
+  const rows = 16;
+  const rng = createRng(12);
+  const split = uploadSplit(gpu, {
+    count: rows,
+    features: 20,
+    pixels: new Uint8Array(rows * 20).map(() => Math.floor(rng() * 256)),
+    labels: new Uint8Array(rows).map(() => Math.floor(rng() * 5)),
+  }, "shared-step");
+  const w0 = model.params.get("layers.0.weight")!.data;
+  const mask = Float32Array.from(w0, (_, i) => (i % 4 === 0 ? 0 : 1));
+  w0.forEach((_, i) => (w0[i] *= mask[i]));
+  const masks = new Map([["layers.0.weight", mask]]);
+  const shared = shareWeights(model, masks, { conv: 8, dense: 3 });
+  const start = decodeShared(model, shared);
+  const lr = 0.01;
+  const net = await GpuNetwork.create(gpu, start, {
+    batch: rows,
+    evalBatch: rows,
+    adam: { lr },
+    shared,
+  });
+  try {
+    net.setMasks(masks);
+    await net.bindTrain(split);
+    net.startEpoch(Uint32Array.from({ length: rows }, (_, i) => i));
+    net.trainSteps(1);
+    const grads = await net.readGradients();
+    const after = await net.getModel();
+    for (const [name, s] of shared) {
+      const w = after.params.get(name)!.data;
+      const cgrad = centroidGradRef(grads.get(name)!, s.clusters, s.codebook.length);
+      w.forEach((v, i) => {
+        const c = s.clusters[i];
+        if (c < 0) return assertEquals(v, 0, `${name}[${i}] pruned`);
+        // Adam's first step moves a parameter by lr·sign(g) (|m̂/√v̂| = 1), 0 for a zero gradient.
+        const expected = s.codebook[c] - (cgrad[c] === 0 ? 0 : lr * Math.sign(cgrad[c]));
+        assertClose(`${name}[${i}]`, [v], [expected], 1e-6, 1e-5);
+      });
+    }
+    // Biases train as usual.
+    const b = after.params.get("layers.0.bias")!.data;
+    assert(b.some((v) => v !== 0), "biases moved");
+  } finally {
+    net.destroy();
+    destroySplit(split);
+  }
 });

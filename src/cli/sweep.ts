@@ -22,10 +22,17 @@ import { experimentPaths } from "../experiment/paths.ts";
 import { readSnapshot } from "../experiment/checkpoints.ts";
 import { exportFolder, runSweep } from "../sweep/run_sweep.ts";
 import { parseInferMode, readCrossovers } from "../train/infer_paths.ts";
+import { parseQuantizeBits } from "../quant/weight_sharing.ts";
+import type { QuantizeOptions } from "../recover/weight_sharing.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
 
 /** Default sparsity levels (percent). */
 const DEFAULT_KS = [0, 25, 50, 60, 70, 80, 90, 95, 97, 99, 99.5, 99.9];
+
+/** Epochs of centroid fine-tuning unless --quantize-epochs says otherwise. */
+const DEFAULT_QUANTIZE_EPOCHS = 1;
+/** Centroid learning rate unless --quantize-lr says otherwise. */
+const DEFAULT_QUANTIZE_LR = 1e-4;
 
 const SWEEP_FLAGS = {
   ...TRAIN_FLAGS,
@@ -38,6 +45,9 @@ const SWEEP_FLAGS = {
   "infer-repeats": { type: "string", default: "3" },
   save: { type: "boolean", default: false },
   infer: { type: "string", default: "auto" },
+  "quantize-bits": { type: "string" },
+  "quantize-epochs": { type: "string" },
+  "quantize-lr": { type: "string" },
 } as const;
 
 const USAGE = `Usage: deno task sweep [flags]
@@ -64,6 +74,15 @@ Pruning:
                               compact and CSR safetensors, masks, meta.json)
 ${recoveryHelp()}
 
+Weight sharing and Huffman coding (Deep Compression's stages two and three):
+  --quantize-bits B|C,F       after recovery, cluster each weight tensor's surviving weights into
+                              2^B shared values (C bits for convolutions, F for dense layers, as
+                              the paper's 8,5) and fine-tune the shared values
+  --quantize-epochs N         epochs of that fine-tuning (default ${DEFAULT_QUANTIZE_EPOCHS}; 0 clusters only)
+  --quantize-lr X             its learning rate (default ${DEFAULT_QUANTIZE_LR})
+  Every point reports its size as dense f32, CSR, fixed-width and Huffman-coded (sweep.csv
+  bytes_* columns); --save and export also write model.dcz and, with sharing, model_q.safetensors.
+
 ${TRAIN_HELP}`;
 
 /** Splits a comma list, rejecting empty items. */
@@ -73,6 +92,29 @@ function parseList(name: string, raw: string): string[] {
     throw new UsageError(`--${name} must be a comma list, got "${raw}"`);
   }
   return items;
+}
+
+/** `--quantize-bits`, `--quantize-epochs`, `--quantize-lr`; undefined without weight sharing. */
+function parseQuantize(
+  flags: Record<string, string | boolean | undefined>,
+): QuantizeOptions | undefined {
+  const raw = flags["quantize-bits"];
+  if (raw === undefined) {
+    const stray = ["quantize-epochs", "quantize-lr"].find((f) => flags[f] !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --quantize-bits`);
+    return undefined;
+  }
+  return {
+    bits: parseQuantizeBits(String(raw)),
+    epochs: numberFlag(
+      "quantize-epochs",
+      String(flags["quantize-epochs"] ?? DEFAULT_QUANTIZE_EPOCHS),
+      { integer: true, min: 0 },
+    ),
+    lr: numberFlag("quantize-lr", String(flags["quantize-lr"] ?? DEFAULT_QUANTIZE_LR), {
+      min: 0,
+    }),
+  };
 }
 
 /** Drops repeated items (by `key`), keeping the first of each in order. */
@@ -143,6 +185,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       `--rewind ${recovery.rewind}: epoch must be in 1..${config.epochs} (--epochs)`,
     );
   }
+  const quantize = parseQuantize(flags);
   const infer = parseInferMode(flags.infer);
   const inferRepeats = numberFlag("infer-repeats", flags["infer-repeats"], {
     integer: true,
@@ -214,6 +257,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       exportDir: flags.save || mode === "export" ? `${paths.dir}/export` : undefined,
       infer,
       crossovers: readCrossovers(gpu.adapter),
+      quantize,
       source: {
         experiment: config.experimentId,
         dataset: config.dataDir ? "custom" : config.dataset,
@@ -225,9 +269,9 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       console.log(
         `export: ${folder}/ (test accuracy ${(meta.accuracy * 100).toFixed(2)}%, sparsity ${
           (meta.sparsity * 100).toFixed(2)
-        }%; CSR ${meta.files["model_csr.safetensors"].bytes} bytes vs dense ${
-          meta.files["model.safetensors"].bytes
-        })`,
+        }%; CSR ${meta.files["model_csr.safetensors"].bytes} bytes, model.dcz ${
+          meta.files["model.dcz"].bytes
+        } bytes vs dense ${meta.files["model.safetensors"].bytes})`,
       );
       return;
     }

@@ -10,6 +10,12 @@
  *   I32, `.values` F32; `layers.{p}.shape` = "[out, in]" in the metadata); the other parameters
  *   dense as in the checkpoint;
  * - `masks.safetensors`: the masks as U8, `<name>.mask`;
+ * - `model.dcz`: the Deep Compression file (src/quant/dc_file.ts): relative indices and values,
+ *   Huffman-coded; the smallest file, decoded by `deno task eval`;
+ * - `model_q.safetensors` (with weight sharing): each shared weight as `<name>.indices` U8
+ *   (cluster per weight, the weight's own shape), `<name>.codebook` F32 [2^bits] and
+ *   `<name>.mask` U8, so `w = where(mask, codebook[indices], 0)`; other parameters F32. The dense
+ *   reconstruction is `model.safetensors`;
  * - `meta.json`: method, k, strategy, accuracy, sparsity, and bytes raw and gzipped per file.
  *
  * Every safetensors file carries the model spec (`spec`, JSON) in its metadata, so
@@ -33,6 +39,8 @@ import type { Masks } from "../model/masks.ts";
 import { decodeSafetensors, encodeSafetensors, type StoredTensor } from "../model/safetensors.ts";
 import { columnsOfCsr, type Csr, csrOfColumns, csrOfRows, rowsOfCsr } from "../model/csr.ts";
 import { sizeOf, type Tensor } from "../model/tensor.ts";
+import { decodeDeepCompressed, encodeDeepCompressed } from "../quant/dc_file.ts";
+import type { SharedWeights } from "../quant/weight_sharing.ts";
 
 /** The exported files, by format. */
 export const EXPORT_FILES = {
@@ -40,6 +48,8 @@ export const EXPORT_FILES = {
   compact: "model_compact.safetensors",
   csr: "model_csr.safetensors",
   masks: "masks.safetensors",
+  dcz: "model.dcz",
+  quantized: "model_q.safetensors",
 } as const;
 
 /** What meta.json records besides the files' sizes. */
@@ -79,6 +89,7 @@ export async function writeExport(
   model: Model,
   masks: Masks,
   info: ExportInfo,
+  shared?: SharedWeights,
 ): Promise<ExportInfo & { hidden_compact: number[]; files: Record<string, FileSize> }> {
   await ensureDir(dir);
   const meta = { spec: JSON.stringify(model.spec), method: info.method, k: String(info.k) };
@@ -108,7 +119,9 @@ export async function writeExport(
         { ...meta, format: "masks" },
       ),
     ],
+    [EXPORT_FILES.dcz, encodeDeepCompressed(model, shared, "huffman")],
   ];
+  if (shared) files.push([EXPORT_FILES.quantized, encodeQuantizedModel(model, shared, meta)]);
   const sizes: Record<string, FileSize> = {};
   for (const [name, bytes] of files) {
     await writeFileAtomic(`${dir}/${name}`, bytes);
@@ -117,6 +130,63 @@ export async function writeExport(
   const out = { ...info, hidden_compact: hiddenWidths(compact.spec), files: sizes };
   await writeJsonAtomic(`${dir}/meta.json`, out);
   return out;
+}
+
+/** The weight-shared file: shared weights as U8 cluster indices, codebook and mask. */
+function encodeQuantizedModel(
+  model: Model,
+  shared: SharedWeights,
+  meta: Record<string, string>,
+): Uint8Array {
+  const tensors = new Map<string, StoredTensor>();
+  const bits: Record<string, string> = {};
+  for (const [name, t] of model.params) {
+    const s = shared.get(name);
+    if (!s) {
+      tensors.set(name, t);
+      continue;
+    }
+    const shape = [...t.shape];
+    tensors.set(`${name}.indices`, {
+      shape,
+      data: Uint8Array.from(s.clusters, (c) => Math.max(c, 0)),
+    });
+    tensors.set(`${name}.codebook`, { shape: [s.codebook.length], data: s.codebook });
+    tensors.set(`${name}.mask`, {
+      shape,
+      data: Uint8Array.from(s.clusters, (c) => (c >= 0 ? 1 : 0)),
+    });
+    bits[`${name}.bits`] = String(s.bits);
+  }
+  return encodeSafetensors(tensors, { ...meta, ...bits, format: "quantized" });
+}
+
+/** The dense weights of a weight-shared file's tensors (see `encodeQuantizedModel`). */
+function decodeQuantizedTensors(
+  tensors: Map<string, StoredTensor>,
+  spec: ModelSpec,
+  path: string,
+): void {
+  for (const info of paramInfos(spec)) {
+    const indices = tensors.get(`${info.name}.indices`)?.data;
+    if (indices === undefined) continue;
+    const codebook = tensors.get(`${info.name}.codebook`)?.data;
+    const mask = tensors.get(`${info.name}.mask`)?.data;
+    const n = sizeOf(info.shape);
+    if (
+      !(indices instanceof Uint8Array) || !(codebook instanceof Float32Array) ||
+      !(mask instanceof Uint8Array) || indices.length !== n || mask.length !== n ||
+      indices.some((c) => c >= codebook.length)
+    ) {
+      throw new UsageError(
+        `${path}: ${info.name} needs indices (U8, shape [${info.shape}]) below its codebook's ` +
+          "length, a codebook (F32) and a mask (U8)",
+      );
+    }
+    const data = Float32Array.from(indices, (c, i) => (mask[i] ? codebook[c] : 0));
+    tensors.set(info.name, { shape: [...info.shape], data });
+    for (const s of ["indices", "codebook", "mask"]) tensors.delete(`${info.name}.${s}`);
+  }
 }
 
 /** The CSR of a weight: dense W [in, out] as [out, in], conv w [out, in, kh, kw] as [out, in·kh·kw]. */
@@ -176,11 +246,16 @@ function readCsr(
 }
 
 /**
- * Loads an exported model from any of its three files (dense, compact, CSR) as a dense model;
+ * Loads an exported model from any of its files (dense, compact, CSR, weight-shared, or the
+ * Deep Compression `.dcz`) as a dense model;
  * every problem is a one-line `UsageError` naming the file.
  */
 export async function loadExported(path: string): Promise<{ model: Model; format: string }> {
-  const file = decodeSafetensors(await readFileOrFail(path), path, { requireChecksum: true });
+  const bytes = await readFileOrFail(path);
+  if (path.endsWith(".dcz")) {
+    return { model: decodeDeepCompressed(bytes, path).model, format: "dcz" };
+  }
+  const file = decodeSafetensors(bytes, path, { requireChecksum: true });
   const { format, spec: specText } = file.metadata;
   let spec: ModelSpec;
   try {
@@ -206,8 +281,10 @@ export async function loadExported(path: string): Promise<{ model: Model; format
       }
       for (const s of ["indptr", "indices", "values"]) tensors.delete(`${prefix}.${s}`);
     }
+  } else if (format === "quantized") {
+    decodeQuantizedTensors(tensors, spec, path);
   } else if (format !== "dense" && format !== "compact") {
-    throw new UsageError(`${path}: format "${format}" is not dense, compact or csr`);
+    throw new UsageError(`${path}: format "${format}" is not dense, compact, csr or quantized`);
   }
   return { model: { spec, params: checkParams(spec, tensors, path) }, format };
 }

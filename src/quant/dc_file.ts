@@ -122,7 +122,9 @@ export function encodeDeepCompressed(
     let entry: TensorEntry;
     let section: Uint8Array;
     if (!sparse) {
-      section = new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
+      section = new Uint8Array(
+        t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength),
+      );
       entry = { name: info.name, shape: [...t.shape], kind: "raw", offset, bytes: 0 };
     } else {
       const s = shared?.get(info.name);
@@ -201,6 +203,44 @@ function encodeSparse(
   return { entry, section };
 }
 
+/** What a Deep Compression file holds per parameter: how it is coded and its bytes. */
+export interface SectionInfo {
+  /** Parameter name. */
+  name: string;
+  /** `raw` f32, `sparse` (relative indices + f32 values) or `shared` (+ cluster indices). */
+  kind: "raw" | "sparse" | "shared";
+  /** Bytes of its section (streams, values, codebook). */
+  bytes: number;
+  /** Non-zeros (sparse and shared). */
+  nnz?: number;
+  /** Relative-index width chosen. */
+  indexBits?: number;
+  /** Cluster-index width (shared). */
+  bits?: number;
+}
+
+/** The per-parameter sections of an encoded file, and its header bytes. */
+export function describeDeepCompressed(bytes: Uint8Array): {
+  headerBytes: number;
+  sections: SectionInfo[];
+} {
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  const header = JSON.parse(
+    new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)),
+  ) as Header;
+  return {
+    headerBytes: 12 + headerLength,
+    sections: header.tensors.map((e) => ({
+      name: e.name,
+      kind: e.kind,
+      bytes: e.bytes,
+      nnz: e.nnz,
+      indexBits: e.indexBits,
+      bits: e.bits,
+    })),
+  };
+}
+
 /** Reads `count` symbols of `width` bits, fixed or Huffman-coded. */
 function readStream(
   input: BitReader,
@@ -223,12 +263,15 @@ export function decodeDeepCompressed(
   bytes: Uint8Array,
   path: string,
 ): { model: Model; shared: SharedWeights; coding: StreamCoding } {
-  const bad = (why: string) => new UsageError(`${path}: not a valid Deep Compression file (${why})`);
+  const bad = (why: string) =>
+    new UsageError(`${path}: not a valid Deep Compression file (${why})`);
   if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) {
     throw bad("it does not start with WGDC");
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(4, true) !== VERSION) throw bad(`version ${view.getUint32(4, true)}, expected 1`);
+  if (view.getUint32(4, true) !== VERSION) {
+    throw bad(`version ${view.getUint32(4, true)}, expected 1`);
+  }
   const headerLength = view.getUint32(8, true);
   if (12 + headerLength > bytes.length) throw bad("the header runs past the end");
   let header: Header;

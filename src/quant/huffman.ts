@@ -99,7 +99,7 @@ export function huffmanDecode(lengths: Uint8Array, count: number, input: BitRead
     let code = 0;
     let first = 0;
     let index = 0;
-    for (let l = 1; ; l++) {
+    for (let l = 1;; l++) {
       if (l > maxLength) throw new RangeError("huffmanDecode: invalid code in the stream");
       code |= input.bit();
       const n = perLength[l];

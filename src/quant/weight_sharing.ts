@@ -122,7 +122,9 @@ export function codebooksOf(model: Model, shared: SharedWeights): SharedWeights 
 
 /** Masks of the weights weight sharing keeps (cluster ≥ 0), by name. */
 export function sharedMasks(shared: SharedWeights): Masks {
-  return new Map([...shared].map(([name, s]) => [name, Float32Array.from(s.clusters, (c) => c >= 0 ? 1 : 0)]));
+  return new Map(
+    [...shared].map(([name, s]) => [name, Float32Array.from(s.clusters, (c) => c >= 0 ? 1 : 0)]),
+  );
 }
 
 /**

@@ -35,6 +35,8 @@ export interface Panel {
   series: Series[];
   /** Logarithmic y axis. */
   logY?: boolean;
+  /** Logarithmic x axis. */
+  logX?: boolean;
   /** Y axis range. */
   yMin?: number;
   /** Y axis range. */
@@ -88,7 +90,10 @@ export function panelConfig(panel: Panel): ChartConfiguration<"line"> {
         legend: { position: "bottom" },
       },
       scales: {
-        x: { type: "linear", title: { display: true, text: panel.xLabel } },
+        x: {
+          type: panel.logX ? "logarithmic" : "linear",
+          title: { display: true, text: panel.xLabel },
+        },
         y: {
           type: panel.logY ? "logarithmic" : "linear",
           title: { display: true, text: panel.yLabel },

@@ -1,6 +1,6 @@
 /**
  * Sweep figures and the HTML report: accuracy, loss and inference time against sparsity, the
- * Pareto frontier over every method × strategy, weight-magnitude histograms, and one
+ * Pareto frontier over every method × strategy, accuracy against compressed size, weight-magnitude histograms, and one
  * self-contained report.html (chart.js inlined, data embedded, no network needed).
  *
  * @module
@@ -34,6 +34,23 @@ function seriesOf(
   return [...groups].map(([label, points]) => ({
     label,
     points: points.sort((a, b) => a[0] - b[0]),
+  }));
+}
+
+/** Points (x = Huffman-coded KiB, y = accuracy %) of each series, sorted by size. */
+function sizeSeries(
+  rows: SweepRow[],
+): { label: string; points: [number, number][]; scatter: boolean }[] {
+  const groups = new Map<string, [number, number][]>();
+  for (const r of rows) {
+    const label = seriesLabel(r);
+    if (!groups.has(label)) groups.set(label, []);
+    groups.get(label)!.push([Number(r.bytes_huffman) / 1024, Number(r.accuracy) * 100]);
+  }
+  return [...groups].map(([label, points]) => ({
+    label,
+    points: points.sort((a, b) => a[0] - b[0]),
+    scatter: false,
   }));
 }
 
@@ -106,6 +123,13 @@ export function sweepPanels(allRows: SweepRow[]): Record<string, Panel> {
         })),
       ],
       logY: true,
+    },
+    size: {
+      title: "Accuracy vs compressed size (Huffman-coded Deep Compression file)",
+      xLabel: "model.dcz size (KiB, log scale)",
+      yLabel: "test accuracy (%)",
+      series: sizeSeries(allRows.filter((r) => Number(r.bytes_huffman) > 0)),
+      logX: true,
     },
     pareto: {
       title: "Accuracy vs sparsity: every method × strategy, Pareto frontier",
@@ -237,6 +261,7 @@ th { background: #f3f3f3; }
 <div><canvas id="chart-loss"></canvas></div>
 <div><canvas id="chart-time"></canvas></div>
 <div><canvas id="chart-pareto"></canvas></div>
+<div><canvas id="chart-size"></canvas></div>
 </div>
 <h2>Accuracy by sparsity</h2>
 <table>${table}</table>
@@ -282,6 +307,7 @@ export async function writeSweepReport(
   await writeFileAtomic(`${dir}/sweep_loss.png`, await renderPanels([panels.loss], 900, 560));
   await writeFileAtomic(`${dir}/sweep_time.png`, await renderPanels([panels.time], 900, 560));
   await writeFileAtomic(`${dir}/pareto.png`, await renderPanels([panels.pareto], 900, 560));
+  await writeFileAtomic(`${dir}/sweep_size.png`, await renderPanels([panels.size], 900, 560));
   for (const method of methods) {
     await writeFileAtomic(
       `${dir}/hist_${method}.png`,

@@ -6,7 +6,10 @@
  */
 
 import { gzipSync } from "node:zlib";
-import type { Model } from "../model/network.ts";
+import { type Model, paramInfos } from "../model/network.ts";
+import { csrOfColumns, csrOfRows } from "../model/csr.ts";
+import { describeDeepCompressed, encodeDeepCompressed } from "../quant/dc_file.ts";
+import type { SharedWeights } from "../quant/weight_sharing.ts";
 import type { SparsityReport } from "../model/masks.ts";
 
 /** Bytes of all parameters as raw little-endian f32 in layer order, gzip-compressed (level 9). */
@@ -20,6 +23,77 @@ export function gzipBytes(model: Model): number {
     at += t.byteLength;
   }
   return gzipSync(raw, { level: 9 }).length;
+}
+
+/** Concatenated bytes of typed arrays. */
+function concatBytes(arrays: ArrayBufferView[]): Uint8Array {
+  const out = new Uint8Array(arrays.reduce((s, a) => s + a.byteLength, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+    at += a.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Every parameter as raw bytes in CSR form: each dense and convolution weight as i32 row
+ * pointers, i32 column indices and f32 values of its `[out, in·kh·kw]` matrix, the rest raw f32.
+ */
+export function csrBytes(model: Model): Uint8Array {
+  const parts: ArrayBufferView[] = [];
+  for (const info of paramInfos(model.spec)) {
+    const t = model.params.get(info.name)!;
+    if (info.suffix !== "weight" || (t.shape.length !== 2 && t.shape.length !== 4)) {
+      parts.push(t.data);
+      continue;
+    }
+    const csr = t.shape.length === 2
+      ? csrOfColumns(t.data, t.shape[0], t.shape[1])
+      : csrOfRows(t.data, t.shape[0], t.data.length / t.shape[0]);
+    parts.push(csr.indptr, csr.indices, csr.values);
+  }
+  return concatBytes(parts);
+}
+
+/** The sizes of one pruned point, stage by stage (bytes, and after gzip -9). */
+export interface CompressedSizes {
+  /** Dense f32: every parameter, 4 bytes each. */
+  bytes_dense: number;
+  /** CSR f32 (`csrBytes`). */
+  bytes_csr: number;
+  /** Relative indices + values at fixed widths (cluster indices when weight-shared). */
+  bytes_q: number;
+  /** The same streams Huffman-coded: the Deep Compression file. */
+  bytes_huffman: number;
+  /** gzip -9 of the CSR bytes, of the fixed-width file and of the Huffman file. */
+  gzip_csr: number;
+  gzip_q: number;
+  gzip_huffman: number;
+  /** bytes_dense / bytes_huffman. */
+  compression_dc: number;
+}
+
+/**
+ * Sizes of a pruned (and optionally weight-shared) model through Deep Compression's stages
+ * (src/quant/dc_file.ts), each an actual encoding whose length is counted.
+ */
+export function compressedSizes(model: Model, shared?: SharedWeights): CompressedSizes {
+  const gz = (b: Uint8Array) => gzipSync(b, { level: 9 }).length;
+  const dense = [...model.params.values()].reduce((s, t) => s + t.data.byteLength, 0);
+  const csr = csrBytes(model);
+  const fixed = encodeDeepCompressed(model, shared, "fixed");
+  const huffman = encodeDeepCompressed(model, shared, "huffman");
+  return {
+    bytes_dense: dense,
+    bytes_csr: csr.length,
+    bytes_q: fixed.length,
+    bytes_huffman: huffman.length,
+    gzip_csr: gz(csr),
+    gzip_q: gz(fixed),
+    gzip_huffman: gz(huffman),
+    compression_dc: dense / huffman.length,
+  };
 }
 
 /**
@@ -40,6 +114,42 @@ export function formatLayerReport(report: SparsityReport): string {
     `alive: ${report.nonzeros}, pruned: ${pruned}, total: ${report.total}, compression rate: ${
       (report.total / Math.max(1, report.nonzeros)).toFixed(2)
     }x (${((100 * pruned) / report.total).toFixed(2)}% pruned)`,
+  );
+  return lines.join("\n");
+}
+
+/**
+ * The per-parameter size report of Deep Compression's stages: bytes as dense f32, as CSR f32,
+ * with fixed-width relative indices and values (cluster indices when weight-shared), and
+ * Huffman-coded, with the widths chosen; then the totals and the compression against dense.
+ */
+export function formatSizeReport(model: Model, shared?: SharedWeights): string {
+  const fixed = describeDeepCompressed(encodeDeepCompressed(model, shared, "fixed"));
+  const huffman = describeDeepCompressed(encodeDeepCompressed(model, shared, "huffman"));
+  const lines = fixed.sections.map((f, i) => {
+    const h = huffman.sections[i];
+    const t = model.params.get(f.name)!;
+    const dense = t.data.byteLength;
+    const nnz = f.nnz ?? t.data.length;
+    const csr = f.kind === "raw"
+      ? dense
+      : 4 * ((t.shape.length === 2 ? t.shape[1] : t.shape[0]) + 1 + 2 * nnz);
+    const how = f.kind === "raw"
+      ? "raw f32"
+      : `index ${h.indexBits} bits, ${
+        f.kind === "shared" ? `${f.bits}-bit clusters` : "f32 values"
+      }`;
+    return `${f.name.padEnd(18)} | dense ${String(dense).padStart(8)} | csr ${
+      String(csr).padStart(8)
+    } | fixed ${String(f.bytes).padStart(8)} | huffman ${String(h.bytes).padStart(8)} | ${
+      (dense / Math.max(1, h.bytes)).toFixed(1).padStart(6)
+    }x | ${how}`;
+  });
+  const sizes = compressedSizes(model, shared);
+  lines.push(
+    `bytes: dense ${sizes.bytes_dense}, csr ${sizes.bytes_csr}, fixed ${sizes.bytes_q}, huffman ${sizes.bytes_huffman} ` +
+      `(headers ${fixed.headerBytes} / ${huffman.headerBytes}); gzip: csr ${sizes.gzip_csr}, fixed ${sizes.gzip_q}, ` +
+      `huffman ${sizes.gzip_huffman}; compression ${sizes.compression_dc.toFixed(1)}x`,
   );
   return lines.join("\n");
 }

@@ -59,6 +59,28 @@ export interface SweepRow {
   rewind: string;
   /** Method-specific figure (the std method's s), or empty. */
   detail: string;
+  /** Bits per stored weight value: `32` (f32), or the weight-sharing bits (`5`, `8,5`). */
+  bits: string;
+  /** Epochs of centroid fine-tuning after weight sharing (0 without). */
+  quantize_epochs: number;
+  /** Learning rate of that fine-tuning (0 without). */
+  quantize_lr: number;
+  /** Test accuracy of the point before weight sharing (equal to `accuracy` without it). */
+  accuracy_f32: number;
+  /** Bytes of every parameter as dense f32. */
+  bytes_dense: number;
+  /** Bytes as CSR f32 (i32 row pointers and column indices, f32 values). */
+  bytes_csr: number;
+  /** Bytes with relative indices and values at fixed widths (Deep Compression's stage 2). */
+  bytes_q: number;
+  /** Bytes of the Huffman-coded Deep Compression file (stage 3). */
+  bytes_huffman: number;
+  /** gzip -9 bytes of the CSR, fixed-width and Huffman encodings. */
+  gzip_csr: number;
+  gzip_q: number;
+  gzip_huffman: number;
+  /** bytes_dense / bytes_huffman. */
+  compression_dc: number;
   /** Extra columns, e.g. `nonzeros_0`. */
   [extra: string]: string | number;
 }
@@ -88,6 +110,18 @@ export const SWEEP_COLUMNS = [
   "prune_params",
   "rewind",
   "detail",
+  "bits",
+  "quantize_epochs",
+  "quantize_lr",
+  "accuracy_f32",
+  "bytes_dense",
+  "bytes_csr",
+  "bytes_q",
+  "bytes_huffman",
+  "gzip_csr",
+  "gzip_q",
+  "gzip_huffman",
+  "compression_dc",
 ];
 
 /** Columns holding text; every other column must hold a finite number. */
@@ -100,7 +134,27 @@ export const TEXT_COLUMNS = new Set([
   "compact_hidden",
   "infer_path",
   "detail",
+  "bits",
 ]);
+
+/**
+ * The Deep Compression columns of a row measured before they existed: f32 weights, no weight
+ * sharing, sizes unknown (0).
+ */
+export const NO_COMPRESSION_FIGURES = {
+  bits: "32",
+  quantize_epochs: 0,
+  quantize_lr: 0,
+  accuracy_f32: 0,
+  bytes_dense: 0,
+  bytes_csr: 0,
+  bytes_q: 0,
+  bytes_huffman: 0,
+  gzip_csr: 0,
+  gzip_q: 0,
+  gzip_huffman: 0,
+  compression_dc: 0,
+} as const;
 
 /**
  * Columns added after the first release, with the value their rows get when a file lacks them:
@@ -114,6 +168,7 @@ const LATER_COLUMNS: Record<string, string | number> = {
   recovery_lr: 0,
   steps: 0,
   prune_params: "default",
+  ...NO_COMPRESSION_FIGURES,
 };
 
 /** Columns a row cannot do without. */
@@ -121,7 +176,8 @@ const REQUIRED_COLUMNS = SWEEP_COLUMNS.filter((c) => !(c in LATER_COLUMNS));
 
 /**
  * Identity of a point: the model it was pruned from, method, strategy, k and the recovery
- * settings (epochs, learning rate, rounds, rewind target) and which parameters were pruned. No two
+ * settings (epochs, learning rate, rounds, rewind target), which parameters were pruned and the
+ * weight sharing after it (bits, epochs, learning rate). No two
  * rows of sweep.csv share a key.
  */
 export function pointKey(
@@ -136,6 +192,9 @@ export function pointKey(
     | "steps"
     | "prune_params"
     | "rewind"
+    | "bits"
+    | "quantize_epochs"
+    | "quantize_lr"
   >,
 ): string {
   return [
@@ -148,6 +207,9 @@ export function pointKey(
     Number(row.steps),
     row.prune_params,
     row.rewind,
+    row.bits ?? "32",
+    Number(row.quantize_epochs ?? 0),
+    Number(row.quantize_lr ?? 0),
   ].join("|");
 }
 

@@ -17,12 +17,15 @@ import { applyMasks, sparsityOf } from "../model/masks.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import type { PreparedMethod } from "../prune/method.ts";
 import { GpuNetwork } from "../train/gpu_network.ts";
+import { evaluateModel } from "../train/trainer.ts";
 import { choosePaths, type CrossoverTable, type InferMode } from "../train/infer_paths.ts";
 import type { DataSplits, GpuSplit } from "../train/splits.ts";
 import { writeHistory } from "../train/history.ts";
 import { getStrategy } from "../recover/registry.ts";
 import type { RecoveryOptions, TrainingSettings } from "../recover/strategy.ts";
-import { formatLayerReport, gzipBytes } from "./measure.ts";
+import { compressedSizes, formatLayerReport, formatSizeReport, gzipBytes } from "./measure.ts";
+import { type QuantizeOptions, shareAndRetrain } from "../recover/weight_sharing.ts";
+import { formatQuantizeBits, type SharedWeights } from "../quant/weight_sharing.ts";
 import { compactUnits } from "../model/compact.ts";
 import { openSweep, pointKey, type SweepRow, updateSweep } from "./results.ts";
 
@@ -73,6 +76,8 @@ export interface SweepJob {
   crossovers?: CrossoverTable;
   /** Experiment id and dataset name, recorded in exported meta.json. */
   source?: { experiment: string; dataset: string };
+  /** Trained weight sharing after each point's recovery (`--quantize-bits`), or none. */
+  quantize?: QuantizeOptions;
 }
 
 /** The export folder of one point. */
@@ -108,6 +113,9 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
     steps: settings.steps,
     prune_params: job.pruneParams,
     rewind: settings.rewind,
+    bits: job.quantize ? formatQuantizeBits(job.quantize.bits) : "32",
+    quantize_epochs: job.quantize?.epochs ?? 0,
+    quantize_lr: job.quantize ? job.quantize.lr : 0,
   };
   const keyOf = (method: string, k: number) => pointKey({ ...base, method, k });
   const existing = new Set((await openSweep(job.csvPath, job.model, job.force, log)).map(pointKey));
@@ -171,7 +179,25 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         progress: job.verbose ? progressOf : SILENT_PROGRESS,
         log: job.verbose ? log : undefined,
       });
-      const pruned = applyMasks(result.model, result.masks);
+      let pruned = applyMasks(result.model, result.masks);
+      let shared: SharedWeights | undefined;
+      let accuracyF32: number | undefined;
+      if (job.quantize) {
+        accuracyF32 = (await evaluateModel(gpu, pruned, job.data.test)).accuracy;
+        ({ model: pruned, shared } = await shareAndRetrain(
+          {
+            gpu,
+            data: job.data,
+            training: job.training,
+            progress: job.verbose ? progressOf : SILENT_PROGRESS,
+            log: job.verbose ? log : undefined,
+          },
+          pruned,
+          result.masks,
+          job.quantize,
+          result.history,
+        ));
+      }
       // The fastest exact path: dead units removed, then each dense layer sparse where it wins.
       const compact = compactUnits(pruned);
       const compactHidden = hiddenWidths(compact.spec).join("-");
@@ -211,6 +237,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       }
       const report = sparsityOf(pruned, job.prunable);
       const gz = gzipBytes(pruned);
+      const sizes = compressedSizes(pruned, shared);
       const row: SweepRow = {
         ...base,
         method,
@@ -231,6 +258,8 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         detail: result.detail
           ? Object.entries(result.detail).map(([n, v]) => `${n}=${v.toPrecision(4)}`).join(";")
           : "",
+        accuracy_f32: accuracyF32 ?? test.accuracy,
+        ...sizes,
       };
       // Non-zeros of each weight, `nonzeros_<p>` for layers.<p>.weight.
       for (const p of report.params) {
@@ -264,6 +293,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
             experiment: job.source?.experiment ?? "",
             dataset: job.source?.dataset ?? "",
           },
+          shared,
         );
       }
       // Merge on write under the lock: rows written by concurrent sweeps survive.
@@ -281,7 +311,8 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
           `\n${method} k=${k}% (${strategy.name}): accuracy ${
             (test.accuracy * 100).toFixed(2)
           }%, ` +
-            `${((performance.now() - t0) / 1000).toFixed(1)} s\n${formatLayerReport(report)}`,
+            `${((performance.now() - t0) / 1000).toFixed(1)} s\n${formatLayerReport(report)}\n` +
+            formatSizeReport(pruned, shared),
         );
       }
     }

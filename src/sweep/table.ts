@@ -9,12 +9,14 @@ import type { SweepRow } from "./results.ts";
 
 /** Column label of a method/strategy pair. */
 export function seriesLabel(
-  row: Pick<SweepRow, "method" | "strategy" | "finetune_epochs" | "rewind">,
+  row: Pick<SweepRow, "method" | "strategy" | "finetune_epochs" | "rewind"> & { bits?: string },
 ): string {
-  if (row.strategy === "oneshot") return row.method;
+  // Weight sharing after recovery: `+5bit` (or `+8,5bit`); f32 points carry nothing.
+  const shared = row.bits !== undefined && String(row.bits) !== "32" ? ` +${row.bits}bit` : "";
+  if (row.strategy === "oneshot") return `${row.method}${shared}`;
   const epochs = Number(row.finetune_epochs) > 0 ? ` ${row.finetune_epochs}ep` : "";
-  if (row.strategy === "rewind") return `${row.method} rewind:${row.rewind}${epochs}`;
-  return `${row.method} ${row.strategy}${epochs}`;
+  if (row.strategy === "rewind") return `${row.method} rewind:${row.rewind}${epochs}${shared}`;
+  return `${row.method} ${row.strategy}${epochs}${shared}`;
 }
 
 /**

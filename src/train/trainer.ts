@@ -14,6 +14,7 @@ import { type ProgressFactory, SILENT_PROGRESS } from "../util/progress.ts";
 import { type EvalResult, GpuNetwork } from "./gpu_network.ts";
 import type { GpuSplit } from "./splits.ts";
 import type { AdamConfig } from "../kernels/adam.ts";
+import type { SharedWeights } from "../quant/weight_sharing.ts";
 
 /** One row of `history.csv`. */
 export interface EpochRecord {
@@ -61,6 +62,11 @@ export interface TrainJob {
   masks?: Masks;
   /** Parameters not updated, by name. */
   frozen?: ReadonlySet<string>;
+  /**
+   * Weight-shared tensors: their codebooks are trained instead of their weights (trained
+   * quantisation, src/quant/weight_sharing.ts).
+   */
+  shared?: SharedWeights;
   /**
    * Called after each epoch with the record, the current model and the best so far (e.g. to
    * save snapshots and resume points).
@@ -132,6 +138,7 @@ export async function trainModel(gpu: GpuContext, job: TrainJob): Promise<TrainO
     evalBatch: 1000,
     adam: job.adam,
     frozen: job.frozen,
+    shared: job.shared,
   });
   try {
     if (job.masks) net.setMasks(job.masks);
