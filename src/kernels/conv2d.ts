@@ -15,6 +15,7 @@ import { createStorage } from "../gpu/buffers.ts";
 import { createBiasGrad } from "./batch.ts";
 import { createBatchTranspose } from "./elementwise.ts";
 import { createMatmul } from "./matmul.ts";
+import { createQuantizedMatmul, type PtqFormat } from "./matmul_quantized.ts";
 import { checkBuffer, checkDim, ShapeError } from "./shapes.ts";
 
 /** Geometry of one convolution. */
@@ -226,6 +227,7 @@ export async function createConv2d(
   shape: ConvShape,
   buffers: { x: GPUBuffer; weight: GPUBuffer; y: GPUBuffer; bias?: GPUBuffer },
   relu = false,
+  quantized?: { format: PtqFormat; q: GPUBuffer; scale?: GPUBuffer },
 ): Promise<Op & { saved: ConvSaved }> {
   const name = "conv2d";
   const { outHeight, outWidth, sizes } = checkConv(name, shape);
@@ -239,13 +241,20 @@ export async function createConv2d(
   const product = createStorage(gpu, sizes.y[0] * 4, `${name}.product`);
   const ops = [
     await createIm2col(gpu, shape, { x: buffers.x, col }),
-    // Y[rows·OH·OW, O] = col[rows·OH·OW, C·KH·KW] · W[O, C·KH·KW]ᵀ (+ bias, ReLU)
-    await createMatmul(gpu, { m: rows * positions, n: o, k: taps, transB: true, relu }, {
-      a: col,
-      b: buffers.weight,
-      c: product,
-      bias: buffers.bias,
-    }),
+    // Y[rows·OH·OW, O] = col[rows·OH·OW, C·KH·KW] · W[O, C·KH·KW]ᵀ (+ bias, ReLU); with a
+    // post-training-quantised weight, W is read packed (src/kernels/matmul_quantized.ts).
+    quantized
+      ? await createQuantizedMatmul(
+        gpu,
+        { m: rows * positions, n: o, k: taps, format: quantized.format, relu },
+        { a: col, q: quantized.q, scale: quantized.scale, c: product, bias: buffers.bias },
+      )
+      : await createMatmul(gpu, { m: rows * positions, n: o, k: taps, transB: true, relu }, {
+        a: col,
+        b: buffers.weight,
+        c: product,
+        bias: buffers.bias,
+      }),
     await createBatchTranspose(gpu, rows, positions, o, { x: product, y: buffers.y }),
   ];
   return { ...composeOps(name, ops, [col, product]), saved: { col, product } };

@@ -6,6 +6,8 @@
  */
 
 import type { MatmulShape } from "../kernels/matmul.ts";
+import type { QuantizedMatmulShape } from "../kernels/matmul_quantized.ts";
+import { unpackF16Rows, unpackInt8Rows } from "../quant/ptq.ts";
 
 /**
  * `C = op(A)·op(B)` (+bias, +C, ReLU) in f64 accumulation; A: [m,k] or [k,m] (transA),
@@ -273,4 +275,34 @@ export function batchTransposeRef(x: Float32Array, batch: number, a: number, b: 
     }
   }
   return y;
+}
+
+/**
+ * `C = A · dequant(Q)ᵀ` (+bias, ReLU) in f64 accumulation (shaders/matmul_quantized.wgsl):
+ * A [m, k] f32, `packed` the words of Q as src/quant/ptq.ts packs them ([n, ceil(k/4)] u32 for
+ * int8 with `scale` [n], [n, ceil(k/2)] u32 for f16), decoded through its unpack helpers so the
+ * packing is exercised too; C [m, n]. int8 applies the scale to the finished sum, as the kernel.
+ */
+export function quantizedMatmulRef(
+  a: Float32Array,
+  packed: Uint32Array,
+  shape: QuantizedMatmulShape,
+  scale?: Float32Array,
+  bias?: Float32Array,
+): Float32Array {
+  const { m, n, k, format } = shape;
+  if (format === "int8" && !scale) throw new Error("quantizedMatmulRef: int8 needs a scale");
+  const w = format === "int8" ? unpackInt8Rows(packed, n, k) : unpackF16Rows(packed, n, k);
+  const c = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < k; p++) sum += a[i * k + p] * w[j * k + p];
+      if (format === "int8") sum *= scale![j];
+      if (bias) sum += bias[j];
+      if (shape.relu) sum = Math.max(0, sum);
+      c[i * n + j] = sum;
+    }
+  }
+  return c;
 }

@@ -19,7 +19,8 @@ import { type Op, submitOps } from "../gpu/kernel.ts";
 import { createMaskApply, createTranspose } from "../kernels/elementwise.ts";
 import { transposedStride } from "../kernels/sparse_matmul.ts";
 import { csrOfColumns } from "../model/csr.ts";
-import type { GpuCsr } from "../model/layers/layer.ts";
+import type { GpuCsr, GpuQuantizedWeight } from "../model/layers/layer.ts";
+import { type PtqFormat, quantizeModelWeights } from "../quant/ptq_model.ts";
 import { createAccuracy, createSoftmaxXent } from "../kernels/loss.ts";
 import { type AdamConfig, createAdam } from "../kernels/adam.ts";
 import { createAdvance, createGather } from "../kernels/batch.ts";
@@ -68,6 +69,12 @@ export interface GpuNetworkOptions {
    * of its weights' gradients) instead of the weights, so no weight changes cluster.
    */
   shared?: SharedWeights;
+  /**
+   * Post-training quantisation for evaluation: every dense and convolution weight is quantised
+   * (src/quant/ptq_model.ts) and the forward products read the packed weights directly.
+   * Evaluation only; not combined with `sparse`.
+   */
+  ptq?: PtqFormat;
 }
 
 /** A weight-shared tensor on the GPU. */
@@ -116,13 +123,15 @@ async function forwardOps(
   rows: number,
   sparse?: { csr: ReadonlyMap<string, GpuCsr>; scratch: GPUBuffer; inputTransposed: boolean },
   saved?: Record<string, GPUBuffer>[],
+  quantized?: ReadonlyMap<string, GpuQuantizedWeight>,
 ): Promise<Op[]> {
   const csr = sparse?.csr ?? new Map<string, GpuCsr>();
   const shapes = activationShapes(spec);
   const stride = transposedStride(rows);
+  const weightOf = (l: number) => infos.find((p) => p.layer === l && p.suffix === "weight")?.name;
   const sparseOf = (l: number) => {
-    const weight = infos.find((p) => p.layer === l && p.suffix === "weight");
-    return weight ? csr.get(weight.name) : undefined;
+    const weight = weightOf(l);
+    return weight ? csr.get(weight) : undefined;
   };
   const ops: Op[] = [];
   let transposed = sparse?.inputTransposed ?? false;
@@ -174,6 +183,7 @@ async function forwardOps(
         params: params[l],
         relu,
         saved: saved?.[l],
+        quantized: weightOf(l) ? quantized?.get(weightOf(l)!) : undefined,
       }),
     );
   }
@@ -203,6 +213,7 @@ export class GpuNetwork {
   readonly #evalScratch: GPUBuffer;
   readonly #csr = new Map<string, GpuCsr>();
   readonly #shared = new Map<string, GpuShared>();
+  readonly #quantized = new Map<string, GpuQuantizedWeight>();
   #trainOps: Op[] = [];
   #trainSplit: GpuSplit | undefined;
   readonly #grads = new Map<string, GPUBuffer>();
@@ -236,6 +247,16 @@ export class GpuNetwork {
     const widest = Math.max(...activationShapes(model.spec).map(sizeOf));
     this.#evalScratch = own(createStorage(gpu, evalRows * widest * 4, "eval-transposed"));
     this.#uploadCsr(model);
+    if (options.ptq) {
+      if (options.sparse?.size) throw new Error("GpuNetwork: ptq and sparse do not combine");
+      for (const [name, w] of quantizeModelWeights(model, options.ptq)) {
+        this.#quantized.set(name, {
+          format: w.format,
+          q: own(uploadStorage(gpu, w.words, `${name}.${w.format}`)),
+          scale: w.scale ? own(uploadStorage(gpu, w.scale, `${name}.scale`)) : undefined,
+        });
+      }
+    }
     for (const [name, s] of options.shared ?? []) {
       const { order, offsets } = clusterOrder(s);
       this.#shared.set(name, {
@@ -335,6 +356,9 @@ export class GpuNetwork {
   async bindTrain(split: GpuSplit): Promise<void> {
     const gpu = this.#gpu;
     const { batch, adam } = this.#options;
+    if (this.#options.ptq) {
+      throw new Error("GpuNetwork: a post-training-quantised network is for evaluation only");
+    }
     const spec = this.spec;
     const shapes = activationShapes(spec);
     const L = spec.layers.length;
@@ -510,11 +534,17 @@ export class GpuNetwork {
         offset,
         inputTransposed ? transposedStride(rows) : undefined,
       ),
-      ...await forwardOps(gpu, this.spec, this.infos, this.#layerParams(this.params), acts, rows, {
-        csr: this.#csr,
-        scratch: this.#evalScratch,
-        inputTransposed,
-      }),
+      ...await forwardOps(
+        gpu,
+        this.spec,
+        this.infos,
+        this.#layerParams(this.params),
+        acts,
+        rows,
+        { csr: this.#csr, scratch: this.#evalScratch, inputTransposed },
+        undefined,
+        this.#quantized,
+      ),
       await createSoftmaxXent(gpu, rows, outputSize(this.spec), {
         logits: acts[L],
         labels: this.#evalLabels,

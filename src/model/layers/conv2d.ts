@@ -146,12 +146,18 @@ export const conv2dLayer: LayerKind = {
   },
   async forwardOps(gpu, spec, ctx) {
     const s = conv(spec);
-    const op = await createConv2d(gpu, geometry(s, ctx.input, ctx.rows), {
-      x: ctx.x,
-      weight: ctx.params[0],
-      bias: ctx.params[1],
-      y: ctx.y,
-    }, ctx.relu);
+    const op = await createConv2d(
+      gpu,
+      geometry(s, ctx.input, ctx.rows),
+      {
+        x: ctx.x,
+        weight: ctx.params[0],
+        bias: ctx.params[1],
+        y: ctx.y,
+      },
+      ctx.relu,
+      ctx.quantized,
+    );
     // The backward pass reuses the columns instead of building them again.
     if (ctx.saved) Object.assign(ctx.saved, op.saved);
     return [op];

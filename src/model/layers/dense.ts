@@ -9,6 +9,7 @@
  */
 
 import { createMatmul } from "../../kernels/matmul.ts";
+import { createQuantizedMatmul } from "../../kernels/matmul_quantized.ts";
 import { createBiasGrad } from "../../kernels/batch.ts";
 import { createSparseMatmulT } from "../../kernels/sparse_matmul.ts";
 import { normal } from "../../util/rng.ts";
@@ -81,6 +82,19 @@ export const denseLayer: LayerKind = {
   },
   async forwardOps(gpu, spec, ctx) {
     const s = dense(spec);
+    if (ctx.quantized) {
+      // y[rows, units] = x[rows, in] · dequant(Q)[units, in]ᵀ (+ b), Q packed by output unit.
+      const { format, q, scale } = ctx.quantized;
+      return [
+        await createQuantizedMatmul(gpu, {
+          m: ctx.rows,
+          n: s.units,
+          k: sizeOf(ctx.input),
+          format,
+          relu: ctx.relu,
+        }, { a: ctx.x, q, scale, bias: ctx.params[1], c: ctx.y }),
+      ];
+    }
     return [
       await createMatmul(gpu, { m: ctx.rows, n: s.units, k: sizeOf(ctx.input), relu: ctx.relu }, {
         a: ctx.x,

@@ -13,6 +13,7 @@
 
 import type { GpuContext } from "../../gpu/device.ts";
 import type { Op } from "../../gpu/kernel.ts";
+import type { PtqFormat } from "../../kernels/matmul_quantized.ts";
 import type { Rng } from "../../util/rng.ts";
 
 /** A fully connected layer: y[rows, units] = x[rows, in] · W[in, units] (+ b[units]). */
@@ -96,10 +97,25 @@ export interface ForwardContext {
    * step (as PyTorch's `ctx.save_for_backward`), e.g. a convolution's im2col columns.
    */
   saved?: Record<string, GPUBuffer>;
+  /**
+   * Inference only: the layer's weight after post-training quantisation, read by the forward
+   * product instead of `params[0]` (src/kernels/matmul_quantized.ts).
+   */
+  quantized?: GpuQuantizedWeight;
+}
+
+/** A post-training-quantised weight on the GPU, packed by output channel. */
+export interface GpuQuantizedWeight {
+  /** Storage format. */
+  format: PtqFormat;
+  /** Packed rows [out, ceil(in / per-word)] u32. */
+  q: GPUBuffer;
+  /** int8: per-output-channel scale [out] f32. */
+  scale?: GPUBuffer;
 }
 
 /** Buffers of one layer's backward dispatches. */
-export interface BackwardContext extends Omit<ForwardContext, "relu"> {
+export interface BackwardContext extends Omit<ForwardContext, "relu" | "quantized"> {
   /** Gradient of the loss w.r.t. the output [rows, ...output]. */
   dy: GPUBuffer;
   /** Gradient w.r.t. the input to write, or undefined for the first layer (not needed). */

@@ -1,0 +1,121 @@
+/**
+ * Post-training quantisation of a whole (pruned) model, the recipe of TF-MOT's pruning report
+ * (Jacob et al. 2018; Krishnamoorthi 2018): every dense and convolution weight becomes symmetric
+ * per-output-channel int8 or IEEE float16, packed for the kernels that read it directly
+ * (shaders/matmul_quantized.wgsl); biases stay f32. A pruned weight quantises to exactly 0 in
+ * both formats.
+ *
+ * Weights are packed by output channel, PyTorch's layout: a dense `W [in, out]` as `[out, in]`,
+ * a convolution's `[out, in, kh, kw]` as `[out, in·kh·kw]`.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+import { cloneModel, type Model, paramInfos } from "../model/network.ts";
+import type { PtqFormat } from "../kernels/matmul_quantized.ts";
+import {
+  dequantizeInt8Rows,
+  packF16Rows,
+  packInt8Rows,
+  quantizeInt8Rows,
+  roundTripF16,
+} from "./ptq.ts";
+
+export type { PtqFormat } from "../kernels/matmul_quantized.ts";
+
+/** The `--ptq` formats. */
+export const PTQ_FORMATS: readonly PtqFormat[] = ["int8", "f16"];
+
+/** Checks `--ptq`. */
+export function parsePtq(raw: string): PtqFormat {
+  if (!(PTQ_FORMATS as readonly string[]).includes(raw)) {
+    throw new UsageError(`--ptq must be ${PTQ_FORMATS.join(" or ")}, got "${raw}"`);
+  }
+  return raw as PtqFormat;
+}
+
+/** One weight after post-training quantisation. */
+export interface PtqWeight {
+  /** Storage format. */
+  format: PtqFormat;
+  /** Output channels. */
+  rows: number;
+  /** Weights per output channel. */
+  cols: number;
+  /** Packed rows [rows, ceil(cols / per-word)] u32 (src/quant/ptq.ts). */
+  words: Uint32Array;
+  /** int8: levels [rows, cols] and the per-channel scale [rows]. */
+  q?: Int8Array;
+  scale?: Float32Array;
+  /** The f32 weights the stored ones stand for, [rows, cols]. */
+  dequantized: Float32Array;
+}
+
+/** A weight `t` of the checkpoint layout as [out channels, weights per channel]. */
+function byChannel(
+  data: Float32Array,
+  shape: number[],
+): { rows: number; cols: number; w: Float32Array } {
+  if (shape.length !== 2) return { rows: shape[0], cols: data.length / shape[0], w: data };
+  const [inputs, outputs] = shape;
+  const w = new Float32Array(data.length);
+  for (let i = 0; i < inputs; i++) {
+    for (let j = 0; j < outputs; j++) w[j * inputs + i] = data[i * outputs + j];
+  }
+  return { rows: outputs, cols: inputs, w };
+}
+
+/** The inverse of `byChannel`. */
+function toCheckpointLayout(w: Float32Array, shape: number[]): Float32Array {
+  if (shape.length !== 2) return w;
+  const [inputs, outputs] = shape;
+  const out = new Float32Array(w.length);
+  for (let i = 0; i < inputs; i++) {
+    for (let j = 0; j < outputs; j++) out[i * outputs + j] = w[j * inputs + i];
+  }
+  return out;
+}
+
+/** Quantises every dense and convolution weight of `model`, by name. */
+export function quantizeModelWeights(model: Model, format: PtqFormat): Map<string, PtqWeight> {
+  const out = new Map<string, PtqWeight>();
+  for (const info of paramInfos(model.spec)) {
+    if (info.suffix !== "weight" || (info.shape.length !== 2 && info.shape.length !== 4)) continue;
+    const { rows, cols, w } = byChannel(model.params.get(info.name)!.data, info.shape);
+    if (format === "int8") {
+      const { q, scale } = quantizeInt8Rows(w, rows, cols);
+      out.set(info.name, {
+        format,
+        rows,
+        cols,
+        words: packInt8Rows(q, rows, cols),
+        q,
+        scale,
+        dequantized: dequantizeInt8Rows(q, scale, rows, cols),
+      });
+    } else {
+      out.set(info.name, {
+        format,
+        rows,
+        cols,
+        words: packF16Rows(w, rows, cols),
+        dequantized: roundTripF16(w),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The f32 model that computes what the quantised one computes: every quantised weight replaced
+ * by its dequantised values, back in the checkpoint layout.
+ */
+export function dequantizedModel(model: Model, weights: Map<string, PtqWeight>): Model {
+  const out = cloneModel(model);
+  for (const [name, p] of weights) {
+    const t = out.params.get(name)!;
+    t.data.set(toCheckpointLayout(p.dequantized, t.shape));
+  }
+  return out;
+}
