@@ -11,6 +11,7 @@ import {
 import { absoluteIndex, relativeIndex } from "../src/quant/relative_index.ts";
 import { decodeDeepCompressed, encodeDeepCompressed } from "../src/quant/dc_file.ts";
 import { decodeShared, shareWeights } from "../src/quant/weight_sharing.ts";
+import { dequantizedModel, quantizeModelWeights } from "../src/quant/ptq_model.ts";
 import { initModel, mlpSpec, type ModelSpec } from "../src/model/network.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { createRng } from "../src/util/rng.ts";
@@ -106,7 +107,7 @@ Deno.test("Deep Compression file: bit-exact round trips, fixed and Huffman, MLP 
           ["shared", quantized, shared],
         ] as const
       ) {
-        const bytes = encodeDeepCompressed(source, sharing, coding);
+        const bytes = encodeDeepCompressed(source, { shared: sharing }, coding);
         const back = decodeDeepCompressed(bytes, "x.dcz");
         assertEquals(back.coding, coding);
         for (const [name, t] of source.params) {
@@ -128,13 +129,13 @@ Deno.test("Deep Compression file: sizes fall stage by stage; damage is a one-lin
   const shared = shareWeights(model, masks, { conv: 8, dense: 5 });
   const q = decodeShared(model, shared);
   const dense = [...model.params.values()].reduce((s, t) => s + t.data.byteLength, 0);
-  const sparse = encodeDeepCompressed(model, undefined, "fixed").length;
-  const fixed = encodeDeepCompressed(q, shared, "fixed").length;
-  const huffman = encodeDeepCompressed(q, shared, "huffman").length;
+  const sparse = encodeDeepCompressed(model, {}, "fixed").length;
+  const fixed = encodeDeepCompressed(q, { shared }, "fixed").length;
+  const huffman = encodeDeepCompressed(q, { shared }, "huffman").length;
   assert(sparse < dense / 5, `sparse ${sparse} vs dense ${dense}`);
   assert(fixed < sparse / 2, `fixed ${fixed} vs sparse ${sparse}`);
   assert(huffman < fixed, `huffman ${huffman} vs fixed ${fixed}`);
-  const bytes = encodeDeepCompressed(q, shared, "huffman");
+  const bytes = encodeDeepCompressed(q, { shared }, "huffman");
   assertThrows(
     () => decodeDeepCompressed(bytes.slice(0, 100), "m.dcz"),
     UsageError,
@@ -143,4 +144,22 @@ Deno.test("Deep Compression file: sizes fall stage by stage; damage is a one-lin
   assertThrows(() => decodeDeepCompressed(new Uint8Array(20), "m.dcz"), UsageError, "WGDC");
   const cut = bytes.slice(0, bytes.length - 1000);
   assertThrows(() => decodeDeepCompressed(cut, "m.dcz"), UsageError, "m.dcz");
+});
+
+Deno.test("Deep Compression file: int8 and f16 values round-trip to the dequantised weights", () => {
+  const { model } = prunedModel(mlpSpec(50, [20], 7, true), 6, 0.2);
+  for (const format of ["int8", "f16"] as const) {
+    const weights = quantizeModelWeights(model, format);
+    const reference = dequantizedModel(model, weights);
+    for (const coding of ["fixed", "huffman"] as const) {
+      const back = decodeDeepCompressed(
+        encodeDeepCompressed(reference, { ptq: weights }, coding),
+        "x.dcz",
+      );
+      assertEquals(back.ptq, format);
+      for (const [name, t] of reference.params) {
+        assertEquals([...back.model.params.get(name)!.data], [...t.data], `${format} ${name}`);
+      }
+    }
+  }
 });

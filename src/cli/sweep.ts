@@ -23,6 +23,7 @@ import { readSnapshot } from "../experiment/checkpoints.ts";
 import { exportFolder, runSweep } from "../sweep/run_sweep.ts";
 import { parseInferMode, readCrossovers } from "../train/infer_paths.ts";
 import { parseQuantizeBits } from "../quant/weight_sharing.ts";
+import { parsePtq } from "../quant/ptq_model.ts";
 import type { QuantizeOptions } from "../recover/weight_sharing.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
 
@@ -48,6 +49,7 @@ const SWEEP_FLAGS = {
   "quantize-bits": { type: "string" },
   "quantize-epochs": { type: "string" },
   "quantize-lr": { type: "string" },
+  ptq: { type: "string" },
 } as const;
 
 const USAGE = `Usage: deno task sweep [flags]
@@ -80,6 +82,9 @@ Weight sharing and Huffman coding (Deep Compression's stages two and three):
                               the paper's 8,5) and fine-tune the shared values
   --quantize-epochs N         epochs of that fine-tuning (default ${DEFAULT_QUANTIZE_EPOCHS}; 0 clusters only)
   --quantize-lr X             its learning rate (default ${DEFAULT_QUANTIZE_LR})
+  --ptq int8|f16              instead, post-training quantisation after recovery: symmetric
+                              per-output-channel int8 or float16 weights, evaluated by kernels
+                              that read them packed (accuracy_f32 keeps the f32 accuracy)
   Every point reports its size as dense f32, CSR, fixed-width and Huffman-coded (sweep.csv
   bytes_* columns); --save and export also write model.dcz and, with sharing, model_q.safetensors.
 
@@ -186,6 +191,10 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     );
   }
   const quantize = parseQuantize(flags);
+  const ptq = flags.ptq === undefined ? undefined : parsePtq(flags.ptq);
+  if (ptq && quantize) {
+    throw new UsageError("--ptq and --quantize-bits both quantise the weights; give one of them");
+  }
   const infer = parseInferMode(flags.infer);
   const inferRepeats = numberFlag("infer-repeats", flags["infer-repeats"], {
     integer: true,
@@ -258,6 +267,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       infer,
       crossovers: readCrossovers(gpu.adapter),
       quantize,
+      ptq,
       source: {
         experiment: config.experimentId,
         dataset: config.dataDir ? "custom" : config.dataset,

@@ -16,6 +16,9 @@
  *   (cluster per weight, the weight's own shape), `<name>.codebook` F32 [2^bits] and
  *   `<name>.mask` U8, so `w = where(mask, codebook[indices], 0)`; other parameters F32. The dense
  *   reconstruction is `model.safetensors`;
+ * - `model_int8.safetensors` or `model_f16.safetensors` (with post-training quantisation): each
+ *   dense and convolution weight as I8 levels in its own layout with `<name>.scale` F32 per output
+ *   channel (`w = q · scale`, the scale broadcast over the output axis), or as F16;
  * - `meta.json`: method, k, strategy, accuracy, sparsity, and bytes raw and gzipped per file.
  *
  * Every safetensors file carries the model spec (`spec`, JSON) in its metadata, so
@@ -39,8 +42,10 @@ import type { Masks } from "../model/masks.ts";
 import { decodeSafetensors, encodeSafetensors, type StoredTensor } from "../model/safetensors.ts";
 import { columnsOfCsr, type Csr, csrOfColumns, csrOfRows, rowsOfCsr } from "../model/csr.ts";
 import { sizeOf, type Tensor } from "../model/tensor.ts";
-import { decodeDeepCompressed, encodeDeepCompressed } from "../quant/dc_file.ts";
+import { decodeDeepCompressed, encodeDeepCompressed, type StoredValues } from "../quant/dc_file.ts";
 import type { SharedWeights } from "../quant/weight_sharing.ts";
+import type { PtqFormat, PtqWeight } from "../quant/ptq_model.ts";
+import { f16Bits, f16Value } from "../quant/ptq.ts";
 
 /** The exported files, by format. */
 export const EXPORT_FILES = {
@@ -89,7 +94,7 @@ export async function writeExport(
   model: Model,
   masks: Masks,
   info: ExportInfo,
-  shared?: SharedWeights,
+  stored: StoredValues = {},
 ): Promise<ExportInfo & { hidden_compact: number[]; files: Record<string, FileSize> }> {
   await ensureDir(dir);
   const meta = { spec: JSON.stringify(model.spec), method: info.method, k: String(info.k) };
@@ -119,9 +124,15 @@ export async function writeExport(
         { ...meta, format: "masks" },
       ),
     ],
-    [EXPORT_FILES.dcz, encodeDeepCompressed(model, shared, "huffman")],
+    [EXPORT_FILES.dcz, encodeDeepCompressed(model, stored, "huffman")],
   ];
-  if (shared) files.push([EXPORT_FILES.quantized, encodeQuantizedModel(model, shared, meta)]);
+  if (stored.shared) {
+    files.push([EXPORT_FILES.quantized, encodeQuantizedModel(model, stored.shared, meta)]);
+  }
+  if (stored.ptq) {
+    const format = [...stored.ptq.values()][0]?.format ?? "int8";
+    files.push([`model_${format}.safetensors`, encodePtqModel(model, stored.ptq, format, meta)]);
+  }
   const sizes: Record<string, FileSize> = {};
   for (const [name, bytes] of files) {
     await writeFileAtomic(`${dir}/${name}`, bytes);
@@ -159,6 +170,79 @@ function encodeQuantizedModel(
     bits[`${name}.bits`] = String(s.bits);
   }
   return encodeSafetensors(tensors, { ...meta, ...bits, format: "quantized" });
+}
+
+/**
+ * The post-training-quantised file: each quantised weight in its own shape and layout as I8
+ * levels with `<name>.scale` F32 per output channel (int8), or as F16; other parameters F32.
+ */
+function encodePtqModel(
+  model: Model,
+  weights: Map<string, PtqWeight>,
+  format: PtqFormat,
+  meta: Record<string, string>,
+): Uint8Array {
+  const tensors = new Map<string, StoredTensor>();
+  for (const [name, t] of model.params) {
+    const w = weights.get(name);
+    if (!w) {
+      tensors.set(name, t);
+      continue;
+    }
+    const shape = [...t.shape];
+    // Levels are held [out, in·…]; a dense weight goes back to the checkpoint's [in, out].
+    const level = (i: number) =>
+      shape.length === 2 ? (i % shape[1]) * shape[0] + Math.floor(i / shape[1]) : i;
+    if (format === "int8") {
+      tensors.set(name, {
+        shape,
+        data: Int8Array.from({ length: t.data.length }, (_, i) => w.q![level(i)]),
+      });
+      tensors.set(`${name}.scale`, { shape: [w.rows], data: w.scale! });
+    } else {
+      tensors.set(name, { shape, data: Uint16Array.from(t.data, (v) => f16Bits(v)) });
+    }
+  }
+  return encodeSafetensors(tensors, { ...meta, format });
+}
+
+/** The f32 weights of a post-training-quantised file (see `encodePtqModel`). */
+function decodePtqTensors(
+  tensors: Map<string, StoredTensor>,
+  spec: ModelSpec,
+  format: string,
+  path: string,
+): void {
+  for (const info of paramInfos(spec)) {
+    const t = tensors.get(info.name);
+    if (!t || t.data instanceof Float32Array) continue;
+    const n = sizeOf(info.shape);
+    const outputs = info.shape.length === 2 ? info.shape[1] : info.shape[0];
+    const channel = (i: number) =>
+      info.shape.length === 2 ? i % outputs : Math.floor(i / (n / outputs));
+    if (format === "int8") {
+      const scale = tensors.get(`${info.name}.scale`)?.data;
+      if (
+        !(t.data instanceof Int8Array) || !(scale instanceof Float32Array) ||
+        scale.length !== outputs
+      ) {
+        throw new UsageError(
+          `${path}: ${info.name} needs I8 levels and a ${info.name}.scale (F32, [${outputs}])`,
+        );
+      }
+      const levels = t.data;
+      tensors.set(info.name, {
+        shape: t.shape,
+        data: Float32Array.from(levels, (q, i) => q * scale[channel(i)]),
+      });
+      tensors.delete(`${info.name}.scale`);
+    } else {
+      if (!(t.data instanceof Uint16Array)) {
+        throw new UsageError(`${path}: ${info.name} is not F16`);
+      }
+      tensors.set(info.name, { shape: t.shape, data: Float32Array.from(t.data, f16Value) });
+    }
+  }
 }
 
 /** The dense weights of a weight-shared file's tensors (see `encodeQuantizedModel`). */
@@ -283,8 +367,12 @@ export async function loadExported(path: string): Promise<{ model: Model; format
     }
   } else if (format === "quantized") {
     decodeQuantizedTensors(tensors, spec, path);
+  } else if (format === "int8" || format === "f16") {
+    decodePtqTensors(tensors, spec, format, path);
   } else if (format !== "dense" && format !== "compact") {
-    throw new UsageError(`${path}: format "${format}" is not dense, compact, csr or quantized`);
+    throw new UsageError(
+      `${path}: format "${format}" is not dense, compact, csr, quantized, int8 or f16`,
+    );
   }
   return { model: { spec, params: checkParams(spec, tensors, path) }, format };
 }

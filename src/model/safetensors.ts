@@ -11,8 +11,11 @@ import { createHash } from "node:crypto";
 import { UsageError } from "../util/errors.ts";
 import { readFileOrFail, writeFileAtomic } from "../util/files.ts";
 
-/** Element types wgprune reads and writes, with their safetensors dtype names. */
-export type StoredData = Float32Array | Int32Array | Uint8Array;
+/**
+ * Element types wgprune reads and writes, with their safetensors dtype names; an F16 tensor is
+ * held as its IEEE binary16 bit patterns.
+ */
+export type StoredData = Float32Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
 
 /** A named tensor of any stored type (model parameters are F32; CSR indices I32; masks U8). */
 export interface StoredTensor {
@@ -23,9 +26,11 @@ export interface StoredTensor {
 }
 
 /** The safetensors dtype of an array. */
-export function dtypeOf(data: StoredData): "F32" | "I32" | "U8" {
+export function dtypeOf(data: StoredData): "F32" | "I32" | "U8" | "I8" | "F16" {
   if (data instanceof Float32Array) return "F32";
   if (data instanceof Int32Array) return "I32";
+  if (data instanceof Int8Array) return "I8";
+  if (data instanceof Uint16Array) return "F16";
   return "U8";
 }
 
@@ -33,6 +38,8 @@ const DTYPES: Record<string, { bytes: number; make: (buffer: ArrayBuffer) => Sto
   F32: { bytes: 4, make: (b) => new Float32Array(b) },
   I32: { bytes: 4, make: (b) => new Int32Array(b) },
   U8: { bytes: 1, make: (b) => new Uint8Array(b) },
+  I8: { bytes: 1, make: (b) => new Int8Array(b) },
+  F16: { bytes: 2, make: (b) => new Uint16Array(b) },
 };
 
 /** Tensors and string metadata of one safetensors file. */
@@ -117,7 +124,7 @@ function isCount(x: unknown): x is number {
 }
 
 /**
- * Parses safetensors bytes; `path` names the file in errors. F32, I32 and U8 tensors are read.
+ * Parses safetensors bytes; `path` names the file in errors. F32, F16, I32, I8 and U8 tensors are read.
  * Every header field is checked before it is used: the header length against the file, each
  * tensor's dtype, shape and offsets against the data section (which tensors must cover exactly,
  * without gaps or overlaps, as the format requires), and the checksum when present. Any
@@ -165,7 +172,7 @@ export function decodeSafetensors(
     if (!isRecord(entry)) fail(`${name}: tensor entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (typeof dtype !== "string" || !(dtype in DTYPES)) {
-      fail(`${name} is ${JSON.stringify(dtype)}, not F32, I32 or U8`);
+      fail(`${name} is ${JSON.stringify(dtype)}, not F32, F16, I32, I8 or U8`);
     }
     if (!Array.isArray(shape) || shape.length > 8 || !shape.every(isCount)) {
       fail(`${name}: shape must be a list of at most 8 non-negative integers`);

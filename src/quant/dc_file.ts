@@ -1,8 +1,9 @@
 /**
- * The Deep Compression file (`model.dcz`): a pruned model, optionally weight-shared, stored the
- * way Han et al. (2016) count its size — every weight tensor as relative indices of its
- * non-zeros (src/quant/relative_index.ts) plus their values, either raw f32 or B-bit cluster
- * indices with an f32 codebook; biases raw f32. The two streams of each tensor are written with
+ * The Deep Compression file (`model.dcz`): a pruned model, optionally weight-shared or
+ * post-training-quantised, stored the way Han et al. (2016) count its size — every weight tensor
+ * as relative indices of its non-zeros (src/quant/relative_index.ts) plus their values: raw f32,
+ * B-bit cluster indices with an f32 codebook, int8 levels with an f32 scale per output channel,
+ * or raw f16; biases raw f32. The two streams of each tensor are written with
  * fixed widths (`coding: "fixed"`: the "pruned + quantised" size) or Huffman-coded
  * (`coding: "huffman"`, src/quant/huffman.ts: the final size). The relative-index width is
  * chosen per tensor as the one that makes its stream smallest.
@@ -23,6 +24,8 @@ import { BitReader, BitWriter } from "./bitstream.ts";
 import { codeLengths, huffmanDecode, huffmanEncode, symbolCounts } from "./huffman.ts";
 import { absoluteIndex, relativeIndex } from "./relative_index.ts";
 import type { SharedWeight, SharedWeights } from "./weight_sharing.ts";
+import { f16Bits, f16Value } from "./ptq.ts";
+import type { PtqFormat, PtqWeight } from "./ptq_model.ts";
 
 const MAGIC = "WGDC";
 const VERSION = 1;
@@ -32,12 +35,26 @@ const INDEX_BITS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 /** How the streams are written. */
 export type StreamCoding = "fixed" | "huffman";
 
+/** How a parameter is stored (see `TensorEntry.kind`). */
+type TensorKind = "raw" | "sparse" | "shared" | PtqFormat;
+
+/** How the weights' values are stored; f32 when neither is given. */
+export interface StoredValues {
+  /** Weight sharing (cluster indices + codebooks). */
+  shared?: SharedWeights;
+  /** Post-training quantisation (int8 levels + scales, or f16). */
+  ptq?: Map<string, PtqWeight>;
+}
+
 /** One parameter in the header. */
 interface TensorEntry {
   name: string;
   shape: number[];
-  /** `raw`: f32 dense; `sparse`: relative indices + f32 values; `shared`: + cluster indices. */
-  kind: "raw" | "sparse" | "shared";
+  /**
+   * `raw`: f32 dense; otherwise relative indices + values: `sparse` f32, `shared` cluster
+   * indices and codebook, `int8` levels and per-channel scales, `f16` half floats.
+   */
+  kind: TensorKind;
   /** Non-zeros (sparse and shared). */
   nnz?: number;
   /** Relative-index codes (non-zeros plus fillers) and their width. */
@@ -45,9 +62,13 @@ interface TensorEntry {
   indexBits?: number;
   /** Cluster-index width (shared). */
   bits?: number;
-  /** Huffman code lengths of the index codes and of the cluster indices. */
-  indexLengths?: number[];
-  valueLengths?: number[];
+  /**
+   * Huffman code lengths of the index codes and of the value symbols, one base-32 digit per
+   * symbol (`lengthsText`); absent where the stream is stored at fixed width because Huffman
+   * coding would not make it smaller.
+   */
+  indexLengths?: string;
+  valueLengths?: string;
   /** Payload byte range. */
   offset: number;
   bytes: number;
@@ -71,6 +92,11 @@ function storageOrder<T extends Float32Array | Int32Array>(data: T, shape: numbe
   return out;
 }
 
+/** A parameter's shape in storage order: a dense `[in, out]` as `[out, in]`. */
+function storageShape(shape: number[]): number[] {
+  return shape.length === 2 ? [shape[1], shape[0]] : shape;
+}
+
 /** The inverse of `storageOrder`. */
 function paramOrder<T extends Float32Array | Int32Array>(data: T, shape: number[]): T {
   if (shape.length !== 2) return data;
@@ -78,30 +104,51 @@ function paramOrder<T extends Float32Array | Int32Array>(data: T, shape: number[
   return storageOrder(data, [outputs, inputs]);
 }
 
-/** Writes `symbols` of `width` bits or Huffman-coded; returns the code lengths when Huffman. */
+/** Code lengths (each ≤ 24) as one base-32 digit per symbol, for the JSON header. */
+function lengthsText(lengths: Uint8Array): string {
+  return Array.from(lengths, (l) => l.toString(32)).join("");
+}
+
+/** The inverse of `lengthsText`. */
+function lengthsOf(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => parseInt(c, 32));
+}
+
+/**
+ * How a stream of `symbols` (each < 2^width) is best written: its Huffman code lengths and bits
+ * (the header's code table counted), or undefined when fixed width is no larger.
+ */
+function huffmanPlan(
+  symbols: Uint32Array,
+  width: number,
+): { lengths: Uint8Array; bits: number } | undefined {
+  const counts = symbolCounts(symbols, 2 ** width);
+  const lengths = codeLengths(counts);
+  let bits = 8 * (lengthsText(lengths).length + 20); // the table and its JSON key
+  counts.forEach((c, s) => (bits += c * lengths[s]));
+  return bits < symbols.length * width ? { lengths, bits } : undefined;
+}
+
+/** Writes `symbols` at `width` bits or Huffman-coded; returns the code lengths when Huffman. */
 function writeStream(
   symbols: Uint32Array,
   width: number,
   coding: StreamCoding,
   out: BitWriter,
-): number[] | undefined {
-  if (coding === "fixed") {
+): string | undefined {
+  const plan = coding === "huffman" ? huffmanPlan(symbols, width) : undefined;
+  if (!plan) {
     for (const s of symbols) out.write(s, width);
     return undefined;
   }
-  const lengths = codeLengths(symbolCounts(symbols, 2 ** width));
-  huffmanEncode(symbols, lengths, out);
-  return [...lengths];
+  huffmanEncode(symbols, plan.lengths, out);
+  return lengthsText(plan.lengths);
 }
 
-/** Bits `writeStream` would take (Huffman tables counted at ~2 bytes a used symbol in JSON). */
+/** Bits `writeStream` takes. */
 function streamBits(symbols: Uint32Array, width: number, coding: StreamCoding): number {
-  if (coding === "fixed") return symbols.length * width;
-  const counts = symbolCounts(symbols, 2 ** width);
-  const lengths = codeLengths(counts);
-  let bits = 0;
-  counts.forEach((c, s) => (bits += c * lengths[s]));
-  return bits + 16 * 2 ** width;
+  const plan = coding === "huffman" ? huffmanPlan(symbols, width) : undefined;
+  return plan ? plan.bits : symbols.length * width;
 }
 
 /**
@@ -110,7 +157,7 @@ function streamBits(symbols: Uint32Array, width: number, coding: StreamCoding): 
  */
 export function encodeDeepCompressed(
   model: Model,
-  shared: SharedWeights | undefined,
+  values: StoredValues,
   coding: StreamCoding,
 ): Uint8Array {
   const entries: TensorEntry[] = [];
@@ -127,8 +174,17 @@ export function encodeDeepCompressed(
       );
       entry = { name: info.name, shape: [...t.shape], kind: "raw", offset, bytes: 0 };
     } else {
-      const s = shared?.get(info.name);
-      ({ entry, section } = encodeSparse(info.name, t.shape, t.data, s, coding, offset));
+      ({ entry, section } = encodeSparse(
+        info.name,
+        t.shape,
+        t.data,
+        {
+          shared: values.shared?.get(info.name),
+          ptq: values.ptq?.get(info.name),
+        },
+        coding,
+        offset,
+      ));
     }
     entry.bytes = section.length;
     entries.push(entry);
@@ -157,11 +213,14 @@ function encodeSparse(
   name: string,
   shape: number[],
   data: Float32Array,
-  s: SharedWeight | undefined,
+  stored: { shared?: SharedWeight; ptq?: PtqWeight },
   coding: StreamCoding,
   offset: number,
 ): { entry: TensorEntry; section: Uint8Array } {
-  const values = storageOrder(data, shape);
+  const s = stored.shared;
+  const ptq = stored.ptq;
+  // A quantised tensor's values are its dequantised ones, already in storage order.
+  const values = ptq ? ptq.dequantized : storageOrder(data, shape);
   const clusters = s ? storageOrder(s.clusters, shape) : undefined;
   const alive = (i: number) => (clusters ? clusters[i] >= 0 : values[i] !== 0);
   const positions: number[] = [];
@@ -178,7 +237,7 @@ function encodeSparse(
   const entry: TensorEntry = {
     name,
     shape: [...shape],
-    kind: s ? "shared" : "sparse",
+    kind: s ? "shared" : ptq ? ptq.format : "sparse",
     nnz: pos.length,
     codes: best.codes.length,
     indexBits: best.bits,
@@ -193,6 +252,15 @@ function encodeSparse(
     const valueLengths = writeStream(symbols, s.bits, coding, out);
     if (valueLengths) entry.valueLengths = valueLengths;
     valueBytes = new Uint8Array(s.codebook.buffer.slice(0));
+  } else if (ptq?.format === "int8") {
+    // Levels −127..127 as symbols 1..255; the scales [out] after the streams.
+    entry.bits = 8;
+    const symbols = Uint32Array.from(pos, (p) => ptq.q![p] + 128);
+    const valueLengths = writeStream(symbols, 8, coding, out);
+    if (valueLengths) entry.valueLengths = valueLengths;
+    valueBytes = new Uint8Array(ptq.scale!.buffer.slice(0));
+  } else if (ptq?.format === "f16") {
+    valueBytes = new Uint8Array(Uint16Array.from(pos, (p) => f16Bits(values[p])).buffer);
   } else {
     valueBytes = new Uint8Array(Float32Array.from(pos, (p) => values[p]).buffer);
   }
@@ -207,8 +275,8 @@ function encodeSparse(
 export interface SectionInfo {
   /** Parameter name. */
   name: string;
-  /** `raw` f32, `sparse` (relative indices + f32 values) or `shared` (+ cluster indices). */
-  kind: "raw" | "sparse" | "shared";
+  /** How it is stored (see the module's description). */
+  kind: TensorKind;
   /** Bytes of its section (streams, values, codebook). */
   bytes: number;
   /** Non-zeros (sparse and shared). */
@@ -246,9 +314,9 @@ function readStream(
   input: BitReader,
   count: number,
   width: number,
-  lengths: number[] | undefined,
+  lengths: string | undefined,
 ): Uint32Array {
-  if (lengths) return huffmanDecode(Uint8Array.from(lengths), count, input);
+  if (lengths !== undefined) return huffmanDecode(lengthsOf(lengths), count, input);
   const out = new Uint32Array(count);
   for (let i = 0; i < count; i++) out[i] = input.read(width);
   return out;
@@ -262,7 +330,7 @@ function readStream(
 export function decodeDeepCompressed(
   bytes: Uint8Array,
   path: string,
-): { model: Model; shared: SharedWeights; coding: StreamCoding } {
+): { model: Model; shared: SharedWeights; coding: StreamCoding; ptq?: PtqFormat } {
   const bad = (why: string) =>
     new UsageError(`${path}: not a valid Deep Compression file (${why})`);
   if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) {
@@ -313,6 +381,18 @@ export function decodeDeepCompressed(
           values[p] = codebook[clusterSymbols[j]];
         });
         shared.set(e.name, { bits: e.bits!, codebook, clusters: paramOrder(clusters, e.shape) });
+      } else if (e.kind === "int8") {
+        const levels = readStream(input, e.nnz!, 8, e.valueLengths);
+        const outputs = storageShape(e.shape)[0];
+        const scale = tail(4 * outputs);
+        const perChannel = n / outputs;
+        positions.forEach((p, j) => {
+          values[p] = (levels[j] - 128) * scale[Math.floor(p / perChannel)];
+        });
+      } else if (e.kind === "f16") {
+        if (2 * e.nnz! > e.bytes) throw new RangeError(`${e.name} is shorter than its values`);
+        const halves = new Uint16Array(section.slice(e.bytes - 2 * e.nnz!).buffer);
+        positions.forEach((p, j) => (values[p] = f16Value(halves[j])));
       } else {
         const nonzero = tail(4 * e.nnz!);
         positions.forEach((p, j) => (values[p] = nonzero[j]));
@@ -323,9 +403,11 @@ export function decodeDeepCompressed(
     if (err instanceof UsageError) throw err;
     throw bad((err as Error).message);
   }
+  const ptq = header.tensors.find((e) => e.kind === "int8" || e.kind === "f16")?.kind;
   return {
     model: { spec: header.spec, params: checkParams(header.spec, params, path) },
     shared,
     coding: header.coding,
+    ptq: ptq as PtqFormat | undefined,
   };
 }

@@ -8,8 +8,11 @@
 import { gzipSync } from "node:zlib";
 import { type Model, paramInfos } from "../model/network.ts";
 import { csrOfColumns, csrOfRows } from "../model/csr.ts";
-import { describeDeepCompressed, encodeDeepCompressed } from "../quant/dc_file.ts";
-import type { SharedWeights } from "../quant/weight_sharing.ts";
+import {
+  describeDeepCompressed,
+  encodeDeepCompressed,
+  type StoredValues,
+} from "../quant/dc_file.ts";
 import type { SparsityReport } from "../model/masks.ts";
 
 /** Bytes of all parameters as raw little-endian f32 in layer order, gzip-compressed (level 9). */
@@ -75,15 +78,15 @@ export interface CompressedSizes {
 }
 
 /**
- * Sizes of a pruned (and optionally weight-shared) model through Deep Compression's stages
+ * Sizes of a pruned (and optionally weight-shared or post-training-quantised) model through Deep Compression's stages
  * (src/quant/dc_file.ts), each an actual encoding whose length is counted.
  */
-export function compressedSizes(model: Model, shared?: SharedWeights): CompressedSizes {
+export function compressedSizes(model: Model, values: StoredValues = {}): CompressedSizes {
   const gz = (b: Uint8Array) => gzipSync(b, { level: 9 }).length;
   const dense = [...model.params.values()].reduce((s, t) => s + t.data.byteLength, 0);
   const csr = csrBytes(model);
-  const fixed = encodeDeepCompressed(model, shared, "fixed");
-  const huffman = encodeDeepCompressed(model, shared, "huffman");
+  const fixed = encodeDeepCompressed(model, values, "fixed");
+  const huffman = encodeDeepCompressed(model, values, "huffman");
   return {
     bytes_dense: dense,
     bytes_csr: csr.length,
@@ -123,9 +126,9 @@ export function formatLayerReport(report: SparsityReport): string {
  * with fixed-width relative indices and values (cluster indices when weight-shared), and
  * Huffman-coded, with the widths chosen; then the totals and the compression against dense.
  */
-export function formatSizeReport(model: Model, shared?: SharedWeights): string {
-  const fixed = describeDeepCompressed(encodeDeepCompressed(model, shared, "fixed"));
-  const huffman = describeDeepCompressed(encodeDeepCompressed(model, shared, "huffman"));
+export function formatSizeReport(model: Model, values: StoredValues = {}): string {
+  const fixed = describeDeepCompressed(encodeDeepCompressed(model, values, "fixed"));
+  const huffman = describeDeepCompressed(encodeDeepCompressed(model, values, "huffman"));
   const lines = fixed.sections.map((f, i) => {
     const h = huffman.sections[i];
     const t = model.params.get(f.name)!;
@@ -134,18 +137,20 @@ export function formatSizeReport(model: Model, shared?: SharedWeights): string {
     const csr = f.kind === "raw"
       ? dense
       : 4 * ((t.shape.length === 2 ? t.shape[1] : t.shape[0]) + 1 + 2 * nnz);
-    const how = f.kind === "raw"
-      ? "raw f32"
-      : `index ${h.indexBits} bits, ${
-        f.kind === "shared" ? `${f.bits}-bit clusters` : "f32 values"
-      }`;
+    const values: Record<string, string> = {
+      sparse: "f32 values",
+      shared: `${f.bits}-bit clusters`,
+      int8: "int8 values",
+      f16: "f16 values",
+    };
+    const how = f.kind === "raw" ? "raw f32" : `index ${h.indexBits} bits, ${values[f.kind]}`;
     return `${f.name.padEnd(18)} | dense ${String(dense).padStart(8)} | csr ${
       String(csr).padStart(8)
     } | fixed ${String(f.bytes).padStart(8)} | huffman ${String(h.bytes).padStart(8)} | ${
       (dense / Math.max(1, h.bytes)).toFixed(1).padStart(6)
     }x | ${how}`;
   });
-  const sizes = compressedSizes(model, shared);
+  const sizes = compressedSizes(model, values);
   lines.push(
     `bytes: dense ${sizes.bytes_dense}, csr ${sizes.bytes_csr}, fixed ${sizes.bytes_q}, huffman ${sizes.bytes_huffman} ` +
       `(headers ${fixed.headerBytes} / ${huffman.headerBytes}); gzip: csr ${sizes.gzip_csr}, fixed ${sizes.gzip_q}, ` +

@@ -16,7 +16,13 @@ import { hiddenWidths, type Model } from "../model/network.ts";
 import { applyMasks, sparsityOf } from "../model/masks.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import type { PreparedMethod } from "../prune/method.ts";
-import { GpuNetwork } from "../train/gpu_network.ts";
+import { type EvalResult, GpuNetwork } from "../train/gpu_network.ts";
+import {
+  dequantizedModel,
+  type PtqFormat,
+  type PtqWeight,
+  quantizeModelWeights,
+} from "../quant/ptq_model.ts";
 import { evaluateModel } from "../train/trainer.ts";
 import { choosePaths, type CrossoverTable, type InferMode } from "../train/infer_paths.ts";
 import type { DataSplits, GpuSplit } from "../train/splits.ts";
@@ -78,6 +84,11 @@ export interface SweepJob {
   source?: { experiment: string; dataset: string };
   /** Trained weight sharing after each point's recovery (`--quantize-bits`), or none. */
   quantize?: QuantizeOptions;
+  /**
+   * Post-training quantisation of each point after its recovery (`--ptq`): its accuracy is
+   * measured by the kernels that read the quantised weights; not with `quantize`.
+   */
+  ptq?: PtqFormat;
 }
 
 /** The export folder of one point. */
@@ -113,7 +124,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
     steps: settings.steps,
     prune_params: job.pruneParams,
     rewind: settings.rewind,
-    bits: job.quantize ? formatQuantizeBits(job.quantize.bits) : "32",
+    bits: job.ptq ?? (job.quantize ? formatQuantizeBits(job.quantize.bits) : "32"),
     quantize_epochs: job.quantize?.epochs ?? 0,
     quantize_lr: job.quantize ? job.quantize.lr : 0,
   };
@@ -198,6 +209,21 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
           result.history,
         ));
       }
+      let ptq: Map<string, PtqWeight> | undefined;
+      let ptqTest: EvalResult | undefined;
+      if (job.ptq) {
+        accuracyF32 = (await evaluateModel(gpu, pruned, job.data.test)).accuracy;
+        ptq = quantizeModelWeights(pruned, job.ptq);
+        const quantized = await GpuNetwork.create(gpu, pruned, { ...evalOptions, ptq: job.ptq });
+        try {
+          ptqTest = await quantized.evaluate(job.data.test);
+        } finally {
+          quantized.destroy();
+        }
+        // Sizes, exports and the timed paths use the values the quantised weights stand for.
+        pruned = dequantizedModel(pruned, ptq);
+      }
+      const stored = { shared, ptq };
       // The fastest exact path: dead units removed, then each dense layer sparse where it wins.
       const compact = compactUnits(pruned);
       const compactHidden = hiddenWidths(compact.spec).join("-");
@@ -237,7 +263,8 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       }
       const report = sparsityOf(pruned, job.prunable);
       const gz = gzipBytes(pruned);
-      const sizes = compressedSizes(pruned, shared);
+      const sizes = compressedSizes(pruned, stored);
+      if (ptqTest) test = ptqTest;
       const row: SweepRow = {
         ...base,
         method,
@@ -293,7 +320,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
             experiment: job.source?.experiment ?? "",
             dataset: job.source?.dataset ?? "",
           },
-          shared,
+          stored,
         );
       }
       // Merge on write under the lock: rows written by concurrent sweeps survive.
@@ -312,7 +339,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
             (test.accuracy * 100).toFixed(2)
           }%, ` +
             `${((performance.now() - t0) / 1000).toFixed(1)} s\n${formatLayerReport(report)}\n` +
-            formatSizeReport(pruned, shared),
+            formatSizeReport(pruned, stored),
         );
       }
     }

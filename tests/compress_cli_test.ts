@@ -1,0 +1,134 @@
+/**
+ * Deep Compression through the commands, as a user runs them: a sweep with trained weight sharing
+ * (its sweep.csv sizes and `--verbose` size lines), an export whose Huffman-coded model.dcz and
+ * model_q.safetensors evaluate to exactly the accuracy of the dense reconstruction, post-training
+ * int8 quantisation in the sweep and in export, and the flag errors. A small MLP on the synthetic
+ * 8×8 IDX folder, so it runs in seconds.
+ */
+
+import { assert, assertEquals } from "./_assert.ts";
+import { assertOneLineError, runCli } from "./_cli.ts";
+import { writeIdxDir } from "./_idx_data.ts";
+import { readSweep } from "../src/sweep/results.ts";
+
+Deno.test("weight sharing, Huffman coding and int8 PTQ from sweep to export to eval", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "wgprune-compress-cli-" });
+  try {
+    await writeIdxDir(`${tmp}/data`);
+    const common = [
+      "--hidden",
+      "48,24",
+      "--epochs",
+      "3",
+      "--learning-rate",
+      "0.005",
+      "--batch-size",
+      "32",
+      "--num-valid",
+      "200",
+      "--data-dir",
+      `${tmp}/data`,
+      "--output-dir",
+      `${tmp}/out`,
+      "--infer-repeats",
+      "1",
+    ];
+    const sweep = await runCli("sweep", [
+      ...common,
+      "--method",
+      "weight",
+      "--k",
+      "80",
+      "--finetune-epochs",
+      "1",
+      "--quantize-bits",
+      "3",
+      "--verbose",
+    ]);
+    assertEquals(sweep.code, 0, sweep.stderr);
+    assert(
+      /layers\.0\.weight +\| dense +\d+ \| csr +\d+ \| fixed +\d+ \| huffman +\d+ \| +[\d.]+x \| index \d+ bits, 3-bit clusters/
+        .test(sweep.stderr),
+      `per-tensor size lines: ${sweep.stderr}`,
+    );
+    const id = sweep.stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
+    const dir = `${tmp}/out/${id}`;
+    const [row] = (await readSweep(`${dir}/sweep.csv`)).rows;
+    assertEquals([row.bits, row.quantize_epochs, row.quantize_lr], ["3", 1, 0.0001]);
+    // 64·48 + 48·24 + 24·10 weights, f32.
+    assertEquals(row.bytes_dense, 4 * (64 * 48 + 48 * 24 + 24 * 10));
+    assert(row.bytes_csr < row.bytes_dense && row.bytes_q < row.bytes_csr, JSON.stringify(row));
+    assert(row.bytes_huffman <= row.bytes_q + 64, `Huffman ${row.bytes_huffman} vs ${row.bytes_q}`);
+    assertEquals(row.compression_dc, row.bytes_dense / row.bytes_huffman);
+    assert(row.accuracy > 0.3 && row.accuracy_f32 > 0.3, JSON.stringify(row));
+
+    const exported = await runCli("export", [
+      ...common,
+      "--method",
+      "weight",
+      "--k",
+      "80",
+      "--finetune-epochs",
+      "1",
+      "--quantize-bits",
+      "3",
+    ]);
+    assertEquals(exported.code, 0, exported.stderr);
+    const folder = exported.stdout.match(/^export: (\S+)\/ /)![1];
+    const meta = JSON.parse(await Deno.readTextFile(`${folder}/meta.json`));
+    const outputs: string[] = [];
+    for (const file of ["model.safetensors", "model_q.safetensors", "model.dcz"]) {
+      const evaluated = await runCli("eval", [`${folder}/${file}`, "--data-dir", `${tmp}/data`]);
+      assertEquals(evaluated.code, 0, `${file}: ${evaluated.stderr}`);
+      assert(
+        evaluated.stdout.includes(`test accuracy ${(meta.accuracy * 100).toFixed(2)}%`),
+        `${file}: ${evaluated.stdout} vs ${meta.accuracy}`,
+      );
+      outputs.push(evaluated.stdout.match(/test accuracy [\d.]+%, loss [\d.]+/)![0]);
+    }
+    assertEquals(new Set(outputs).size, 1, outputs.join(" / "));
+    assert(
+      meta.files["model.dcz"].bytes < meta.files["model_csr.safetensors"].bytes / 2,
+      JSON.stringify(meta.files),
+    );
+
+    const ptq = await runCli("export", [
+      ...common,
+      "--method",
+      "weight",
+      "--k",
+      "80",
+      "--ptq",
+      "int8",
+    ]);
+    assertEquals(ptq.code, 0, ptq.stderr);
+    const ptqFolder = ptq.stdout.match(/^export: (\S+)\/ /)![1];
+    const ptqMeta = JSON.parse(await Deno.readTextFile(`${ptqFolder}/meta.json`));
+    const [ptqRow] = (await readSweep(`${dir}/sweep.csv`)).rows.filter((r) => r.bits === "int8");
+    assertEquals(ptqRow.accuracy, ptqMeta.accuracy);
+    assert(Math.abs(ptqRow.accuracy - ptqRow.accuracy_f32) < 0.05, JSON.stringify(ptqRow));
+    for (const file of ["model_int8.safetensors", "model.dcz"]) {
+      const evaluated = await runCli("eval", [`${ptqFolder}/${file}`, "--data-dir", `${tmp}/data`]);
+      assertEquals(evaluated.code, 0, `${file}: ${evaluated.stderr}`);
+    }
+
+    for (
+      const [flags, message] of [
+        [["--ptq", "int4"], 'sweep: error: --ptq must be int8 or f16, got "int4"'],
+        [
+          ["--quantize-bits", "9"],
+          'sweep: error: --quantize-bits must be B or C,F (convolution, dense) with integers in 1..8, got "9"',
+        ],
+        [["--quantize-epochs", "2"], "sweep: error: --quantize-epochs needs --quantize-bits"],
+        [
+          ["--quantize-bits", "5", "--ptq", "int8"],
+          "sweep: error: --ptq and --quantize-bits both quantise the weights; give one of them",
+        ],
+      ] as const
+    ) {
+      assertOneLineError(await runCli("sweep", [...common, ...flags]), 2, message);
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
