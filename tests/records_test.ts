@@ -11,7 +11,6 @@ import { parseMetricsJson } from "../src/experiment/metrics.ts";
 
 function row(k: number, accuracy: number): SweepRow {
   return {
-    ...NO_COMPRESSION_FIGURES,
     model: "0123456789abcdef",
     method: "weight",
     strategy: "oneshot",
@@ -35,6 +34,7 @@ function row(k: number, accuracy: number): SweepRow {
     prune_params: "default",
     rewind: "none",
     detail: "",
+    ...NO_COMPRESSION_FIGURES,
     nonzeros_0: 50,
   };
 }

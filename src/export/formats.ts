@@ -54,8 +54,10 @@ export const EXPORT_FILES = {
   csr: "model_csr.safetensors",
   masks: "masks.safetensors",
   dcz: "model.dcz",
-  quantized: "model_q.safetensors",
 } as const;
+
+/** The weight-shared file, written beside the others when the point was weight-shared. */
+export const QUANTIZED_FILE = "model_q.safetensors";
 
 /** What meta.json records besides the files' sizes. */
 export interface ExportInfo {
@@ -127,7 +129,7 @@ export async function writeExport(
     [EXPORT_FILES.dcz, encodeDeepCompressed(model, stored, "huffman")],
   ];
   if (stored.shared) {
-    files.push([EXPORT_FILES.quantized, encodeQuantizedModel(model, stored.shared, meta)]);
+    files.push([QUANTIZED_FILE, encodeQuantizedModel(model, stored.shared, meta)]);
   }
   if (stored.ptq) {
     const format = [...stored.ptq.values()][0]?.format ?? "int8";
