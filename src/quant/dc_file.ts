@@ -122,11 +122,38 @@ function huffmanPlan(
   symbols: Uint32Array,
   width: number,
 ): { lengths: Uint8Array; bits: number } | undefined {
-  const counts = symbolCounts(symbols, 2 ** width);
+  return planOfCounts(symbolCounts(symbols, 2 ** width), symbols.length, width);
+}
+
+/** `huffmanPlan` from the symbols' counts. */
+function planOfCounts(
+  counts: Float64Array,
+  total: number,
+  width: number,
+): { lengths: Uint8Array; bits: number } | undefined {
   const lengths = codeLengths(counts);
   let bits = 8 * (lengthsText(lengths).length + 20); // the table and its JSON key
   counts.forEach((c, s) => (bits += c * lengths[s]));
-  return bits < symbols.length * width ? { lengths, bits } : undefined;
+  return bits < total * width ? { lengths, bits } : undefined;
+}
+
+/**
+ * Bits of the relative-index stream of non-zeros separated by `gaps` (zeros before each) at
+ * `width` bits, counted from the gaps without building the stream: a gap g takes
+ * ⌊g / (2^width − 1)⌋ filler codes and one code g mod (2^width − 1).
+ */
+function indexStreamBits(gaps: Uint32Array, width: number, coding: StreamCoding): number {
+  const filler = 2 ** width - 1;
+  const counts = new Float64Array(filler + 1);
+  let total = 0;
+  for (const g of gaps) {
+    const fillers = Math.floor(g / filler);
+    counts[filler] += fillers;
+    counts[g - fillers * filler]++;
+    total += fillers + 1;
+  }
+  const plan = coding === "huffman" ? planOfCounts(counts, total, width) : undefined;
+  return plan ? plan.bits : total * width;
 }
 
 /** Writes `symbols` at `width` bits or Huffman-coded; returns the code lengths when Huffman. */
@@ -143,12 +170,6 @@ function writeStream(
   }
   huffmanEncode(symbols, plan.lengths, out);
   return lengthsText(plan.lengths);
-}
-
-/** Bits `writeStream` takes. */
-function streamBits(symbols: Uint32Array, width: number, coding: StreamCoding): number {
-  const plan = coding === "huffman" ? huffmanPlan(symbols, width) : undefined;
-  return plan ? plan.bits : symbols.length * width;
 }
 
 /**
@@ -226,12 +247,14 @@ function encodeSparse(
   const positions: number[] = [];
   for (let i = 0; i < values.length; i++) if (alive(i)) positions.push(i);
   const pos = Uint32Array.from(positions);
-  let best = { bits: INDEX_BITS[0], codes: relativeIndex(pos, INDEX_BITS[0]), size: Infinity };
+  const gaps = pos.map((p, j) => p - (j === 0 ? 0 : pos[j - 1] + 1));
+  let bestBits = INDEX_BITS[0];
+  let bestSize = Infinity;
   for (const bits of INDEX_BITS) {
-    const codes = relativeIndex(pos, bits);
-    const size = streamBits(codes, bits, coding);
-    if (size < best.size) best = { bits, codes, size };
+    const size = indexStreamBits(gaps, bits, coding);
+    if (size < bestSize) [bestBits, bestSize] = [bits, size];
   }
+  const best = { bits: bestBits, codes: relativeIndex(pos, bestBits) };
   const out = new BitWriter();
   const indexLengths = writeStream(best.codes, best.bits, coding, out);
   const entry: TensorEntry = {
