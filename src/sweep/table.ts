@@ -11,8 +11,10 @@ import type { SweepRow } from "./results.ts";
 export function seriesLabel(
   row: Pick<SweepRow, "method" | "strategy" | "finetune_epochs" | "rewind"> & { bits?: string },
 ): string {
-  // Weight sharing after recovery: `+5bit` (or `+8,5bit`); f32 points carry nothing.
-  const shared = row.bits !== undefined && String(row.bits) !== "32" ? ` +${row.bits}bit` : "";
+  // Weight sharing after recovery: `+5bit` (or `+8,5bit`); post-training quantisation: `+int8`
+  // or `+f16`; f32 points carry nothing.
+  const bits = String(row.bits ?? "32");
+  const shared = bits === "32" ? "" : /^\d/.test(bits) ? ` +${bits}bit` : ` +${bits}`;
   if (row.strategy === "oneshot") return `${row.method}${shared}`;
   const epochs = Number(row.finetune_epochs) > 0 ? ` ${row.finetune_epochs}ep` : "";
   if (row.strategy === "rewind") return `${row.method} rewind:${row.rewind}${epochs}${shared}`;
