@@ -23,7 +23,8 @@ const USAGE = `Usage: deno task eval PATH [--dataset mnist|fashion] [--data-dir 
                       [--infer auto|dense|sparse] [--kernel auto|tiled|uniform|workgroup]
 
 Evaluates an exported model (any of model.safetensors, model_compact.safetensors,
-model_csr.safetensors) on the test set. The dataset is taken from meta.json beside PATH unless
+model_csr.safetensors, model_q.safetensors, model_int8.safetensors, model_f16.safetensors,
+model.dcz) on the test set; int8 and f16 weights run on the kernels that read them packed. The dataset is taken from meta.json beside PATH unless
 --dataset or --data-dir says otherwise.`;
 
 if (import.meta.main) {
@@ -57,7 +58,7 @@ if (import.meta.main) {
     if (!(DATASETS as readonly string[]).includes(dataset)) {
       throw new UsageError(`--dataset must be one of ${DATASETS.join(", ")}, got "${dataset}"`);
     }
-    const { model, format } = await loadExported(path);
+    const { model, format, ptq } = await loadExported(path);
     const data = await loadDataset({
       dataset: dataset as DatasetName,
       dataDir: flags["data-dir"],
@@ -73,7 +74,9 @@ if (import.meta.main) {
     const gpu = await getGpu();
     await setupKernels(gpu, kernel, { outputDir: "results" });
     const test = uploadSplit(gpu, data.test, "test");
-    const paths = choosePaths(model, infer, readCrossovers(gpu.adapter), gpu.software);
+    // Post-training-quantised weights are read packed by their own kernel, never sparse.
+    const paths = ptq ? [] : choosePaths(model, infer, readCrossovers(gpu.adapter), gpu.software);
+    if (ptq) console.error(`eval: ${format} weights read by the quantised kernels`);
     for (const p of paths) {
       console.error(
         `eval: ${p.name} ${(p.density * 100).toFixed(1)}% dense → ${
@@ -88,6 +91,7 @@ if (import.meta.main) {
       evalBatch: 1000,
       adam: { lr: 0 },
       sparse,
+      ptq,
     });
     try {
       const result = await net.evaluate(test);

@@ -44,7 +44,13 @@ import { columnsOfCsr, type Csr, csrOfColumns, csrOfRows, rowsOfCsr } from "../m
 import { sizeOf, type Tensor } from "../model/tensor.ts";
 import { decodeDeepCompressed, encodeDeepCompressed, type StoredValues } from "../quant/dc_file.ts";
 import type { SharedWeights } from "../quant/weight_sharing.ts";
-import type { PtqFormat, PtqWeight } from "../quant/ptq_model.ts";
+import {
+  byChannel,
+  f16Weight,
+  int8Weight,
+  type PtqFormat,
+  type PtqWeight,
+} from "../quant/ptq_model.ts";
 import { f16Bits, f16Value } from "../quant/ptq.ts";
 
 /** The exported files, by format. */
@@ -208,13 +214,17 @@ function encodePtqModel(
   return encodeSafetensors(tensors, { ...meta, format });
 }
 
-/** The f32 weights of a post-training-quantised file (see `encodePtqModel`). */
+/**
+ * The f32 weights of a post-training-quantised file (see `encodePtqModel`), in place, and the
+ * quantised weights as stored, for the kernels that read them.
+ */
 function decodePtqTensors(
   tensors: Map<string, StoredTensor>,
   spec: ModelSpec,
   format: string,
   path: string,
-): void {
+): Map<string, PtqWeight> {
+  const weights = new Map<string, PtqWeight>();
   for (const info of paramInfos(spec)) {
     const t = tensors.get(info.name);
     if (!t || t.data instanceof Float32Array) continue;
@@ -233,18 +243,23 @@ function decodePtqTensors(
         );
       }
       const levels = t.data;
-      tensors.set(info.name, {
-        shape: t.shape,
-        data: Float32Array.from(levels, (q, i) => q * scale[channel(i)]),
-      });
+      const data = Float32Array.from(levels, (q, i) => q * scale[channel(i)]);
+      tensors.set(info.name, { shape: t.shape, data });
       tensors.delete(`${info.name}.scale`);
+      // Levels by output channel, as the kernels read them.
+      const { rows, cols, w } = byChannel(Float32Array.from(levels), info.shape);
+      weights.set(info.name, int8Weight(Int8Array.from(w), scale, rows, cols));
     } else {
       if (!(t.data instanceof Uint16Array)) {
         throw new UsageError(`${path}: ${info.name} is not F16`);
       }
-      tensors.set(info.name, { shape: t.shape, data: Float32Array.from(t.data, f16Value) });
+      const data = Float32Array.from(t.data, f16Value);
+      tensors.set(info.name, { shape: t.shape, data });
+      const { rows, cols, w } = byChannel(data, info.shape);
+      weights.set(info.name, f16Weight(w, rows, cols));
     }
   }
+  return weights;
 }
 
 /** The dense weights of a weight-shared file's tensors (see `encodeQuantizedModel`). */
@@ -336,7 +351,9 @@ function readCsr(
  * Deep Compression `.dcz`) as a dense model;
  * every problem is a one-line `UsageError` naming the file.
  */
-export async function loadExported(path: string): Promise<{ model: Model; format: string }> {
+export async function loadExported(
+  path: string,
+): Promise<{ model: Model; format: string; ptq?: Map<string, PtqWeight> }> {
   const bytes = await readFileOrFail(path);
   if (path.endsWith(".dcz")) {
     return { model: decodeDeepCompressed(bytes, path).model, format: "dcz" };
@@ -370,7 +387,8 @@ export async function loadExported(path: string): Promise<{ model: Model; format
   } else if (format === "quantized") {
     decodeQuantizedTensors(tensors, spec, path);
   } else if (format === "int8" || format === "f16") {
-    decodePtqTensors(tensors, spec, format, path);
+    const ptq = decodePtqTensors(tensors, spec, format, path);
+    return { model: { spec, params: checkParams(spec, tensors, path) }, format, ptq };
   } else if (format !== "dense" && format !== "compact") {
     throw new UsageError(
       `${path}: format "${format}" is not dense, compact, csr, quantized, int8 or f16`,

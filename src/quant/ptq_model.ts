@@ -52,8 +52,8 @@ export interface PtqWeight {
   dequantized: Float32Array;
 }
 
-/** A weight `t` of the checkpoint layout as [out channels, weights per channel]. */
-function byChannel(
+/** A weight of the checkpoint layout as [out channels, weights per channel] (PyTorch's). */
+export function byChannel(
   data: Float32Array,
   shape: number[],
 ): { rows: number; cols: number; w: Float32Array } {
@@ -67,7 +67,7 @@ function byChannel(
 }
 
 /** The inverse of `byChannel`. */
-function toCheckpointLayout(w: Float32Array, shape: number[]): Float32Array {
+export function toCheckpointLayout(w: Float32Array, shape: number[]): Float32Array {
   if (shape.length !== 2) return w;
   const [inputs, outputs] = shape;
   const out = new Float32Array(w.length);
@@ -85,26 +85,35 @@ export function quantizeModelWeights(model: Model, format: PtqFormat): Map<strin
     const { rows, cols, w } = byChannel(model.params.get(info.name)!.data, info.shape);
     if (format === "int8") {
       const { q, scale } = quantizeInt8Rows(w, rows, cols);
-      out.set(info.name, {
-        format,
-        rows,
-        cols,
-        words: packInt8Rows(q, rows, cols),
-        q,
-        scale,
-        dequantized: dequantizeInt8Rows(q, scale, rows, cols),
-      });
+      out.set(info.name, int8Weight(q, scale, rows, cols));
     } else {
-      out.set(info.name, {
-        format,
-        rows,
-        cols,
-        words: packF16Rows(w, rows, cols),
-        dequantized: roundTripF16(w),
-      });
+      out.set(info.name, f16Weight(roundTripF16(w), rows, cols));
     }
   }
   return out;
+}
+
+/** An int8 weight from its levels q [rows, cols] and scales [rows] (as stored in a file). */
+export function int8Weight(
+  q: Int8Array,
+  scale: Float32Array,
+  rows: number,
+  cols: number,
+): PtqWeight {
+  return {
+    format: "int8",
+    rows,
+    cols,
+    words: packInt8Rows(q, rows, cols),
+    q,
+    scale,
+    dequantized: dequantizeInt8Rows(q, scale, rows, cols),
+  };
+}
+
+/** An f16 weight from values [rows, cols] that f16 holds exactly (as stored in a file). */
+export function f16Weight(values: Float32Array, rows: number, cols: number): PtqWeight {
+  return { format: "f16", rows, cols, words: packF16Rows(values, rows, cols), dequantized: values };
 }
 
 /**

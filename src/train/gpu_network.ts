@@ -20,7 +20,7 @@ import { createMaskApply, createTranspose } from "../kernels/elementwise.ts";
 import { transposedStride } from "../kernels/sparse_matmul.ts";
 import { csrOfColumns } from "../model/csr.ts";
 import type { GpuCsr, GpuQuantizedWeight } from "../model/layers/layer.ts";
-import { type PtqFormat, quantizeModelWeights } from "../quant/ptq_model.ts";
+import { type PtqFormat, type PtqWeight, quantizeModelWeights } from "../quant/ptq_model.ts";
 import { createAccuracy, createSoftmaxXent } from "../kernels/loss.ts";
 import { type AdamConfig, createAdam } from "../kernels/adam.ts";
 import { createAdvance, createGather } from "../kernels/batch.ts";
@@ -71,10 +71,11 @@ export interface GpuNetworkOptions {
   shared?: SharedWeights;
   /**
    * Post-training quantisation for evaluation: every dense and convolution weight is quantised
-   * (src/quant/ptq_model.ts) and the forward products read the packed weights directly.
+   * (src/quant/ptq_model.ts), or given quantised by name, and the forward products read the
+   * packed weights directly.
    * Evaluation only; not combined with `sparse`.
    */
-  ptq?: PtqFormat;
+  ptq?: PtqFormat | ReadonlyMap<string, PtqWeight>;
 }
 
 /** A weight-shared tensor on the GPU. */
@@ -249,7 +250,10 @@ export class GpuNetwork {
     this.#uploadCsr(model);
     if (options.ptq) {
       if (options.sparse?.size) throw new Error("GpuNetwork: ptq and sparse do not combine");
-      for (const [name, w] of quantizeModelWeights(model, options.ptq)) {
+      const weights = typeof options.ptq === "string"
+        ? quantizeModelWeights(model, options.ptq)
+        : options.ptq;
+      for (const [name, w] of weights) {
         this.#quantized.set(name, {
           format: w.format,
           q: own(uploadStorage(gpu, w.words, `${name}.${w.format}`)),
