@@ -22,7 +22,7 @@ import { experimentPaths } from "../experiment/paths.ts";
 import { readSnapshot } from "../experiment/checkpoints.ts";
 import { exportFolder, runSweep } from "../sweep/run_sweep.ts";
 import { parseInferMode, readCrossovers } from "../train/infer_paths.ts";
-import { parseQuantizeBits } from "../quant/weight_sharing.ts";
+import { formatQuantizeBits, parseQuantizeBits } from "../quant/weight_sharing.ts";
 import { parsePtq } from "../quant/ptq_model.ts";
 import type { QuantizeOptions } from "../recover/weight_sharing.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
@@ -274,7 +274,14 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       },
     });
     if (mode === "export") {
-      const folder = exportFolder(`${paths.dir}/export`, methods[0], sweepKs[0], recovery.strategy);
+      const bits = ptq ?? (quantize ? formatQuantizeBits(quantize.bits) : "32");
+      const folder = exportFolder(
+        `${paths.dir}/export`,
+        methods[0],
+        sweepKs[0],
+        recovery.strategy,
+        bits,
+      );
       const meta = JSON.parse(await Deno.readTextFile(`${folder}/meta.json`));
       console.log(
         `export: ${folder}/ (test accuracy ${(meta.accuracy * 100).toFixed(2)}%, sparsity ${

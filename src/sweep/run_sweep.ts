@@ -91,9 +91,21 @@ export interface SweepJob {
   ptq?: PtqFormat;
 }
 
-/** The export folder of one point. */
-export function exportFolder(root: string, method: string, k: number, strategy: string): string {
-  return `${root}/${method}_k${k}_${strategy}`;
+/** The export folder of one point (`bits` as in sweep.csv). */
+export function exportFolder(
+  root: string,
+  method: string,
+  k: number,
+  strategy: string,
+  bits = "32",
+): string {
+  // Quantised points get their own folder: `_q5`, `_q8-5` (weight sharing), `_int8`, `_f16`.
+  const quantized = bits === "32"
+    ? ""
+    : /^\d/.test(bits)
+    ? `_q${bits.replace(",", "-")}`
+    : `_${bits}`;
+  return `${root}/${method}_k${k}_${strategy}${quantized}`;
 }
 
 /** Times of `repeats` forward passes over a split with parameters already set on `net`. */
@@ -132,7 +144,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
   const existing = new Set((await openSweep(job.csvPath, job.model, job.force, log)).map(pointKey));
   const exported = (method: string, k: number) =>
     job.exportDir === undefined ||
-    existsSync(`${exportFolder(job.exportDir, method, k, strategy.name)}/meta.json`);
+    existsSync(`${exportFolder(job.exportDir, method, k, strategy.name, base.bits)}/meta.json`);
   const done = (method: string, k: number) => existing.has(keyOf(method, k)) && exported(method, k);
   const todo = job.methods.flatMap((method) =>
     job.ks.filter((k) => job.force || !done(method, k)).map((k) => ({ method, k }))
@@ -307,7 +319,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       }
       if (job.exportDir !== undefined) {
         await writeExport(
-          exportFolder(job.exportDir, method, k, strategy.name),
+          exportFolder(job.exportDir, method, k, strategy.name, base.bits),
           pruned,
           result.masks,
           {
