@@ -69,9 +69,11 @@ export interface CompressedSizes {
   bytes_q: number;
   /** The same streams Huffman-coded: the Deep Compression file. */
   bytes_huffman: number;
-  /** gzip -9 of the CSR bytes, of the fixed-width file and of the Huffman file. */
+  /** gzip -9 of the CSR bytes. */
   gzip_csr: number;
+  /** gzip -9 of the fixed-width file. */
   gzip_q: number;
+  /** gzip -9 of the Huffman-coded file. */
   gzip_huffman: number;
   /** bytes_dense / bytes_huffman. */
   compression_dc: number;

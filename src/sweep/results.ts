@@ -9,10 +9,14 @@
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
 import { UsageError, writeFailure } from "../util/errors.ts";
+import type { CompressedSizes } from "./measure.ts";
 import { exists, readTextOrFail, withFileLock, writeFileAtomic } from "../util/files.ts";
 
-/** One sweep point. Numbers are stored as numbers; per-layer counts as `nonzeros_<l>`. */
-export interface SweepRow {
+/**
+ * One sweep point. Numbers are stored as numbers; per-layer counts as `nonzeros_<l>`; its sizes
+ * through Deep Compression's stages are the `CompressedSizes` columns.
+ */
+export interface SweepRow extends CompressedSizes {
   /** The trained model pruned: the first 16 hex digits of its checkpoint's data_sha256. */
   model: string;
   /** Pruning method name. */
@@ -67,20 +71,6 @@ export interface SweepRow {
   quantize_lr: number;
   /** Test accuracy of the point before weight sharing (equal to `accuracy` without it). */
   accuracy_f32: number;
-  /** Bytes of every parameter as dense f32. */
-  bytes_dense: number;
-  /** Bytes as CSR f32 (i32 row pointers and column indices, f32 values). */
-  bytes_csr: number;
-  /** Bytes with relative indices and values at fixed widths (Deep Compression's stage 2). */
-  bytes_q: number;
-  /** Bytes of the Huffman-coded Deep Compression file (stage 3). */
-  bytes_huffman: number;
-  /** gzip -9 bytes of the CSR, fixed-width and Huffman encodings. */
-  gzip_csr: number;
-  gzip_q: number;
-  gzip_huffman: number;
-  /** bytes_dense / bytes_huffman. */
-  compression_dc: number;
   /** Extra columns, e.g. `nonzeros_0`. */
   [extra: string]: string | number;
 }
