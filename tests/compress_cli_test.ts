@@ -119,8 +119,17 @@ Deno.test("weight sharing, Huffman coding and int8 PTQ from sweep to export to e
       int8.stdout.includes(`test accuracy ${(ptqMeta.accuracy * 100).toFixed(2)}%`),
       `${int8.stdout} vs ${ptqMeta.accuracy}`,
     );
+    // So does model.dcz holding the same int8 levels, and both report the same sizes.
     const dcz = await runCli("eval", [`${ptqFolder}/model.dcz`, "--data-dir", `${tmp}/data`]);
     assertEquals(dcz.code, 0, dcz.stderr);
+    assert(dcz.stderr.includes("int8 weights read by the quantised kernels"), dcz.stderr);
+    const figures = (out: string) =>
+      out.match(/test accuracy [\d.]+%, loss [\d.]+|eval: bytes .*/g);
+    assertEquals(figures(dcz.stdout), figures(int8.stdout));
+    assert(
+      dcz.stdout.includes(`Huffman (model.dcz) ${ptqMeta.files["model.dcz"].bytes}:`),
+      `${dcz.stdout} vs ${JSON.stringify(ptqMeta.files)}`,
+    );
 
     for (
       const [flags, message] of [

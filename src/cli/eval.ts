@@ -15,6 +15,7 @@ import { KERNEL_FLAG, parseKernel, setupKernels } from "./kernel_option.ts";
 import { type DatasetName, DATASETS, loadDataset } from "../data/datasets.ts";
 import { sizeOf } from "../model/tensor.ts";
 import { loadExported } from "../export/formats.ts";
+import { compressedSizes } from "../sweep/measure.ts";
 import { GpuNetwork } from "../train/gpu_network.ts";
 import { choosePaths, parseInferMode, readCrossovers } from "../train/infer_paths.ts";
 import { destroySplit, uploadSplit } from "../train/splits.ts";
@@ -58,7 +59,8 @@ if (import.meta.main) {
     if (!(DATASETS as readonly string[]).includes(dataset)) {
       throw new UsageError(`--dataset must be one of ${DATASETS.join(", ")}, got "${dataset}"`);
     }
-    const { model, format, ptq } = await loadExported(path);
+    const { model, format, stored } = await loadExported(path);
+    const ptq = stored.ptq;
     const data = await loadDataset({
       dataset: dataset as DatasetName,
       dataDir: flags["data-dir"],
@@ -76,7 +78,10 @@ if (import.meta.main) {
     const test = uploadSplit(gpu, data.test, "test");
     // Post-training-quantised weights are read packed by their own kernel, never sparse.
     const paths = ptq ? [] : choosePaths(model, infer, readCrossovers(gpu.adapter), gpu.software);
-    if (ptq) console.error(`eval: ${format} weights read by the quantised kernels`);
+    if (ptq) {
+      const kind = [...ptq.values()][0]?.format;
+      console.error(`eval: ${kind} weights read by the quantised kernels`);
+    }
     for (const p of paths) {
       console.error(
         `eval: ${p.name} ${(p.density * 100).toFixed(1)}% dense → ${
@@ -101,10 +106,16 @@ if (import.meta.main) {
         await net.evaluate(test);
         times.push(performance.now() - t0);
       }
+      const sizes = compressedSizes(model, stored);
       console.log(
         `eval: ${path} (${format}): test accuracy ${(result.accuracy * 100).toFixed(2)}%, loss ${
           result.loss.toFixed(4)
         }, ${median(times).toFixed(1)} ms per pass over ${test.count} images`,
+      );
+      console.log(
+        `eval: bytes dense f32 ${sizes.bytes_dense}, CSR ${sizes.bytes_csr}, fixed-width ` +
+          `${sizes.bytes_q}, Huffman (model.dcz) ${sizes.bytes_huffman}: ` +
+          `${sizes.compression_dc.toFixed(1)}× smaller than dense`,
       );
     } finally {
       net.destroy();

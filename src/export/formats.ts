@@ -262,12 +262,16 @@ function decodePtqTensors(
   return weights;
 }
 
-/** The dense weights of a weight-shared file's tensors (see `encodeQuantizedModel`). */
+/**
+ * The dense weights of a weight-shared file's tensors (see `encodeQuantizedModel`), in place,
+ * and the sharing itself.
+ */
 function decodeQuantizedTensors(
   tensors: Map<string, StoredTensor>,
   spec: ModelSpec,
   path: string,
-): void {
+): SharedWeights {
+  const shared: SharedWeights = new Map();
   for (const info of paramInfos(spec)) {
     const indices = tensors.get(`${info.name}.indices`)?.data;
     if (indices === undefined) continue;
@@ -287,7 +291,11 @@ function decodeQuantizedTensors(
     const data = Float32Array.from(indices, (c, i) => (mask[i] ? codebook[c] : 0));
     tensors.set(info.name, { shape: [...info.shape], data });
     for (const s of ["indices", "codebook", "mask"]) tensors.delete(`${info.name}.${s}`);
+    const bits = Math.max(1, Math.ceil(Math.log2(codebook.length)));
+    const clusters = Int32Array.from(indices, (c, i) => (mask[i] ? c : -1));
+    shared.set(info.name, { bits, codebook, clusters });
   }
+  return shared;
 }
 
 /** The CSR of a weight: dense W [in, out] as [out, in], conv w [out, in, kh, kw] as [out, in·kh·kw]. */
@@ -347,16 +355,22 @@ function readCsr(
 }
 
 /**
- * Loads an exported model from any of its files (dense, compact, CSR, weight-shared, or the
- * Deep Compression `.dcz`) as a dense model;
+ * Loads an exported model from any of its files (dense, compact, CSR, weight-shared, int8, f16,
+ * or the Deep Compression `.dcz`) as a dense model, with how its weights are stored (the weight
+ * sharing, or the post-training-quantised weights for the kernels that read them);
  * every problem is a one-line `UsageError` naming the file.
  */
 export async function loadExported(
   path: string,
-): Promise<{ model: Model; format: string; ptq?: Map<string, PtqWeight> }> {
+): Promise<{ model: Model; format: string; stored: StoredValues }> {
   const bytes = await readFileOrFail(path);
   if (path.endsWith(".dcz")) {
-    return { model: decodeDeepCompressed(bytes, path).model, format: "dcz" };
+    const decoded = decodeDeepCompressed(bytes, path);
+    return {
+      model: decoded.model,
+      format: "dcz",
+      stored: { shared: decoded.shared, ptq: decoded.ptq },
+    };
   }
   const file = decodeSafetensors(bytes, path, { requireChecksum: true });
   const { format, spec: specText } = file.metadata;
@@ -385,14 +399,19 @@ export async function loadExported(
       for (const s of ["indptr", "indices", "values"]) tensors.delete(`${prefix}.${s}`);
     }
   } else if (format === "quantized") {
-    decodeQuantizedTensors(tensors, spec, path);
+    const shared = decodeQuantizedTensors(tensors, spec, path);
+    return {
+      model: { spec, params: checkParams(spec, tensors, path) },
+      format,
+      stored: { shared },
+    };
   } else if (format === "int8" || format === "f16") {
     const ptq = decodePtqTensors(tensors, spec, format, path);
-    return { model: { spec, params: checkParams(spec, tensors, path) }, format, ptq };
+    return { model: { spec, params: checkParams(spec, tensors, path) }, format, stored: { ptq } };
   } else if (format !== "dense" && format !== "compact") {
     throw new UsageError(
       `${path}: format "${format}" is not dense, compact, csr, quantized, int8 or f16`,
     );
   }
-  return { model: { spec, params: checkParams(spec, tensors, path) }, format };
+  return { model: { spec, params: checkParams(spec, tensors, path) }, format, stored: {} };
 }

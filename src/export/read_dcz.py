@@ -7,7 +7,8 @@ tensors (pruned weights 0, shared and quantised weights at the values they stand
 .npz in the layouts of wgprune's model.safetensors (a dense weight [in, out], a convolution
 [out, in, kh, kw]). As a module, `read_dcz(path)` returns the spec and the tensors.
 
-Format (src/quant/dc_file.ts): b"WGDC", u32 version 1, u32 header length, the JSON header, then
+Format (src/quant/dc_file.ts): b"WGDC", u32 version 1, u32 header length, the JSON header
+(raw DEFLATE), then
 one section per parameter. A weight's section holds its relative-index stream (Deep
 Compression, Han et al. 2016: code c < 2^b - 1 = that many zeros before the next non-zero;
 2^b - 1 = skip that many, no weight), then its value stream (cluster or int8 symbols), both
@@ -19,6 +20,7 @@ Positions run over the weight in PyTorch's layout ([out, in] for a dense weight)
 import json
 import struct
 import sys
+import zlib
 
 import numpy as np
 
@@ -83,7 +85,7 @@ def read_dcz(path):
     version, header_len = struct.unpack("<II", raw[4:12])
     if version != 1:
         raise ValueError(f"{path}: version {version}, expected 1")
-    header = json.loads(raw[12:12 + header_len])
+    header = json.loads(zlib.decompress(raw[12:12 + header_len], -15))
     payload = raw[12 + header_len:]
     tensors = {}
     for e in header["tensors"]:

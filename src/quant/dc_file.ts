@@ -9,7 +9,7 @@
  * chosen per tensor as the one that makes its stream smallest.
  *
  * Layout, little-endian: the 4 bytes `WGDC`, u32 version (1), u32 header length, the header as
- * UTF-8 JSON (model spec, and per parameter its name, shape, how it is coded, its counts, code
+ * UTF-8 JSON compressed with raw DEFLATE (RFC 1951; the file's own metadata, kept small) (model spec, and per parameter its name, shape, how it is coded, its counts, code
  * lengths and where its bytes lie), then the payload sections. Positions run over the tensor in
  * PyTorch's layout (`[out, in]` for a dense weight, `[out, in, kh, kw]` for a convolution),
  * row-major.
@@ -17,6 +17,7 @@
  * @module
  */
 
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { UsageError } from "../util/errors.ts";
 import { checkParams, type Model, type ModelSpec, paramInfos } from "../model/network.ts";
 import { sizeOf } from "../model/tensor.ts";
@@ -25,7 +26,7 @@ import { codeLengths, huffmanDecode, huffmanEncode, symbolCounts } from "./huffm
 import { absoluteIndex, relativeIndex } from "./relative_index.ts";
 import type { SharedWeight, SharedWeights } from "./weight_sharing.ts";
 import { f16Bits, f16Value } from "./ptq.ts";
-import type { PtqFormat, PtqWeight } from "./ptq_model.ts";
+import { f16Weight, int8Weight, type PtqFormat, type PtqWeight } from "./ptq_model.ts";
 
 const MAGIC = "WGDC";
 const VERSION = 1;
@@ -212,8 +213,11 @@ export function encodeDeepCompressed(
     sections.push(section);
     offset += section.length;
   }
-  const header = new TextEncoder().encode(
-    JSON.stringify({ spec: model.spec, coding, tensors: entries } satisfies Header),
+  const header = deflateRawSync(
+    new TextEncoder().encode(
+      JSON.stringify({ spec: model.spec, coding, tensors: entries } satisfies Header),
+    ),
+    { level: 9 },
   );
   const out = new Uint8Array(12 + header.length + offset);
   const view = new DataView(out.buffer);
@@ -317,7 +321,7 @@ export function describeDeepCompressed(bytes: Uint8Array): {
 } {
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   const header = JSON.parse(
-    new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)),
+    new TextDecoder().decode(inflateRawSync(bytes.subarray(12, 12 + headerLength))),
   ) as Header;
   return {
     headerBytes: 12 + headerLength,
@@ -353,7 +357,12 @@ function readStream(
 export function decodeDeepCompressed(
   bytes: Uint8Array,
   path: string,
-): { model: Model; shared: SharedWeights; coding: StreamCoding; ptq?: PtqFormat } {
+): {
+  model: Model;
+  shared: SharedWeights;
+  coding: StreamCoding;
+  ptq?: Map<string, PtqWeight>;
+} {
   const bad = (why: string) =>
     new UsageError(`${path}: not a valid Deep Compression file (${why})`);
   if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) {
@@ -367,7 +376,9 @@ export function decodeDeepCompressed(
   if (12 + headerLength > bytes.length) throw bad("the header runs past the end");
   let header: Header;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+    header = JSON.parse(
+      new TextDecoder().decode(inflateRawSync(bytes.subarray(12, 12 + headerLength))),
+    );
     paramInfos(header.spec);
   } catch {
     throw bad("its header is not a model description");
@@ -375,6 +386,7 @@ export function decodeDeepCompressed(
   const payload = bytes.subarray(12 + headerLength);
   const params = new Map<string, { shape: number[]; data: Float32Array }>();
   const shared: SharedWeights = new Map();
+  const ptq = new Map<string, PtqWeight>();
   try {
     for (const e of header.tensors) {
       if (e.offset + e.bytes > payload.length) throw new RangeError(`${e.name} runs past the end`);
@@ -409,13 +421,17 @@ export function decodeDeepCompressed(
         const outputs = storageShape(e.shape)[0];
         const scale = tail(4 * outputs);
         const perChannel = n / outputs;
-        positions.forEach((p, j) => {
-          values[p] = (levels[j] - 128) * scale[Math.floor(p / perChannel)];
-        });
+        const q = new Int8Array(n); // [out, in·…], storage order = by output channel
+        positions.forEach((p, j) => (q[p] = levels[j] - 128));
+        const weight = int8Weight(q, scale, outputs, perChannel);
+        values.set(weight.dequantized);
+        ptq.set(e.name, weight);
       } else if (e.kind === "f16") {
         if (2 * e.nnz! > e.bytes) throw new RangeError(`${e.name} is shorter than its values`);
         const halves = new Uint16Array(section.slice(e.bytes - 2 * e.nnz!).buffer);
         positions.forEach((p, j) => (values[p] = f16Value(halves[j])));
+        const outputs = storageShape(e.shape)[0];
+        ptq.set(e.name, f16Weight(Float32Array.from(values), outputs, n / outputs));
       } else {
         const nonzero = tail(4 * e.nnz!);
         positions.forEach((p, j) => (values[p] = nonzero[j]));
@@ -426,11 +442,10 @@ export function decodeDeepCompressed(
     if (err instanceof UsageError) throw err;
     throw bad((err as Error).message);
   }
-  const ptq = header.tensors.find((e) => e.kind === "int8" || e.kind === "f16")?.kind;
   return {
     model: { spec: header.spec, params: checkParams(header.spec, params, path) },
     shared,
     coding: header.coding,
-    ptq: ptq as PtqFormat | undefined,
+    ptq: ptq.size > 0 ? ptq : undefined,
   };
 }
