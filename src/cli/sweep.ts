@@ -281,6 +281,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
         sweepKs[0],
         recovery.strategy,
         bits,
+        config.pruneParams,
       );
       const meta = JSON.parse(await Deno.readTextFile(`${folder}/meta.json`));
       console.log(

@@ -91,21 +91,24 @@ export interface SweepJob {
   ptq?: PtqFormat;
 }
 
-/** The export folder of one point (`bits` as in sweep.csv). */
+/** The export folder of one point (`bits` and `pruneParams` as in sweep.csv). */
 export function exportFolder(
   root: string,
   method: string,
   k: number,
   strategy: string,
   bits = "32",
+  pruneParams = "default",
 ): string {
-  // Quantised points get their own folder: `_q5`, `_q8-5` (weight sharing), `_int8`, `_f16`.
+  // Quantised points get their own folder: `_q5`, `_q8-5` (weight sharing), `_int8`, `_f16`;
+  // so do other --prune-params (`_pp` and the patterns, as the fine-tuning histories).
   const quantized = bits === "32"
     ? ""
     : /^\d/.test(bits)
     ? `_q${bits.replace(",", "-")}`
     : `_${bits}`;
-  return `${root}/${method}_k${k}_${strategy}${quantized}`;
+  const params = pruneParams === "default" ? "" : `_pp${pruneParams.replace(/[^\w.-]/g, "_")}`;
+  return `${root}/${method}_k${k}_${strategy}${quantized}${params}`;
 }
 
 /** Times of `repeats` forward passes over a split with parameters already set on `net`. */
@@ -144,7 +147,11 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
   const existing = new Set((await openSweep(job.csvPath, job.model, job.force, log)).map(pointKey));
   const exported = (method: string, k: number) =>
     job.exportDir === undefined ||
-    existsSync(`${exportFolder(job.exportDir, method, k, strategy.name, base.bits)}/meta.json`);
+    existsSync(
+      `${
+        exportFolder(job.exportDir, method, k, strategy.name, base.bits, job.pruneParams)
+      }/meta.json`,
+    );
   const done = (method: string, k: number) => existing.has(keyOf(method, k)) && exported(method, k);
   const todo = job.methods.flatMap((method) =>
     job.ks.filter((k) => job.force || !done(method, k)).map((k) => ({ method, k }))
@@ -319,7 +326,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       }
       if (job.exportDir !== undefined) {
         await writeExport(
-          exportFolder(job.exportDir, method, k, strategy.name, base.bits),
+          exportFolder(job.exportDir, method, k, strategy.name, base.bits, job.pruneParams),
           pruned,
           result.masks,
           {
