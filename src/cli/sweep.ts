@@ -14,7 +14,9 @@ import { logToStderr, terminalProgress } from "./progress.ts";
 import { getGpu } from "../gpu/device.ts";
 import { parseKernel, setupKernels } from "./kernel_option.ts";
 import { prunableParams } from "../model/masks.ts";
-import { PRUNE_METHODS } from "../prune/registry.ts";
+import { getPruneMethod, PRUNE_METHODS } from "../prune/registry.ts";
+import { ALLOCATIONS, parseAllocation } from "../prune/allocation.ts";
+import { takesAllocation } from "../prune/prepare.ts";
 import { kForSensitivity } from "../prune/std.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
 import { ensureTrained, loadData } from "../experiment/run.ts";
@@ -50,6 +52,7 @@ const SWEEP_FLAGS = {
   "quantize-epochs": { type: "string" },
   "quantize-lr": { type: "string" },
   ptq: { type: "string" },
+  allocation: { type: "string", default: "uniform" },
 } as const;
 
 const USAGE = `Usage: deno task sweep [flags]
@@ -67,6 +70,11 @@ Pruning:
 })
   --std-sensitivity LIST      with --method std, instead of --k: sensitivities s, each pruning
                               |w| < s·std(W) of every prunable parameter (prune_by_std(s))
+  --allocation NAME           how a scored method's sparsity is spread over the layers: ${
+  ALLOCATIONS.join(", ")
+}
+                              (uniform: k% of each; global: one threshold; erk: Erdős–Rényi-
+                              Kernel densities; lamp: layer-adaptive magnitude scores)
   --force                     recompute points already in sweep.csv
   --verbose                   print a per-parameter report for every point
   --infer-repeats N           forward passes timed per point, median reported (default 3)
@@ -190,6 +198,15 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       `--rewind ${recovery.rewind}: epoch must be in 1..${config.epochs} (--epochs)`,
     );
   }
+  const allocation = parseAllocation(flags.allocation);
+  for (const m of methods) {
+    if (allocation !== "uniform" && !takesAllocation(getPruneMethod(m))) {
+      throw new UsageError(
+        `--allocation ${allocation} needs methods that score single weights; ` +
+          `${m} allocates by its own rule`,
+      );
+    }
+  }
   const quantize = parseQuantize(flags);
   const ptq = flags.ptq === undefined ? undefined : parsePtq(flags.ptq);
   if (ptq && quantize) {
@@ -268,6 +285,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       crossovers: readCrossovers(gpu.adapter),
       quantize,
       ptq,
+      allocation,
       source: {
         experiment: config.experimentId,
         dataset: config.dataDir ? "custom" : config.dataset,
@@ -275,14 +293,14 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     });
     if (mode === "export") {
       const bits = ptq ?? (quantize ? formatQuantizeBits(quantize.bits) : "32");
-      const folder = exportFolder(
-        `${paths.dir}/export`,
-        methods[0],
-        sweepKs[0],
-        recovery.strategy,
+      const folder = exportFolder(`${paths.dir}/export`, {
+        method: methods[0],
+        k: sweepKs[0],
+        strategy: recovery.strategy,
         bits,
-        config.pruneParams,
-      );
+        pruneParams: config.pruneParams,
+        allocation,
+      });
       const meta = JSON.parse(await Deno.readTextFile(`${folder}/meta.json`));
       console.log(
         `export: ${folder}/ (test accuracy ${(meta.accuracy * 100).toFixed(2)}%, sparsity ${

@@ -10,6 +10,7 @@
 import type { Model } from "../model/network.ts";
 import { keepPruned, type Masks } from "../model/masks.ts";
 import type { PruneMethod } from "./method.ts";
+import { prepareMethod, type PrepareOptions } from "./prepare.ts";
 import { type ScheduleConfig, sparsityAt } from "./schedule.ts";
 
 /** A mask schedule for `trainMlp`, plus access to the latest masks. */
@@ -38,6 +39,7 @@ export function gradualPruner(
   schedule: ScheduleConfig,
   seed: number,
   prunable: readonly string[],
+  options: PrepareOptions = {},
 ): GradualPruner {
   let masks: Masks | undefined;
   let last = 0;
@@ -47,7 +49,8 @@ export function gradualPruner(
       const s = sparsityAt(schedule, step);
       if (s === undefined || (masks && s <= last)) return undefined;
       const current = await model();
-      masks = keepPruned(method.prepare(current, prunable, seed).masks(s * 100).masks, masks);
+      const prepared = await prepareMethod(method, current, prunable, seed, options);
+      masks = keepPruned(prepared.masks(s * 100).masks, masks);
       last = s;
       return masks;
     },

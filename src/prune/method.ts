@@ -24,6 +24,20 @@ export interface PreparedMethod {
   masks(k: number): PruneResult;
 }
 
+/**
+ * What gradient-based scores need from the layers above (the GPU network lives in src/train/):
+ * the sum over `batches` training batches of a per-weight product of each prunable weight and its
+ * loss gradient at `model`, by name.
+ */
+export interface GradientScorer {
+  /** Σ over batches of |w ⊙ ∂L/∂w| (first-order Taylor) of the prunable parameters of `model`. */
+  taylor(
+    model: Model,
+    prunable: readonly string[],
+    batches: number,
+  ): Promise<Map<string, Float32Array>>;
+}
+
 /** A pruning method: name, one-line description and preparation. */
 export interface PruneMethod {
   /** Registry name, used by `--method`. */
@@ -32,9 +46,23 @@ export interface PruneMethod {
   description: string;
   /**
    * Computes and sorts scores of the `prunable` parameters of `model` (names, in layer order);
-   * `seed` drives random methods.
+   * `seed` drives random methods. A method whose scores need gradients (`needsGradients`) cannot
+   * prepare from the weights alone and throws: it is prepared through `prepareMethod` with a
+   * scorer.
    */
   prepare(model: Model, prunable: readonly string[], seed: number): PreparedMethod;
+  /** True when its scores come from loss gradients on the GPU (a `GradientScorer`). */
+  needsGradients?: boolean;
+  /**
+   * Per-entry scores (higher = keep) of an unstructured method, for `--allocation`: every
+   * prunable parameter's, by name. Structured methods (unit, std) have none.
+   */
+  scores?(
+    model: Model,
+    prunable: readonly string[],
+    seed: number,
+    scorer?: GradientScorer,
+  ): Map<string, Float32Array> | Promise<Map<string, Float32Array>>;
 }
 
 /** The data of each prunable parameter, in order. */

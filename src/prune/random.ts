@@ -6,7 +6,7 @@
  * @module
  */
 
-import { prepareLayerwise, type PruneMethod } from "./method.ts";
+import { prepareLayerwise, prunableData, type PruneMethod } from "./method.ts";
 import { createRng } from "../util/rng.ts";
 
 /** Random pruning with a fixed per-layer random ranking, so masks are nested across k. */
@@ -16,5 +16,14 @@ export const randomPruning: PruneMethod = {
   prepare(model, prunable, seed) {
     const rng = createRng(seed ^ 0x7a11d0);
     return prepareLayerwise(model, prunable, (w) => new Float32Array(w.length).map(() => rng()));
+  },
+  scores(model, prunable, seed) {
+    const rng = createRng(seed ^ 0x7a11d0);
+    return new Map(
+      prunableData(model, prunable).map(([name, w]) => [
+        name,
+        new Float32Array(w.length).map(() => rng()),
+      ]),
+    );
   },
 };

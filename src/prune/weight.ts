@@ -5,11 +5,13 @@
  * @module
  */
 
-import { prepareLayerwise, type PruneMethod } from "./method.ts";
+import { prepareLayerwise, prunableData, type PruneMethod } from "./method.ts";
 
 /** Layer-wise magnitude pruning. */
 export const weightPruning: PruneMethod = {
   name: "weight",
   description: "per parameter, the k% of entries with the smallest |w|",
   prepare: (model, prunable) => prepareLayerwise(model, prunable, (w) => w.map(Math.abs)),
+  scores: (model, prunable) =>
+    new Map(prunableData(model, prunable).map(([name, w]) => [name, w.map(Math.abs)])),
 };

@@ -35,6 +35,7 @@ export const gradualStrategy: RecoveryStrategy = {
       },
       ctx.training.seed,
       ctx.prunable,
+      ctx.prepareOptions,
     );
     const history: EpochRecord[] = [];
     const model = await trainMasked(ctx, history, {

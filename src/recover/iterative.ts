@@ -11,6 +11,7 @@ import { applyMasks, keepPruned, type Masks } from "../model/masks.ts";
 import { pruneAndFinetune } from "./finetune.ts";
 import { trainMasked } from "./masked_training.ts";
 import type { RecoveryStrategy } from "./strategy.ts";
+import { prepareMethod } from "../prune/prepare.ts";
 
 /** Iterative pruning. */
 export const iterativeStrategy: RecoveryStrategy = {
@@ -32,9 +33,13 @@ export const iterativeStrategy: RecoveryStrategy = {
     let detail: Record<string, number> | undefined;
     for (let s = 1; s <= steps; s++) {
       const ks = 100 * (1 - Math.pow(1 - ctx.k / 100, s / steps));
-      const prepared = s === 1
-        ? ctx.prepared
-        : ctx.method.prepare(model, ctx.prunable, ctx.training.seed);
+      const prepared = s === 1 ? ctx.prepared : await prepareMethod(
+        ctx.method,
+        model,
+        ctx.prunable,
+        ctx.training.seed,
+        ctx.prepareOptions,
+      );
       const step = prepared.masks(ks);
       masks = keepPruned(step.masks, masks);
       detail = step.detail;

@@ -11,6 +11,7 @@ import type { GpuContext } from "../gpu/device.ts";
 import type { Model } from "../model/network.ts";
 import type { Masks } from "../model/masks.ts";
 import type { PreparedMethod, PruneMethod } from "../prune/method.ts";
+import type { PrepareOptions } from "../prune/prepare.ts";
 import type { EpochRecord } from "../train/trainer.ts";
 import type { DataSplits } from "../train/splits.ts";
 import type { ProgressFactory } from "../util/progress.ts";
@@ -65,6 +66,8 @@ export interface RecoveryContext {
   method: PruneMethod;
   /** The method prepared on the trained model (scores sorted once for every k). */
   prepared: PreparedMethod;
+  /** How the method's sparsity is spread over the layers, and gradient scores when it needs them. */
+  prepareOptions: PrepareOptions;
   /** Target sparsity in percent. */
   k: number;
   /** The data on the GPU. */

@@ -63,6 +63,8 @@ export interface SweepRow extends CompressedSizes {
   rewind: string;
   /** Method-specific figure (the std method's s), or empty. */
   detail: string;
+  /** How the method's sparsity was spread over the layers (`--allocation`). */
+  allocation: string;
   /** Bits per stored weight value: `32` (f32), or the weight-sharing bits (`5`, `8,5`). */
   bits: string;
   /** Epochs of centroid fine-tuning after weight sharing (0 without). */
@@ -100,6 +102,7 @@ export const SWEEP_COLUMNS = [
   "prune_params",
   "rewind",
   "detail",
+  "allocation",
   "bits",
   "quantize_epochs",
   "quantize_lr",
@@ -124,14 +127,16 @@ export const TEXT_COLUMNS = new Set([
   "compact_hidden",
   "infer_path",
   "detail",
+  "allocation",
   "bits",
 ]);
 
 /**
- * The Deep Compression columns of a row measured before they existed: f32 weights, no weight
- * sharing, sizes unknown (0).
+ * The allocation and Deep Compression columns of a row measured before they existed: uniform
+ * allocation, f32 weights, no weight sharing, sizes unknown (0).
  */
 export const NO_COMPRESSION_FIGURES = {
+  allocation: "uniform",
   bits: "32",
   quantize_epochs: 0,
   quantize_lr: 0,
@@ -182,6 +187,7 @@ export function pointKey(
     | "steps"
     | "prune_params"
     | "rewind"
+    | "allocation"
     | "bits"
     | "quantize_epochs"
     | "quantize_lr"
@@ -197,6 +203,7 @@ export function pointKey(
     Number(row.steps),
     row.prune_params,
     row.rewind,
+    row.allocation ?? "uniform",
     row.bits ?? "32",
     Number(row.quantize_epochs ?? 0),
     Number(row.quantize_lr ?? 0),

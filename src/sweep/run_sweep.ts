@@ -15,7 +15,9 @@ import { type ProgressFactory, SILENT_PROGRESS } from "../util/progress.ts";
 import { hiddenWidths, type Model } from "../model/network.ts";
 import { applyMasks, sparsityOf } from "../model/masks.ts";
 import { getPruneMethod } from "../prune/registry.ts";
-import type { PreparedMethod } from "../prune/method.ts";
+import type { GradientScorer, PreparedMethod } from "../prune/method.ts";
+import { prepareMethod } from "../prune/prepare.ts";
+import type { Allocation } from "../prune/allocation.ts";
 import { type EvalResult, GpuNetwork } from "../train/gpu_network.ts";
 import {
   dequantizedModel,
@@ -84,6 +86,10 @@ export interface SweepJob {
   source?: { experiment: string; dataset: string };
   /** Trained weight sharing after each point's recovery (`--quantize-bits`), or none. */
   quantize?: QuantizeOptions;
+  /** How each method's sparsity is spread over the layers (default `uniform`). */
+  allocation?: Allocation;
+  /** Gradient scores on the GPU, for the methods that need them. */
+  scorer?: GradientScorer;
   /**
    * Post-training quantisation of each point after its recovery (`--ptq`): its accuracy is
    * measured by the kernels that read the quantised weights; not with `quantize`.
@@ -91,24 +97,38 @@ export interface SweepJob {
   ptq?: PtqFormat;
 }
 
-/** The export folder of one point (`bits` and `pruneParams` as in sweep.csv). */
-export function exportFolder(
-  root: string,
-  method: string,
-  k: number,
-  strategy: string,
-  bits = "32",
-  pruneParams = "default",
-): string {
-  // Quantised points get their own folder: `_q5`, `_q8-5` (weight sharing), `_int8`, `_f16`;
-  // so do other --prune-params (`_pp` and the patterns, as the fine-tuning histories).
+/** What names a point's export folder (as in sweep.csv). */
+export interface ExportPoint {
+  /** Pruning method. */
+  method: string;
+  /** Target sparsity in percent. */
+  k: number;
+  /** Recovery strategy. */
+  strategy: string;
+  /** `bits` column (default `32`). */
+  bits?: string;
+  /** `prune_params` column (default `default`). */
+  pruneParams?: string;
+  /** `allocation` column (default `uniform`). */
+  allocation?: string;
+}
+
+/**
+ * The export folder of one point: `<method>_k<k>_<strategy>`, then `_q5` / `_q8-5` (weight
+ * sharing), `_int8` / `_f16`, `_<allocation>` and `_pp<patterns>` where they differ from the
+ * defaults, as the fine-tuning histories are named.
+ */
+export function exportFolder(root: string, point: ExportPoint): string {
+  const bits = point.bits ?? "32";
   const quantized = bits === "32"
     ? ""
     : /^\d/.test(bits)
     ? `_q${bits.replace(",", "-")}`
     : `_${bits}`;
+  const allocation = (point.allocation ?? "uniform") === "uniform" ? "" : `_${point.allocation}`;
+  const pruneParams = point.pruneParams ?? "default";
   const params = pruneParams === "default" ? "" : `_pp${pruneParams.replace(/[^\w.-]/g, "_")}`;
-  return `${root}/${method}_k${k}_${strategy}${quantized}${params}`;
+  return `${root}/${point.method}_k${point.k}_${point.strategy}${quantized}${allocation}${params}`;
 }
 
 /** Times of `repeats` forward passes over a split with parameters already set on `net`. */
@@ -140,6 +160,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
     prune_params: job.pruneParams,
     rewind: settings.rewind,
     bits: job.ptq ?? (job.quantize ? formatQuantizeBits(job.quantize.bits) : "32"),
+    allocation: job.allocation ?? "uniform",
     quantize_epochs: job.quantize?.epochs ?? 0,
     quantize_lr: job.quantize ? job.quantize.lr : 0,
   };
@@ -149,7 +170,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
     job.exportDir === undefined ||
     existsSync(
       `${
-        exportFolder(job.exportDir, method, k, strategy.name, base.bits, job.pruneParams)
+        exportFolder(job.exportDir, { ...base, method, k, pruneParams: job.pruneParams })
       }/meta.json`,
     );
   const done = (method: string, k: number) => existing.has(keyOf(method, k)) && exported(method, k);
@@ -192,7 +213,10 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       const pruneMethod = getPruneMethod(method);
       let prep = prepared.get(method);
       if (!prep) {
-        prep = pruneMethod.prepare(job.trained, job.prunable, job.training.seed);
+        prep = await prepareMethod(pruneMethod, job.trained, job.prunable, job.training.seed, {
+          allocation: job.allocation,
+          scorer: job.scorer,
+        });
         prepared.set(method, prep);
       }
       const result = await strategy.recover({
@@ -201,6 +225,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         prunable: job.prunable,
         method: pruneMethod,
         prepared: prep,
+        prepareOptions: { allocation: job.allocation, scorer: job.scorer },
         k,
         data: job.data,
         options: job.recovery,
@@ -326,7 +351,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       }
       if (job.exportDir !== undefined) {
         await writeExport(
-          exportFolder(job.exportDir, method, k, strategy.name, base.bits, job.pruneParams),
+          exportFolder(job.exportDir, { ...base, method, k, pruneParams: job.pruneParams }),
           pruned,
           result.masks,
           {

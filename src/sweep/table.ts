@@ -9,16 +9,22 @@ import type { SweepRow } from "./results.ts";
 
 /** Column label of a method/strategy pair. */
 export function seriesLabel(
-  row: Pick<SweepRow, "method" | "strategy" | "finetune_epochs" | "rewind"> & { bits?: string },
+  row: Pick<SweepRow, "method" | "strategy" | "finetune_epochs" | "rewind"> & {
+    bits?: string;
+    allocation?: string;
+  },
 ): string {
+  // A scored method with another allocation: `weight/lamp`.
+  const allocation = String(row.allocation ?? "uniform");
+  const method = allocation === "uniform" ? row.method : `${row.method}/${allocation}`;
   // Weight sharing after recovery: `+5bit` (or `+8,5bit`); post-training quantisation: `+int8`
   // or `+f16`; f32 points carry nothing.
   const bits = String(row.bits ?? "32");
   const shared = bits === "32" ? "" : /^\d/.test(bits) ? ` +${bits}bit` : ` +${bits}`;
-  if (row.strategy === "oneshot") return `${row.method}${shared}`;
+  if (row.strategy === "oneshot") return `${method}${shared}`;
   const epochs = Number(row.finetune_epochs) > 0 ? ` ${row.finetune_epochs}ep` : "";
-  if (row.strategy === "rewind") return `${row.method} rewind:${row.rewind}${epochs}${shared}`;
-  return `${row.method} ${row.strategy}${epochs}${shared}`;
+  if (row.strategy === "rewind") return `${method} rewind:${row.rewind}${epochs}${shared}`;
+  return `${method} ${row.strategy}${epochs}${shared}`;
 }
 
 /**

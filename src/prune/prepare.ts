@@ -1,0 +1,58 @@
+/**
+ * Prepares a method for a model with an allocation: the one entry point the sweep and the
+ * recovery strategies use. `uniform` keeps a method's own preparation (exactly what it always
+ * did); any other allocation takes the method's per-entry scores and spreads the sparsity by
+ * src/prune/allocation.ts.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+import type { Model } from "../model/network.ts";
+import { type Allocation, prepareAllocated } from "./allocation.ts";
+import type { GradientScorer, PreparedMethod, PruneMethod } from "./method.ts";
+
+/** Options of `prepareMethod`. */
+export interface PrepareOptions {
+  /** How sparsity is spread over the prunable tensors (default `uniform`). */
+  allocation?: Allocation;
+  /** Gradient scores on the GPU, for methods that need them. */
+  scorer?: GradientScorer;
+}
+
+/** True when `method` takes `--allocation` (it scores entries one by one). */
+export function takesAllocation(method: PruneMethod): boolean {
+  return method.scores !== undefined;
+}
+
+/**
+ * The method prepared on `model` for every k. A structured method (no per-entry scores) with an
+ * allocation other than `uniform` is a `UsageError`.
+ */
+export async function prepareMethod(
+  method: PruneMethod,
+  model: Model,
+  prunable: readonly string[],
+  seed: number,
+  options: PrepareOptions = {},
+): Promise<PreparedMethod> {
+  const allocation = options.allocation ?? "uniform";
+  if (allocation === "uniform" && !method.needsGradients) {
+    return method.prepare(model, prunable, seed);
+  }
+  if (!method.scores) {
+    throw new UsageError(
+      `--allocation ${allocation} needs a method that scores single weights; ` +
+        `${method.name} allocates by its own rule (use --allocation uniform)`,
+    );
+  }
+  const scores = await method.scores(model, prunable, seed, options.scorer);
+  return prepareAllocated(
+    prunable.map((name) => ({
+      name,
+      shape: [...model.params.get(name)!.shape],
+      scores: scores.get(name)!,
+    })),
+    allocation,
+  );
+}
