@@ -17,6 +17,7 @@ import { prunableParams } from "../model/masks.ts";
 import { getPruneMethod, PRUNE_METHODS } from "../prune/registry.ts";
 import { ALLOCATIONS, parseAllocation } from "../prune/allocation.ts";
 import { takesAllocation } from "../prune/prepare.ts";
+import { gpuScorer } from "../train/gradient_scores.ts";
 import { kForSensitivity } from "../prune/std.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
 import { ensureTrained, loadData } from "../experiment/run.ts";
@@ -53,6 +54,7 @@ const SWEEP_FLAGS = {
   "quantize-lr": { type: "string" },
   ptq: { type: "string" },
   allocation: { type: "string", default: "uniform" },
+  "score-batches": { type: "string", default: "16" },
 } as const;
 
 const USAGE = `Usage: deno task sweep [flags]
@@ -75,6 +77,8 @@ Pruning:
 }
                               (uniform: k% of each; global: one threshold; erk: Erdős–Rényi-
                               Kernel densities; lamp: layer-adaptive magnitude scores)
+  --score-batches N           training batches the gradient scores (taylor, snip) sum over
+                              (default 16)
   --force                     recompute points already in sweep.csv
   --verbose                   print a per-parameter report for every point
   --infer-repeats N           forward passes timed per point, median reported (default 3)
@@ -207,6 +211,10 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       );
     }
   }
+  const scoreBatches = numberFlag("score-batches", flags["score-batches"], {
+    integer: true,
+    min: 1,
+  });
   const quantize = parseQuantize(flags);
   const ptq = flags.ptq === undefined ? undefined : parsePtq(flags.ptq);
   if (ptq && quantize) {
@@ -249,6 +257,22 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       return k;
     });
     const sweepKs = sensitivities ? unique(sensitivityKs) : ks;
+    const needsGradients = methods.some((m) => getPruneMethod(m).needsGradients);
+    const scorer = needsGradients
+      ? gpuScorer(gpu, loaded, {
+        batchSize: config.batchSize,
+        batches: scoreBatches,
+        seed: config.seed,
+        init: async () => {
+          if (!(await exists(paths.init))) {
+            throw new UsageError(
+              `snip scores the initial weights, ${paths.init}, which is missing; retrain with --force-train`,
+            );
+          }
+          return readSnapshot(config, paths.init, loaded.spec);
+        },
+      })
+      : undefined;
     const rows = await runSweep(gpu, {
       trained: trained.model,
       model: trained.checksum.slice(0, 16),
@@ -286,6 +310,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       quantize,
       ptq,
       allocation,
+      scorer,
       source: {
         experiment: config.experimentId,
         dataset: config.dataDir ? "custom" : config.dataset,

@@ -25,17 +25,18 @@ export interface PreparedMethod {
 }
 
 /**
- * What gradient-based scores need from the layers above (the GPU network lives in src/train/):
- * the sum over `batches` training batches of a per-weight product of each prunable weight and its
- * loss gradient at `model`, by name.
+ * What gradient-based scores need from the layers above (the GPU network lives in src/train/,
+ * src/train/gradient_scores.ts): loss gradients over training batches, and the network's
+ * initial weights for methods that score at initialisation.
  */
 export interface GradientScorer {
-  /** Σ over batches of |w ⊙ ∂L/∂w| (first-order Taylor) of the prunable parameters of `model`. */
-  taylor(
-    model: Model,
-    prunable: readonly string[],
-    batches: number,
-  ): Promise<Map<string, Float32Array>>;
+  /**
+   * Σ |w ⊙ ∂L/∂w| (first-order Taylor) of the prunable parameters of `model`, by name, summed
+   * over the scorer's batches of the training split.
+   */
+  taylor(model: Model, prunable: readonly string[]): Promise<Map<string, Float32Array>>;
+  /** The experiment's initial weights (before training). */
+  init(): Promise<Model>;
 }
 
 /** A pruning method: name, one-line description and preparation. */

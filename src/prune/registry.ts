@@ -11,10 +11,13 @@ import { globalPruning } from "./global.ts";
 import { unitPruning } from "./unit.ts";
 import { stdPruning } from "./std.ts";
 import { randomPruning } from "./random.ts";
+import { taylorPruning } from "./taylor.ts";
+import { snipPruning } from "./snip.ts";
 
 /** Every method, by name. */
 export const PRUNE_METHODS: ReadonlyMap<string, PruneMethod> = new Map(
-  [weightPruning, unitPruning, globalPruning, stdPruning, randomPruning].map((m) => [m.name, m]),
+  [weightPruning, unitPruning, globalPruning, stdPruning, randomPruning, taylorPruning, snipPruning]
+    .map((m) => [m.name, m]),
 );
 
 /**

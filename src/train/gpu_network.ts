@@ -25,6 +25,7 @@ import { createAccuracy, createSoftmaxXent } from "../kernels/loss.ts";
 import { type AdamConfig, createAdam } from "../kernels/adam.ts";
 import { createAdvance, createGather } from "../kernels/batch.ts";
 import { createCentroidGrad, createCodebookDecode } from "../kernels/weight_sharing.ts";
+import { createScoreAccumulate } from "../kernels/scores.ts";
 import { clusterOrder, type SharedWeights } from "../quant/weight_sharing.ts";
 import { layerKind } from "../model/layers/registry.ts";
 import {
@@ -76,6 +77,11 @@ export interface GpuNetworkOptions {
    * Evaluation only; not combined with `sparse`.
    */
   ptq?: PtqFormat | ReadonlyMap<string, PtqWeight>;
+  /**
+   * Parameters whose gradient-based scores each training step accumulates, Σ |w ⊙ ∂L/∂w|
+   * (src/kernels/scores.ts), read back by `readScores`.
+   */
+  scored?: readonly string[];
 }
 
 /** A weight-shared tensor on the GPU. */
@@ -218,6 +224,7 @@ export class GpuNetwork {
   #trainOps: Op[] = [];
   #trainSplit: GpuSplit | undefined;
   readonly #grads = new Map<string, GPUBuffer>();
+  readonly #scores = new Map<string, GPUBuffer>();
 
   private constructor(gpu: GpuContext, model: Model, options: GpuNetworkOptions) {
     this.#gpu = gpu;
@@ -421,6 +428,18 @@ export class GpuNetwork {
           dx: needsDx ? dActs[l] : undefined,
           grads: grads[l],
           saved: saved[l],
+        }),
+      );
+    }
+    for (const name of this.#options.scored ?? []) {
+      const count = sizeOf(this.infos.find((p) => p.name === name)!.shape);
+      const score = this.#own(createStorage(gpu, count * 4, `${name}.score`));
+      this.#scores.set(name, score);
+      ops.push(
+        await createScoreAccumulate(gpu, count, {
+          w: this.params.get(name)!,
+          grad: this.#grads.get(name)!,
+          score,
         }),
       );
     }
@@ -632,6 +651,18 @@ export class GpuNetwork {
       this.infos.map((p) => readF32(this.#gpu, this.#grads.get(p.name)!, sizeOf(p.shape))),
     );
     return new Map(this.infos.map((p, i) => [p.name, values[i]]));
+  }
+
+  /** The scores accumulated since `bindTrain` (see `GpuNetworkOptions.scored`), by name. */
+  async readScores(): Promise<Map<string, Float32Array>> {
+    const names = [...this.#scores.keys()];
+    const values = await Promise.all(
+      names.map((name) => {
+        const count = sizeOf(this.infos.find((p) => p.name === name)!.shape);
+        return readF32(this.#gpu, this.#scores.get(name)!, count);
+      }),
+    );
+    return new Map(names.map((name, i) => [name, values[i]]));
   }
 
   /** Frees every buffer this network created. */

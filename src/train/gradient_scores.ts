@@ -1,0 +1,69 @@
+/**
+ * Gradient-based pruning scores on the GPU: a scoring pass runs forward and backward over
+ * `batches` training batches of a frozen copy of the model (no update), each step adding
+ * |w ⊙ ∂L/∂w| to a score buffer per prunable parameter (src/kernels/scores.ts); one submit, one
+ * readback.
+ *
+ * @module
+ */
+
+import type { GpuContext } from "../gpu/device.ts";
+import type { Model } from "../model/network.ts";
+import { paramInfos } from "../model/network.ts";
+import type { GradientScorer } from "../prune/method.ts";
+import { createRng, permutation } from "../util/rng.ts";
+import { GpuNetwork } from "./gpu_network.ts";
+import type { DataSplits } from "./splits.ts";
+
+/** What a scorer needs. */
+export interface ScorerOptions {
+  /** Samples per batch. */
+  batchSize: number;
+  /** Batches summed per score. */
+  batches: number;
+  /** Seed of the batches' sample order. */
+  seed: number;
+  /** Loads the experiment's initial weights. */
+  init: () => Promise<Model>;
+}
+
+/**
+ * Σ over `batches` batches of |w ⊙ ∂L/∂w| for the `prunable` parameters of `model`, on the
+ * training split, in a seeded order.
+ */
+export async function taylorScores(
+  gpu: GpuContext,
+  data: DataSplits,
+  model: Model,
+  prunable: readonly string[],
+  options: Omit<ScorerOptions, "init">,
+): Promise<Map<string, Float32Array>> {
+  const net = await GpuNetwork.create(gpu, model, {
+    batch: options.batchSize,
+    evalBatch: options.batchSize,
+    adam: { lr: 0 },
+    frozen: new Set(paramInfos(model.spec).map((p) => p.name)),
+    scored: prunable,
+  });
+  try {
+    await net.bindTrain(data.train);
+    net.startEpoch(permutation(createRng(options.seed ^ 0x5c0e), data.train.count));
+    const steps = Math.min(options.batches, net.stepsPerEpoch);
+    for (let done = 0; done < steps; done += 16) net.trainSteps(Math.min(16, steps - done));
+    return await net.readScores();
+  } finally {
+    net.destroy();
+  }
+}
+
+/** The GPU scorer of a sweep. */
+export function gpuScorer(
+  gpu: GpuContext,
+  data: DataSplits,
+  options: ScorerOptions,
+): GradientScorer {
+  return {
+    taylor: (model, prunable) => taylorScores(gpu, data, model, prunable, options),
+    init: options.init,
+  };
+}

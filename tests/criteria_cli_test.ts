@@ -1,0 +1,95 @@
+/**
+ * The scoring criteria and allocations through the sweep, as a user runs them: Taylor and SNIP
+ * scores from real gradients with LAMP and ERK allocations, SNIP's recipe (`--rewind init`), and
+ * the flag errors. A small MLP on the synthetic 8×8 IDX folder.
+ */
+
+import { assert, assertEquals } from "./_assert.ts";
+import { assertOneLineError, runCli } from "./_cli.ts";
+import { writeIdxDir } from "./_idx_data.ts";
+import { readSweep } from "../src/sweep/results.ts";
+
+Deno.test("taylor and snip with lamp and erk allocations, snip trained from init", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "wgprune-criteria-cli-" });
+  try {
+    await writeIdxDir(`${tmp}/data`);
+    const common = [
+      "--hidden",
+      "48,24",
+      "--epochs",
+      "3",
+      "--learning-rate",
+      "0.005",
+      "--batch-size",
+      "32",
+      "--num-valid",
+      "200",
+      "--data-dir",
+      `${tmp}/data`,
+      "--output-dir",
+      `${tmp}/out`,
+      "--infer-repeats",
+      "1",
+    ];
+    for (const allocation of ["lamp", "erk"]) {
+      const sweep = await runCli("sweep", [
+        ...common,
+        "--method",
+        "taylor,snip,weight",
+        "--k",
+        "80,95",
+        "--allocation",
+        allocation,
+        "--score-batches",
+        "4",
+      ]);
+      assertEquals(sweep.code, 0, sweep.stderr);
+    }
+    const snip = await runCli("sweep", [
+      ...common,
+      "--method",
+      "snip",
+      "--k",
+      "80",
+      "--rewind",
+      "init",
+      "--finetune-epochs",
+      "2",
+    ]);
+    assertEquals(snip.code, 0, snip.stderr);
+    const id = snip.stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
+    const rows = (await readSweep(`${tmp}/out/${id}/sweep.csv`)).rows;
+    // 3 methods × 2 k × 2 allocations, and the rewound snip point.
+    assertEquals(rows.length, 13);
+    for (const r of rows.filter((r) => r.strategy === "oneshot")) {
+      assert(["lamp", "erk"].includes(r.allocation), r.allocation);
+      // Exactly k% of the prunable weights, whatever the allocation (ERK to rounding per layer).
+      assert(Math.abs(r.sparsity - r.k / 100) < 0.002, `${r.method} ${r.allocation} ${r.sparsity}`);
+      assert(r.accuracy > 0, JSON.stringify(r));
+    }
+    const rewound = rows.find((r) => r.strategy === "rewind")!;
+    assertEquals([rewound.method, rewound.allocation, rewound.rewind], ["snip", "uniform", "init"]);
+    assert(rewound.accuracy > 0.5, `snip trained from init: ${rewound.accuracy}`);
+
+    for (
+      const [flags, message] of [
+        [
+          ["--method", "unit", "--allocation", "erk"],
+          "sweep: error: --allocation erk needs methods that score single weights; unit allocates by its own rule",
+        ],
+        [
+          ["--allocation", "er"],
+          'sweep: error: --allocation must be one of uniform, global, erk, lamp, got "er"',
+        ],
+        [
+          ["--method", "taylor", "--score-batches", "0"],
+          'sweep: error: --score-batches must be an integer >= 1, got "0"',
+        ],
+      ] as const
+    ) {
+      assertOneLineError(await runCli("sweep", [...common, ...flags]), 2, message);
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
