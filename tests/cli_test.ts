@@ -34,7 +34,7 @@ const CASES: [string, string[], string][] = [
   [
     "sweep",
     ["--method", "weight,magic"],
-    `sweep: error: unknown --method "magic"; valid methods: ${METHODS}`,
+    `sweep: error: unknown --method "magic"; valid methods: ${METHODS}, nm`,
   ],
   ["sweep", ["--k", "50,100"], "sweep: error: --k values must be in [0, 100), got 100"],
   [

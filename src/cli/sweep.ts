@@ -17,6 +17,7 @@ import { prunableParams } from "../model/masks.ts";
 import { getPruneMethod, PRUNE_METHODS } from "../prune/registry.ts";
 import { ALLOCATIONS, parseAllocation } from "../prune/allocation.ts";
 import { takesAllocation } from "../prune/prepare.ts";
+import { nmMethodName, nmSparsity, parseNm } from "../prune/nm.ts";
 import { gpuScorer } from "../train/gradient_scores.ts";
 import { kForSensitivity } from "../prune/std.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
@@ -55,6 +56,7 @@ const SWEEP_FLAGS = {
   ptq: { type: "string" },
   allocation: { type: "string", default: "uniform" },
   "score-batches": { type: "string", default: "16" },
+  nm: { type: "string" },
 } as const;
 
 const USAGE = `Usage: deno task sweep [flags]
@@ -65,11 +67,13 @@ Finished points are kept; rerunning resumes at the first missing point.
 
 Pruning:
   --method LIST               comma list of ${
-  [...PRUNE_METHODS.keys()].join(", ")
+  [...PRUNE_METHODS.keys(), "nm"].join(", ")
 } (default weight,unit)
   --k LIST                    sparsity levels in percent, each in [0, 100) (default ${
   DEFAULT_KS.join(",")
 })
+  --nm N:M                    with --method nm: keep the N largest |w| of every M consecutive
+                              inputs of each output unit (default 2:4); sparsity 1 − N/M, no --k
   --std-sensitivity LIST      with --method std, instead of --k: sensitivities s, each pruning
                               |w| < s·std(W) of every prunable parameter (prune_by_std(s))
   --allocation NAME           how a scored method's sparsity is spread over the layers: ${
@@ -161,13 +165,24 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     return;
   }
   const config = toTrainConfig(flags);
-  const methods = unique(parseList("method", flags.method));
-  for (const m of methods) {
-    if (!PRUNE_METHODS.has(m)) {
+  const named = unique(parseList("method", flags.method));
+  for (const m of named) {
+    if (!PRUNE_METHODS.has(m) && m !== "nm") {
       throw new UsageError(
-        `unknown --method "${m}"; valid methods: ${[...PRUNE_METHODS.keys()].join(", ")}`,
+        `unknown --method "${m}"; valid methods: ${[...PRUNE_METHODS.keys(), "nm"].join(", ")}`,
       );
     }
+  }
+  // N:M is one method per pattern, named nmN:M in sweep.csv; its sparsity is fixed by N:M.
+  if (flags.nm !== undefined && !named.includes("nm")) {
+    throw new UsageError("--nm N:M needs --method nm");
+  }
+  const nm = parseNm(flags.nm ?? "2:4");
+  const methods = named.map((m) => (m === "nm" ? nmMethodName(nm) : m));
+  if (named.length === 1 && named[0] === "nm" && flags.k !== undefined) {
+    throw new UsageError(
+      `--k does not apply to --method nm: ${nm.n}:${nm.m} prunes ${nmSparsity(nm)}% of each weight`,
+    );
   }
   const rawSensitivity = flags["std-sensitivity"];
   const sensitivities = rawSensitivity === undefined ? undefined : unique(
@@ -181,7 +196,8 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
   if (sensitivities && (methods.length !== 1 || methods[0] !== "std")) {
     throw new UsageError(`--std-sensitivity needs --method std, got --method ${methods.join(",")}`);
   }
-  const ks = unique(
+  const onlyNm = named.length === 1 && named[0] === "nm";
+  const ks = onlyNm ? [nmSparsity(nm)] : unique(
     parseList("k", flags.k ?? DEFAULT_KS.join(",")).map((s) => numberFlag("k", s, { min: 0 })),
   );
   const badK = ks.find((k) => k >= 100);

@@ -13,6 +13,7 @@ import { stdPruning } from "./std.ts";
 import { randomPruning } from "./random.ts";
 import { taylorPruning } from "./taylor.ts";
 import { snipPruning } from "./snip.ts";
+import { nmPatternOf, nmPruning } from "./nm.ts";
 
 /** Every method, by name. */
 export const PRUNE_METHODS: ReadonlyMap<string, PruneMethod> = new Map(
@@ -21,7 +22,8 @@ export const PRUNE_METHODS: ReadonlyMap<string, PruneMethod> = new Map(
 );
 
 /**
- * Looks a method up by name; unknown names are a usage error listing the valid ones.
+ * Looks a method up by name (an N:M family member as `nmN:M`, e.g. `nm2:4`); unknown names are
+ * a usage error listing the valid ones.
  *
  * @example
  * ```ts
@@ -29,6 +31,8 @@ export const PRUNE_METHODS: ReadonlyMap<string, PruneMethod> = new Map(
  * ```
  */
 export function getPruneMethod(name: string): PruneMethod {
+  const pattern = nmPatternOf(name);
+  if (pattern) return nmPruning(pattern);
   const method = PRUNE_METHODS.get(name);
   if (!method) {
     throw new UsageError(

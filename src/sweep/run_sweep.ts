@@ -17,6 +17,7 @@ import { applyMasks, sparsityOf } from "../model/masks.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import type { GradientScorer, PreparedMethod } from "../prune/method.ts";
 import { prepareMethod } from "../prune/prepare.ts";
+import { nmPatternOf, nmSparsity } from "../prune/nm.ts";
 import type { Allocation } from "../prune/allocation.ts";
 import { type EvalResult, GpuNetwork } from "../train/gpu_network.ts";
 import {
@@ -128,7 +129,8 @@ export function exportFolder(root: string, point: ExportPoint): string {
   const allocation = (point.allocation ?? "uniform") === "uniform" ? "" : `_${point.allocation}`;
   const pruneParams = point.pruneParams ?? "default";
   const params = pruneParams === "default" ? "" : `_pp${pruneParams.replace(/[^\w.-]/g, "_")}`;
-  return `${root}/${point.method}_k${point.k}_${point.strategy}${quantized}${allocation}${params}`;
+  const method = point.method.replace(":", "-"); // nm2:4 → nm2-4
+  return `${root}/${method}_k${point.k}_${point.strategy}${quantized}${allocation}${params}`;
 }
 
 /** Times of `repeats` forward passes over a split with parameters already set on `net`. */
@@ -174,15 +176,20 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       }/meta.json`,
     );
   const done = (method: string, k: number) => existing.has(keyOf(method, k)) && exported(method, k);
+  // An N:M method has one sparsity, its pattern's, whatever the other methods' levels.
+  const levelsOf = (method: string) => {
+    const pattern = nmPatternOf(method);
+    return pattern ? [nmSparsity(pattern)] : job.ks;
+  };
   const todo = job.methods.flatMap((method) =>
-    job.ks.filter((k) => job.force || !done(method, k)).map((k) => ({ method, k }))
+    levelsOf(method).filter((k) => job.force || !done(method, k)).map((k) => ({ method, k }))
   );
   const finalRows = async () =>
     (await updateSweep(job.csvPath, () => undefined)).filter((r) => r.model === job.model);
   if (todo.length === 0) {
     log(
       `sweep: all ${
-        job.methods.length * job.ks.length
+        job.methods.reduce((n, m) => n + levelsOf(m).length, 0)
       } points already in ${job.csvPath}; --force recomputes`,
     );
     return finalRows();
