@@ -48,7 +48,7 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
     const snip = await runCli("sweep", [
       ...common,
       "--method",
-      "snip",
+      "snip,synflow",
       "--k",
       "80",
       "--rewind",
@@ -59,17 +59,23 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
     assertEquals(snip.code, 0, snip.stderr);
     const id = snip.stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
     const rows = (await readSweep(`${tmp}/out/${id}/sweep.csv`)).rows;
-    // 3 methods × 2 k × 2 allocations, and the rewound snip point.
-    assertEquals(rows.length, 13);
+    // 3 methods × 2 k × 2 allocations, and the rewound snip and synflow points.
+    assertEquals(rows.length, 14);
     for (const r of rows.filter((r) => r.strategy === "oneshot")) {
       assert(["lamp", "erk"].includes(r.allocation), r.allocation);
       // Exactly k% of the prunable weights, whatever the allocation (ERK to rounding per layer).
       assert(Math.abs(r.sparsity - r.k / 100) < 0.002, `${r.method} ${r.allocation} ${r.sparsity}`);
       assert(r.accuracy > 0, JSON.stringify(r));
     }
-    const rewound = rows.find((r) => r.strategy === "rewind")!;
-    assertEquals([rewound.method, rewound.allocation, rewound.rewind], ["snip", "uniform", "init"]);
-    assert(rewound.accuracy > 0.5, `snip trained from init: ${rewound.accuracy}`);
+    for (const method of ["snip", "synflow"]) {
+      const rewound = rows.find((r) => r.strategy === "rewind" && r.method === method)!;
+      assertEquals([rewound.allocation, rewound.rewind, rewound.sparsity], [
+        "uniform",
+        "init",
+        0.8,
+      ]);
+      assert(rewound.accuracy > 0.5, `${method} trained from init: ${rewound.accuracy}`);
+    }
 
     for (
       const [flags, message] of [
@@ -80,6 +86,10 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
         [
           ["--allocation", "er"],
           'sweep: error: --allocation must be one of uniform, global, erk, lamp, got "er"',
+        ],
+        [
+          ["--method", "synflow", "--allocation", "lamp"],
+          "sweep: error: --allocation lamp needs methods that score single weights; synflow allocates by its own rule",
         ],
         [
           ["--method", "taylor", "--score-batches", "0"],

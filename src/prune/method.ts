@@ -35,6 +35,16 @@ export interface GradientScorer {
    * over the scorer's batches of the training split.
    */
   taylor(model: Model, prunable: readonly string[]): Promise<Map<string, Float32Array>>;
+  /**
+   * SynFlow's scores of one round (Tanaka et al. 2020): |θ ⊙ ∂R/∂θ| of the prunable parameters
+   * with R = Σ of the logits of the network with every parameter replaced by |θ| (masked by
+   * `masks`), on one all-ones input: no data.
+   */
+  synflow(
+    model: Model,
+    prunable: readonly string[],
+    masks: Masks,
+  ): Promise<Map<string, Float32Array>>;
   /** The experiment's initial weights (before training). */
   init(): Promise<Model>;
 }
@@ -54,6 +64,16 @@ export interface PruneMethod {
   prepare(model: Model, prunable: readonly string[], seed: number): PreparedMethod;
   /** True when its scores come from loss gradients on the GPU (a `GradientScorer`). */
   needsGradients?: boolean;
+  /**
+   * Preparation that needs the GPU and the sparsity levels up front (a method whose masks at
+   * each k come from their own iterative schedule, e.g. SynFlow); `prepareMethod` prefers it.
+   */
+  prepareFor?(
+    model: Model,
+    prunable: readonly string[],
+    seed: number,
+    options: { scorer?: GradientScorer; levels?: readonly number[] },
+  ): Promise<PreparedMethod>;
   /**
    * Per-entry scores (higher = keep) of an unstructured method, for `--allocation`: every
    * prunable parameter's, by name. Structured methods (unit, std) have none.

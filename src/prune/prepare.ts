@@ -18,6 +18,8 @@ export interface PrepareOptions {
   allocation?: Allocation;
   /** Gradient scores on the GPU, for methods that need them. */
   scorer?: GradientScorer;
+  /** The sparsity levels (percent) that will be asked for, for methods that prepare each. */
+  levels?: readonly number[];
 }
 
 /** True when `method` takes `--allocation` (it scores entries one by one). */
@@ -37,6 +39,12 @@ export async function prepareMethod(
   options: PrepareOptions = {},
 ): Promise<PreparedMethod> {
   const allocation = options.allocation ?? "uniform";
+  if (method.prepareFor) {
+    if (allocation !== "uniform") {
+      throw new UsageError(`--allocation ${allocation}: ${method.name} allocates by its own rule`);
+    }
+    return method.prepareFor(model, prunable, seed, options);
+  }
   if (allocation === "uniform" && !method.needsGradients) {
     return method.prepare(model, prunable, seed);
   }

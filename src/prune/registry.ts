@@ -14,11 +14,20 @@ import { randomPruning } from "./random.ts";
 import { taylorPruning } from "./taylor.ts";
 import { snipPruning } from "./snip.ts";
 import { nmPatternOf, nmPruning } from "./nm.ts";
+import { synflowPruning } from "./synflow.ts";
 
 /** Every method, by name. */
 export const PRUNE_METHODS: ReadonlyMap<string, PruneMethod> = new Map(
-  [weightPruning, unitPruning, globalPruning, stdPruning, randomPruning, taylorPruning, snipPruning]
-    .map((m) => [m.name, m]),
+  [
+    weightPruning,
+    unitPruning,
+    globalPruning,
+    stdPruning,
+    randomPruning,
+    taylorPruning,
+    snipPruning,
+    synflowPruning,
+  ].map((m) => [m.name, m]),
 );
 
 /**

@@ -223,6 +223,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         prep = await prepareMethod(pruneMethod, job.trained, job.prunable, job.training.seed, {
           allocation: job.allocation,
           scorer: job.scorer,
+          levels: todo.filter((t) => t.method === method).map((t) => t.k),
         });
         prepared.set(method, prep);
       }

@@ -82,6 +82,12 @@ export interface GpuNetworkOptions {
    * (src/kernels/scores.ts), read back by `readScores`.
    */
   scored?: readonly string[];
+  /**
+   * What the backward pass differentiates: `xent`, the mean softmax cross-entropy of the labels
+   * (default), or `sum`, the sum of every logit (SynFlow's R: the logits' gradient is all ones;
+   * no loss or accuracy is counted).
+   */
+  objective?: "xent" | "sum";
 }
 
 /** A weight-shared tensor on the GPU. */
@@ -401,18 +407,25 @@ export class GpuNetwork {
         y: labels,
       }),
       ...await forwardOps(gpu, spec, this.infos, params, acts, batch, undefined, saved),
-      await createSoftmaxXent(gpu, batch, outputSize(spec), {
-        logits: acts[L],
-        labels,
-        grad: dActs[L],
-        stats: this.#train.stats,
-      }),
-      await createAccuracy(gpu, batch, outputSize(spec), {
-        logits: acts[L],
-        labels,
-        correct: this.#train.correct,
-      }),
     ];
+    if (this.#options.objective === "sum") {
+      // ∂(Σ logits)/∂logits = 1: written once, never overwritten (no backward op writes dy).
+      writeStorage(gpu, dActs[L]!, new Float32Array(batch * outputSize(spec)).fill(1));
+    } else {
+      ops.push(
+        await createSoftmaxXent(gpu, batch, outputSize(spec), {
+          logits: acts[L],
+          labels,
+          grad: dActs[L],
+          stats: this.#train.stats,
+        }),
+        await createAccuracy(gpu, batch, outputSize(spec), {
+          logits: acts[L],
+          labels,
+          correct: this.#train.correct,
+        }),
+      );
+    }
     for (let l = L - 1; l >= 0; l--) {
       const layer = spec.layers[l];
       // The input gradient is needed only if some earlier layer has parameters.
@@ -651,6 +664,14 @@ export class GpuNetwork {
       this.infos.map((p) => readF32(this.#gpu, this.#grads.get(p.name)!, sizeOf(p.shape))),
     );
     return new Map(this.infos.map((p, i) => [p.name, values[i]]));
+  }
+
+  /** Sets every accumulated score back to 0. */
+  resetScores(): void {
+    for (const [name, buffer] of this.#scores) {
+      const count = sizeOf(this.infos.find((p) => p.name === name)!.shape);
+      writeStorage(this.#gpu, buffer, new Float32Array(count));
+    }
   }
 
   /** The scores accumulated since `bindTrain` (see `GpuNetworkOptions.scored`), by name. */

@@ -13,7 +13,9 @@ import { paramInfos } from "../model/network.ts";
 import type { GradientScorer } from "../prune/method.ts";
 import { createRng, permutation } from "../util/rng.ts";
 import { GpuNetwork } from "./gpu_network.ts";
-import type { DataSplits } from "./splits.ts";
+import { type DataSplits, destroySplit, uploadSplit } from "./splits.ts";
+import type { Masks } from "../model/masks.ts";
+import { sizeOf } from "../model/tensor.ts";
 
 /** What a scorer needs. */
 export interface ScorerOptions {
@@ -56,6 +58,53 @@ export async function taylorScores(
   }
 }
 
+/**
+ * One round of SynFlow's scores (Tanaka et al. 2020, "Pruning neural networks without any data
+ * by iteratively conserving synaptic flow"): every parameter replaced by |θ| and masked, one
+ * all-ones input, R = Σ logits, and the scores |θ ⊙ ∂R/∂θ| of the `prunable` parameters.
+ */
+export async function synflowScores(
+  gpu: GpuContext,
+  model: Model,
+  prunable: readonly string[],
+  masks: Masks,
+): Promise<Map<string, Float32Array>> {
+  const positive: Model = {
+    spec: model.spec,
+    params: new Map(
+      [...model.params].map(([name, t]) => {
+        const mask = masks.get(name);
+        const data = t.data.map((v, i) => (mask && mask[i] === 0 ? 0 : Math.abs(v)));
+        return [name, { shape: [...t.shape], data }];
+      }),
+    ),
+  };
+  const features = sizeOf(model.spec.input);
+  const ones = uploadSplit(gpu, {
+    count: 1,
+    features,
+    pixels: new Uint8Array(features).fill(255), // 255 / 255 = 1.0 after the gather
+    labels: new Uint8Array(1),
+  }, "synflow-ones");
+  const net = await GpuNetwork.create(gpu, positive, {
+    batch: 1,
+    evalBatch: 1,
+    adam: { lr: 0 },
+    frozen: new Set(paramInfos(model.spec).map((p) => p.name)),
+    scored: prunable,
+    objective: "sum",
+  });
+  try {
+    await net.bindTrain(ones);
+    net.startEpoch(new Uint32Array(1));
+    net.trainSteps(1);
+    return await net.readScores();
+  } finally {
+    net.destroy();
+    destroySplit(ones);
+  }
+}
+
 /** The GPU scorer of a sweep. */
 export function gpuScorer(
   gpu: GpuContext,
@@ -64,6 +113,7 @@ export function gpuScorer(
 ): GradientScorer {
   return {
     taylor: (model, prunable) => taylorScores(gpu, data, model, prunable, options),
+    synflow: (model, prunable, masks) => synflowScores(gpu, model, prunable, masks),
     init: options.init,
   };
 }
