@@ -69,11 +69,8 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
     }
     for (const method of ["snip", "synflow"]) {
       const rewound = rows.find((r) => r.strategy === "rewind" && r.method === method)!;
-      assertEquals([rewound.allocation, rewound.rewind, rewound.sparsity], [
-        "uniform",
-        "init",
-        0.8,
-      ]);
+      assertEquals([rewound.allocation, rewound.rewind], ["uniform", "init"]);
+      assert(Math.abs(rewound.sparsity - 0.8) < 0.001, `${method} sparsity ${rewound.sparsity}`);
       assert(rewound.accuracy > 0.5, `${method} trained from init: ${rewound.accuracy}`);
     }
 
