@@ -8,7 +8,7 @@
 
 import { runMain } from "./main.ts";
 import { UsageError } from "../util/errors.ts";
-import { exists } from "../util/files.ts";
+import { exists, readTextOrFail } from "../util/files.ts";
 import { numberFlag, parseFlags, toTrainConfig, TRAIN_FLAGS, TRAIN_HELP } from "./train_options.ts";
 import { logToStderr, terminalProgress } from "./progress.ts";
 import { getGpu } from "../gpu/device.ts";
@@ -18,6 +18,7 @@ import { getPruneMethod, PRUNE_METHODS } from "../prune/registry.ts";
 import { ALLOCATIONS, parseAllocation } from "../prune/allocation.ts";
 import { takesAllocation } from "../prune/prepare.ts";
 import { nmMethodName, nmSparsity, parseNm } from "../prune/nm.ts";
+import { parseSensitivityFile } from "../prune/sensitivity.ts";
 import { gpuScorer } from "../train/gradient_scores.ts";
 import { kForSensitivity } from "../prune/std.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
@@ -79,8 +80,9 @@ Pruning:
   --allocation NAME           how a scored method's sparsity is spread over the layers: ${
   ALLOCATIONS.join(", ")
 }
-                              (uniform: k% of each; global: one threshold; erk: Erdős–Rényi-
-                              Kernel densities; lamp: layer-adaptive magnitude scores)
+                              or sensitivity:PATH (uniform: k% of each; global: one threshold;
+                              erk: Erdős–Rényi-Kernel densities; lamp: layer-adaptive magnitude
+                              scores; sensitivity: per-layer k from deno task sensitivity's file)
   --score-batches N           training batches the gradient scores (taylor, snip) sum over
                               (default 16)
   --force                     recompute points already in sweep.csv
@@ -327,6 +329,9 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       ptq,
       allocation,
       scorer,
+      sensitivity: allocation.startsWith("sensitivity:")
+        ? parseSensitivityFile(await readTextOrFail(allocation.slice(12)), allocation.slice(12))
+        : undefined,
       source: {
         experiment: config.experimentId,
         dataset: config.dataDir ? "custom" : config.dataset,

@@ -14,17 +14,26 @@ import { UsageError } from "../util/errors.ts";
 import type { Masks } from "../model/masks.ts";
 import type { PreparedMethod } from "./method.ts";
 import { pruneCount, pruneSmallest, sortedScores } from "./select.ts";
+import { type SensitivityFile, sensitivityKs } from "./sensitivity.ts";
 
-/** The `--allocation` choices. */
+/** The `--allocation` choices that need no file. */
 export const ALLOCATIONS = ["uniform", "global", "erk", "lamp"] as const;
 
-/** How sparsity is spread over the prunable tensors. */
-export type Allocation = typeof ALLOCATIONS[number];
+/**
+ * How sparsity is spread over the prunable tensors: one of `ALLOCATIONS`, or
+ * `sensitivity:PATH` (a file of `deno task sensitivity`, src/prune/sensitivity.ts).
+ */
+export type Allocation = typeof ALLOCATIONS[number] | `sensitivity:${string}`;
 
 /** Checks `--allocation`. */
 export function parseAllocation(raw: string): Allocation {
+  if (raw.startsWith("sensitivity:") && raw.length > "sensitivity:".length) {
+    return raw as Allocation;
+  }
   if (!(ALLOCATIONS as readonly string[]).includes(raw)) {
-    throw new UsageError(`--allocation must be one of ${ALLOCATIONS.join(", ")}, got "${raw}"`);
+    throw new UsageError(
+      `--allocation must be one of ${ALLOCATIONS.join(", ")} or sensitivity:PATH, got "${raw}"`,
+    );
   }
   return raw as Allocation;
 }
@@ -114,13 +123,48 @@ function prepareJoint(parts: ScoredTensor[]): PreparedMethod {
   };
 }
 
-/** Masks at every k from per-entry scores, the sparsity spread by `allocation`. */
-export function prepareAllocated(parts: ScoredTensor[], allocation: Allocation): PreparedMethod {
+/**
+ * Masks at every k from per-entry scores, the sparsity spread by `allocation` (`sensitivity`
+ * reads its per-layer k from `sensitivity`, the scan's curves).
+ */
+export function prepareAllocated(
+  parts: ScoredTensor[],
+  allocation: Allocation,
+  sensitivity?: SensitivityFile,
+): PreparedMethod {
   if (allocation === "global") return prepareJoint(parts);
   if (allocation === "lamp") {
     return prepareJoint(parts.map((p) => ({ ...p, scores: lampScores(p.scores) })));
   }
   const sorted = parts.map((p) => sortedScores(p.scores));
+  if (allocation.startsWith("sensitivity:")) {
+    if (!sensitivity) throw new Error("prepareAllocated: sensitivity allocation without its file");
+    const missing = parts.find((p) => !sensitivity.layers.some((l) => l.name === p.name));
+    if (missing) {
+      throw new UsageError(
+        `${allocation.slice(12)} has no curve for ${missing.name}; scan the same --prune-params`,
+      );
+    }
+    return {
+      masks(k) {
+        const ks = sensitivityKs(
+          {
+            ...sensitivity,
+            layers: sensitivity.layers.filter((l) => parts.some((p) => p.name === l.name)),
+          },
+          k,
+        );
+        const masks: Masks = new Map();
+        parts.forEach((p, i) => {
+          masks.set(
+            p.name,
+            pruneSmallest(p.scores, sorted[i], pruneCount(ks.get(p.name)!, p.scores.length)),
+          );
+        });
+        return { masks };
+      },
+    };
+  }
   return {
     masks(k) {
       const densities = allocation === "erk"

@@ -10,6 +10,7 @@
 import { UsageError } from "../util/errors.ts";
 import type { Model } from "../model/network.ts";
 import { type Allocation, prepareAllocated } from "./allocation.ts";
+import type { SensitivityFile } from "./sensitivity.ts";
 import type { GradientScorer, PreparedMethod, PruneMethod } from "./method.ts";
 
 /** Options of `prepareMethod`. */
@@ -20,6 +21,8 @@ export interface PrepareOptions {
   scorer?: GradientScorer;
   /** The sparsity levels (percent) that will be asked for, for methods that prepare each. */
   levels?: readonly number[];
+  /** The scan behind a `sensitivity:PATH` allocation. */
+  sensitivity?: SensitivityFile;
 }
 
 /** True when `method` takes `--allocation` (it scores entries one by one). */
@@ -62,5 +65,6 @@ export async function prepareMethod(
       scores: scores.get(name)!,
     })),
     allocation,
+    options.sensitivity,
   );
 }

@@ -19,6 +19,7 @@ import type { GradientScorer, PreparedMethod } from "../prune/method.ts";
 import { prepareMethod } from "../prune/prepare.ts";
 import { nmPatternOf, nmSparsity } from "../prune/nm.ts";
 import type { Allocation } from "../prune/allocation.ts";
+import type { SensitivityFile } from "../prune/sensitivity.ts";
 import { type EvalResult, GpuNetwork } from "../train/gpu_network.ts";
 import {
   dequantizedModel,
@@ -91,6 +92,8 @@ export interface SweepJob {
   allocation?: Allocation;
   /** Gradient scores on the GPU, for the methods that need them. */
   scorer?: GradientScorer;
+  /** The scan behind a `sensitivity:PATH` allocation. */
+  sensitivity?: SensitivityFile;
   /**
    * Post-training quantisation of each point after its recovery (`--ptq`): its accuracy is
    * measured by the kernels that read the quantised weights; not with `quantize`.
@@ -126,7 +129,9 @@ export function exportFolder(root: string, point: ExportPoint): string {
     : /^\d/.test(bits)
     ? `_q${bits.replace(",", "-")}`
     : `_${bits}`;
-  const allocation = (point.allocation ?? "uniform") === "uniform" ? "" : `_${point.allocation}`;
+  const allocation = (point.allocation ?? "uniform") === "uniform"
+    ? ""
+    : `_${point.allocation!.replace(/[^\w.-]/g, "_")}`;
   const pruneParams = point.pruneParams ?? "default";
   const params = pruneParams === "default" ? "" : `_pp${pruneParams.replace(/[^\w.-]/g, "_")}`;
   const method = point.method.replace(":", "-"); // nm2:4 → nm2-4
@@ -224,6 +229,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
           allocation: job.allocation,
           scorer: job.scorer,
           levels: todo.filter((t) => t.method === method).map((t) => t.k),
+          sensitivity: job.sensitivity,
         });
         prepared.set(method, prep);
       }
@@ -233,7 +239,11 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         prunable: job.prunable,
         method: pruneMethod,
         prepared: prep,
-        prepareOptions: { allocation: job.allocation, scorer: job.scorer },
+        prepareOptions: {
+          allocation: job.allocation,
+          scorer: job.scorer,
+          sensitivity: job.sensitivity,
+        },
         k,
         data: job.data,
         options: job.recovery,
