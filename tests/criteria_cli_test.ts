@@ -74,15 +74,46 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
       assert(rewound.accuracy > 0.5, `${method} trained from init: ${rewound.accuracy}`);
     }
 
+    // Movement: scored while fine-tuning, then pruned and fine-tuned; and along the gradual schedule.
+    for (
+      const strategy of [["--finetune-epochs", "1"], [
+        "--schedule",
+        "gradual",
+        "--finetune-epochs",
+        "2",
+      ]]
+    ) {
+      const movement = await runCli("sweep", [
+        ...common,
+        "--method",
+        "movement",
+        "--k",
+        "80",
+        ...strategy,
+      ]);
+      assertEquals(movement.code, 0, movement.stderr);
+    }
+    const moved = (await readSweep(`${tmp}/out/${id}/sweep.csv`)).rows.filter((r) =>
+      r.method === "movement"
+    );
+    assertEquals(moved.map((r) => r.strategy).sort(), ["finetune", "gradual"]);
+    for (const r of moved) {
+      assert(Math.abs(r.sparsity - 0.8) < 0.001 && r.accuracy > 0.5, JSON.stringify(r));
+    }
+
     for (
       const [flags, message] of [
+        [
+          ["--method", "movement", "--k", "80"],
+          "sweep: error: --method movement scores while fine-tuning; it needs --strategy finetune or --schedule gradual, not oneshot",
+        ],
         [
           ["--method", "unit", "--allocation", "erk"],
           "sweep: error: --allocation erk needs methods that score single weights; unit allocates by its own rule",
         ],
         [
           ["--allocation", "er"],
-          'sweep: error: --allocation must be one of uniform, global, erk, lamp, got "er"',
+          'sweep: error: --allocation must be one of uniform, global, erk, lamp or sensitivity:PATH, got "er"',
         ],
         [
           ["--method", "synflow", "--allocation", "lamp"],

@@ -9,7 +9,8 @@ import { getGpu } from "../src/gpu/device.ts";
 import { readF32, uploadStorage } from "../src/gpu/buffers.ts";
 import { submitOps } from "../src/gpu/kernel.ts";
 import { createScoreAccumulate } from "../src/kernels/scores.ts";
-import { scoreAccumulateRef } from "../src/reference/scores.ts";
+import { movementAccumulateRef, scoreAccumulateRef } from "../src/reference/scores.ts";
+import { GpuNetwork } from "../src/train/gpu_network.ts";
 import { gatherRef } from "../src/reference/kernels.ts";
 import {
   initModel,
@@ -24,7 +25,7 @@ import { destroySplit, uploadSplit } from "../src/train/splits.ts";
 import { createRng, permutation, uniformArray } from "../src/util/rng.ts";
 import { assertClose } from "./_close.ts";
 
-Deno.test("score_accumulate matches its reference over odd sizes", async () => {
+Deno.test("score_accumulate (Taylor and movement) matches its reference over odd sizes", async () => {
   const gpu = await getGpu({ quiet: true });
   let seed = 90;
   for (const count of [1, 7, 257, 66000]) {
@@ -40,15 +41,15 @@ Deno.test("score_accumulate matches its reference over odd sizes", async () => {
       grad: uploadStorage(gpu, grad, "grad"),
     };
     const op = await createScoreAccumulate(gpu, count, buffers);
+    const movement = await createScoreAccumulate(gpu, count, buffers, "movement");
     submitOps(gpu, [op]);
     // One f32 product and sum: a few ulps.
-    assertClose(
-      `${count}`,
-      await readF32(gpu, buffers.score, count),
-      scoreAccumulateRef(score, w, grad),
-      1e-7,
-      1e-6,
-    );
+    const taylor = scoreAccumulateRef(score, w, grad);
+    assertClose(`${count}`, await readF32(gpu, buffers.score, count), taylor, 1e-7, 1e-6);
+    submitOps(gpu, [movement]);
+    const both = movementAccumulateRef(Float32Array.from(taylor), w, grad);
+    assertClose(`${count} movement`, await readF32(gpu, buffers.score, count), both, 1e-7, 1e-6);
+    movement.destroy();
     op.destroy();
     Object.values(buffers).forEach((b) => b.destroy());
   }
@@ -124,5 +125,56 @@ Deno.test("Taylor scores on the GPU equal Σ |w ⊙ ∂L/∂w| of the CPU refere
     } finally {
       destroySplit(train);
     }
+  }
+});
+
+Deno.test("movement scores accumulated by training steps equal −Σ w ⊙ ∂L/∂w of the CPU reference", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const spec = mlpSpec(13, [11, 7], 5, true);
+  const model = initModel(spec, 4);
+  const [count, rows, steps] = [40, 8, 3];
+  const rng = createRng(21);
+  const split = {
+    count,
+    features: 13,
+    pixels: new Uint8Array(count * 13).map(() => Math.floor(rng() * 256)),
+    labels: new Uint8Array(count).map(() => Math.floor(rng() * 5)),
+  };
+  const train = uploadSplit(gpu, split, "movement");
+  const prunable = prunableParams(spec);
+  // lr 0: the weights stay those of `model`, so each step's gradient is the reference's.
+  const net = await GpuNetwork.create(gpu, model, {
+    batch: rows,
+    evalBatch: rows,
+    adam: { lr: 0 },
+    scored: prunable,
+    scoreMode: "movement",
+  });
+  try {
+    await net.bindTrain(train);
+    const order = permutation(createRng(3), count);
+    net.startEpoch(order);
+    net.trainSteps(steps);
+    const got = await net.readScores();
+    for (const name of prunable) {
+      const w = model.params.get(name)!.data;
+      const want = new Float64Array(w.length);
+      for (let b = 0; b < steps; b++) {
+        const { x, y } = gatherRef(
+          split.pixels,
+          Uint32Array.from(split.labels),
+          order,
+          b,
+          rows,
+          13,
+        );
+        const g = referenceGradients(model, x, y, rows).grads.get(name)!;
+        want.forEach((_, i) => (want[i] -= w[i] * g[i]));
+      }
+      assertClose(name, got.get(name)!, want, 3e-6, 1e-3);
+    }
+  } finally {
+    net.destroy();
+    destroySplit(train);
   }
 });

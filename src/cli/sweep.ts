@@ -19,6 +19,7 @@ import { ALLOCATIONS, parseAllocation } from "../prune/allocation.ts";
 import { takesAllocation } from "../prune/prepare.ts";
 import { nmMethodName, nmSparsity, parseNm } from "../prune/nm.ts";
 import { parseSensitivityFile } from "../prune/sensitivity.ts";
+import { MOVEMENT_STRATEGIES } from "../prune/movement.ts";
 import { gpuScorer } from "../train/gradient_scores.ts";
 import { kForSensitivity } from "../prune/std.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
@@ -212,6 +213,11 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     );
   }
   const recovery = parseRecovery(flags, numberFlag, config.learningRate);
+  if (methods.includes("movement") && !MOVEMENT_STRATEGIES.includes(recovery.strategy)) {
+    throw new UsageError(
+      `--method movement scores while fine-tuning; it needs --strategy finetune or --schedule gradual, not ${recovery.strategy}`,
+    );
+  }
   const rewindEpoch = recovery.rewind.startsWith("epoch:")
     ? Number(recovery.rewind.slice(6))
     : undefined;

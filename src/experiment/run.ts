@@ -194,6 +194,7 @@ async function trainOrReuse(
       // While pruning gradually, earlier epochs are less sparse: keep the last epoch.
       keepBest: config.keepBest && !pruner,
       maskSchedule: pruner,
+      scored: pruner?.scored,
       progress: out.progress,
       log: out.log,
       onEpoch: async (record, model, best) => {

@@ -1,6 +1,7 @@
 /**
  * Gradient-based pruning scores on the GPU (shaders/score_accumulate.wgsl): each training step
- * of a scoring pass adds |w ⊙ ∂L/∂w| to a per-weight score buffer, so the scores cost one
+ * of a scoring pass adds |w ⊙ ∂L/∂w| (or, for movement pruning, −w ⊙ ∂L/∂w) to a per-weight
+ * score buffer, so the scores cost one
  * elementwise dispatch per parameter per step and one readback at the end.
  *
  * @module
@@ -22,8 +23,11 @@ export const SCORE_ACCUMULATE_SPEC: KernelSpec = {
   ],
 };
 
+/** What a scoring pass sums: |w ⊙ g| (first-order Taylor) or −w ⊙ g (movement). */
+export type ScoreMode = "taylor" | "movement";
+
 /**
- * `score += |w ⊙ grad|` over `count` elements.
+ * `score += |w ⊙ grad|` (`taylor`) or `score += −w ⊙ grad` (`movement`) over `count` elements.
  *
  * @example
  * ```ts
@@ -34,6 +38,7 @@ export function createScoreAccumulate(
   gpu: GpuContext,
   count: number,
   buffers: { w: GPUBuffer; grad: GPUBuffer; score: GPUBuffer },
+  mode: ScoreMode = "taylor",
 ): Promise<Op> {
   const name = "score_accumulate";
   checkDim(name, "count", count);
@@ -41,5 +46,8 @@ export function createScoreAccumulate(
     checkBuffer(name, key, buffers[key], count, `[${count}]`);
   }
   const { grid, rowStride } = elementwiseGrid(SCORE_ACCUMULATE_SPEC, count);
-  return createOp(gpu, SCORE_ACCUMULATE_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
+  return createOp(gpu, SCORE_ACCUMULATE_SPEC, { MOVEMENT: mode === "movement" }, buffers, {
+    count,
+    row_stride: rowStride,
+  }, grid);
 }

@@ -134,6 +134,9 @@ export function prepareAllocated(
 ): PreparedMethod {
   if (allocation === "global") return prepareJoint(parts);
   if (allocation === "lamp") {
+    if (parts.some((p) => p.scores.some((s) => s < 0))) {
+      throw new UsageError("--allocation lamp needs non-negative scores; movement's are signed");
+    }
     return prepareJoint(parts.map((p) => ({ ...p, scores: lampScores(p.scores) })));
   }
   const sorted = parts.map((p) => sortedScores(p.scores));

@@ -17,8 +17,17 @@ import { type ScheduleConfig, sparsityAt } from "./schedule.ts";
 export interface GradualPruner {
   /** Steps between mask updates. */
   everySteps: number;
-  /** Called by the training loop at every `everySteps`-th global step. */
-  update: (step: number, model: () => Promise<Model>) => Promise<Masks | undefined>;
+  /**
+   * Called by the training loop at every `everySteps`-th global step, with the model and the
+   * scores the run accumulates (movement pruning's).
+   */
+  update: (
+    step: number,
+    model: () => Promise<Model>,
+    scores?: () => Promise<Map<string, Float32Array>>,
+  ) => Promise<Masks | undefined>;
+  /** The method's training scores, when it needs them (`movement`). */
+  scored?: { names: readonly string[]; mode: "movement" };
   /** The masks in force (undefined before the first update). */
   current(): Masks | undefined;
   /** Sparsity (fraction) of the last update. */
@@ -45,15 +54,20 @@ export function gradualPruner(
   let last = 0;
   return {
     everySteps: schedule.frequency,
-    async update(step, model) {
+    async update(step, model, scores) {
       const s = sparsityAt(schedule, step);
       if (s === undefined || (masks && s <= last)) return undefined;
       const current = await model();
-      const prepared = await prepareMethod(method, current, prunable, seed, options);
+      const trainingScores = method.needsTrainingScores && scores ? await scores() : undefined;
+      const prepared = await prepareMethod(method, current, prunable, seed, {
+        ...options,
+        trainingScores,
+      });
       masks = keepPruned(prepared.masks(s * 100).masks, masks);
       last = s;
       return masks;
     },
+    scored: method.needsTrainingScores ? { names: prunable, mode: "movement" } : undefined,
     current: () => masks,
     lastSparsity: () => last,
   };

@@ -49,6 +49,14 @@ export interface GradientScorer {
   init(): Promise<Model>;
 }
 
+/** What scores may draw on besides the weights. */
+export interface ScoreContext {
+  /** Gradient scores on the GPU. */
+  scorer?: GradientScorer;
+  /** Scores accumulated by the training run in progress (−w ⊙ g for movement pruning). */
+  trainingScores?: Map<string, Float32Array>;
+}
+
 /** A pruning method: name, one-line description and preparation. */
 export interface PruneMethod {
   /** Registry name, used by `--method`. */
@@ -82,8 +90,13 @@ export interface PruneMethod {
     model: Model,
     prunable: readonly string[],
     seed: number,
-    scorer?: GradientScorer,
+    context?: ScoreContext,
   ): Map<string, Float32Array> | Promise<Map<string, Float32Array>>;
+  /**
+   * True when its scores are accumulated while fine-tuning (movement): only strategies that
+   * fine-tune can prune with it, passing `ScoreContext.trainingScores`.
+   */
+  needsTrainingScores?: boolean;
 }
 
 /** The data of each prunable parameter, in order. */

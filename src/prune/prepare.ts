@@ -23,6 +23,8 @@ export interface PrepareOptions {
   levels?: readonly number[];
   /** The scan behind a `sensitivity:PATH` allocation. */
   sensitivity?: SensitivityFile;
+  /** Scores accumulated by the training run in progress (movement pruning). */
+  trainingScores?: Map<string, Float32Array>;
 }
 
 /** True when `method` takes `--allocation` (it scores entries one by one). */
@@ -48,7 +50,7 @@ export async function prepareMethod(
     }
     return method.prepareFor(model, prunable, seed, options);
   }
-  if (allocation === "uniform" && !method.needsGradients) {
+  if (allocation === "uniform" && !method.needsGradients && !method.needsTrainingScores) {
     return method.prepare(model, prunable, seed);
   }
   if (!method.scores) {
@@ -57,7 +59,10 @@ export async function prepareMethod(
         `${method.name} allocates by its own rule (use --allocation uniform)`,
     );
   }
-  const scores = await method.scores(model, prunable, seed, options.scorer);
+  const scores = await method.scores(model, prunable, seed, {
+    scorer: options.scorer,
+    trainingScores: options.trainingScores,
+  });
   return prepareAllocated(
     prunable.map((name) => ({
       name,

@@ -15,6 +15,7 @@ import { taylorPruning } from "./taylor.ts";
 import { snipPruning } from "./snip.ts";
 import { nmPatternOf, nmPruning } from "./nm.ts";
 import { synflowPruning } from "./synflow.ts";
+import { movementPruning } from "./movement.ts";
 
 /** Every method, by name. */
 export const PRUNE_METHODS: ReadonlyMap<string, PruneMethod> = new Map(
@@ -27,6 +28,7 @@ export const PRUNE_METHODS: ReadonlyMap<string, PruneMethod> = new Map(
     taylorPruning,
     snipPruning,
     synflowPruning,
+    movementPruning,
   ].map((m) => [m.name, m]),
 );
 

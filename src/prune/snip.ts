@@ -20,8 +20,8 @@ export const snipPruning: PruneMethod = {
   prepare() {
     throw new UsageError("snip scores need loss gradients; run it through deno task sweep");
   },
-  async scores(_model, prunable, _seed, scorer) {
-    const s = requireScorer("snip", scorer);
+  async scores(_model, prunable, _seed, context) {
+    const s = requireScorer("snip", context?.scorer);
     return await s.taylor(await s.init(), prunable);
   },
 };

@@ -27,6 +27,6 @@ export const taylorPruning: PruneMethod = {
   prepare() {
     throw new UsageError("taylor scores need loss gradients; run it through deno task sweep");
   },
-  scores: (model, prunable, _seed, scorer) =>
-    requireScorer("taylor", scorer).taylor(model, prunable),
+  scores: (model, prunable, _seed, context) =>
+    requireScorer("taylor", context?.scorer).taylor(model, prunable),
 };

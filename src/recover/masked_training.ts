@@ -12,6 +12,7 @@ import { paramInfos } from "../model/network.ts";
 import type { GradualPruner } from "../prune/gradual.ts";
 import { type EpochRecord, trainModel } from "../train/trainer.ts";
 import type { RecoveryContext } from "./strategy.ts";
+import type { ScoreMode } from "../kernels/scores.ts";
 
 /** Options of one masked training run. */
 export interface MaskedRun {
@@ -29,6 +30,8 @@ export interface MaskedRun {
   pruner?: GradualPruner;
   /** Update only the layers without a prunable parameter. */
   freezePruned?: boolean;
+  /** Scores to accumulate over the run (movement pruning's −w ⊙ g), returned with the model. */
+  scored?: { names: readonly string[]; mode: ScoreMode };
 }
 
 /**
@@ -40,7 +43,16 @@ export async function trainMasked(
   history: EpochRecord[],
   run: MaskedRun,
 ): Promise<Model> {
-  if (run.epochs <= 0) return run.start;
+  return (await trainMaskedScored(ctx, history, run)).model;
+}
+
+/** `trainMasked`, also returning the scores of `run.scored` (or of the pruner's). */
+export async function trainMaskedScored(
+  ctx: RecoveryContext,
+  history: EpochRecord[],
+  run: MaskedRun,
+): Promise<{ model: Model; scores?: Map<string, Float32Array> }> {
+  if (run.epochs <= 0) return { model: run.start };
   let frozen: Set<string> | undefined;
   if (run.freezePruned) {
     const infos = paramInfos(run.start.spec);
@@ -61,10 +73,11 @@ export async function trainMasked(
     masks: run.masks,
     frozen,
     maskSchedule: run.pruner,
+    scored: run.scored ?? run.pruner?.scored,
     label: run.label,
     progress: ctx.progress,
     log: ctx.log,
   });
   history.push(...outcome.history.map((r) => ({ ...r, epoch: history.length + r.epoch })));
-  return outcome.model;
+  return { model: outcome.model, scores: outcome.scores };
 }

@@ -12,3 +12,12 @@ export function scoreAccumulateRef(
 ): Float64Array {
   return Float64Array.from(score, (s, i) => s + Math.abs(w[i] * grad[i]));
 }
+
+/** score − w ⊙ grad (movement), in f64. */
+export function movementAccumulateRef(
+  score: Float32Array,
+  w: Float32Array,
+  grad: Float32Array,
+): Float64Array {
+  return Float64Array.from(score, (s, i) => s - w[i] * grad[i]);
+}

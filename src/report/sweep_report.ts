@@ -309,8 +309,9 @@ export async function writeSweepReport(
   await writeFileAtomic(`${dir}/pareto.png`, await renderPanels([panels.pareto], 900, 560));
   await writeFileAtomic(`${dir}/sweep_size.png`, await renderPanels([panels.size], 900, 560));
   for (const method of methods) {
-    // Gradient scores need the GPU and the data: no histograms of the weights they keep.
-    if (getPruneMethod(method).needsGradients) continue;
+    // Gradient and training scores need the GPU and the data: no histograms of what they keep.
+    const m = getPruneMethod(method);
+    if (m.needsGradients || m.needsTrainingScores) continue;
     await writeFileAtomic(
       `${dir}/hist_${method}.png`,
       await renderMethodHistograms(trained, prunable, method, ks, seed),

@@ -9,6 +9,7 @@
 
 import type { GpuContext } from "../gpu/device.ts";
 import { ensureDir, existsSync } from "../util/files.ts";
+import { UsageError } from "../util/errors.ts";
 import { writeExport } from "../export/formats.ts";
 import { median } from "../util/stats.ts";
 import { type ProgressFactory, SILENT_PROGRESS } from "../util/progress.ts";
@@ -225,12 +226,15 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       const pruneMethod = getPruneMethod(method);
       let prep = prepared.get(method);
       if (!prep) {
-        prep = await prepareMethod(pruneMethod, job.trained, job.prunable, job.training.seed, {
-          allocation: job.allocation,
-          scorer: job.scorer,
-          levels: todo.filter((t) => t.method === method).map((t) => t.k),
-          sensitivity: job.sensitivity,
-        });
+        // Movement's scores come from the strategy's own fine-tuning: nothing to prepare here.
+        prep = pruneMethod.needsTrainingScores
+          ? duringTraining(method)
+          : await prepareMethod(pruneMethod, job.trained, job.prunable, job.training.seed, {
+            allocation: job.allocation,
+            scorer: job.scorer,
+            levels: todo.filter((t) => t.method === method).map((t) => t.k),
+            sensitivity: job.sensitivity,
+          });
         prepared.set(method, prep);
       }
       const result = await strategy.recover({
@@ -409,6 +413,17 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
     progress.stop();
   }
   return finalRows();
+}
+
+/** The preparation of a method scored while fine-tuning: the strategy prepares it itself. */
+function duringTraining(method: string): PreparedMethod {
+  return {
+    masks() {
+      throw new UsageError(
+        `${method} scores are accumulated while fine-tuning; use --strategy finetune or --schedule gradual`,
+      );
+    },
+  };
 }
 
 /** True when sweep.csv already holds the point `key`. */

@@ -25,7 +25,7 @@ import { createAccuracy, createSoftmaxXent } from "../kernels/loss.ts";
 import { type AdamConfig, createAdam } from "../kernels/adam.ts";
 import { createAdvance, createGather } from "../kernels/batch.ts";
 import { createCentroidGrad, createCodebookDecode } from "../kernels/weight_sharing.ts";
-import { createScoreAccumulate } from "../kernels/scores.ts";
+import { createScoreAccumulate, type ScoreMode } from "../kernels/scores.ts";
 import { clusterOrder, type SharedWeights } from "../quant/weight_sharing.ts";
 import { layerKind } from "../model/layers/registry.ts";
 import {
@@ -82,6 +82,8 @@ export interface GpuNetworkOptions {
    * (src/kernels/scores.ts), read back by `readScores`.
    */
   scored?: readonly string[];
+  /** What the scores sum: |w ⊙ g| (`taylor`, default) or −w ⊙ g (`movement`). */
+  scoreMode?: ScoreMode;
   /**
    * What the backward pass differentiates: `xent`, the mean softmax cross-entropy of the labels
    * (default), or `sum`, the sum of every logit (SynFlow's R: the logits' gradient is all ones;
@@ -453,7 +455,7 @@ export class GpuNetwork {
           w: this.params.get(name)!,
           grad: this.#grads.get(name)!,
           score,
-        }),
+        }, this.#options.scoreMode),
       );
     }
     for (const p of this.infos) {

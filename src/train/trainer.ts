@@ -15,6 +15,7 @@ import { type EvalResult, GpuNetwork } from "./gpu_network.ts";
 import type { GpuSplit } from "./splits.ts";
 import type { AdamConfig } from "../kernels/adam.ts";
 import type { SharedWeights } from "../quant/weight_sharing.ts";
+import type { ScoreMode } from "../kernels/scores.ts";
 
 /** One row of `history.csv`. */
 export interface EpochRecord {
@@ -82,8 +83,17 @@ export interface TrainJob {
    */
   maskSchedule?: {
     everySteps: number;
-    update: (step: number, model: () => Promise<Model>) => Promise<Masks | undefined>;
+    update: (
+      step: number,
+      model: () => Promise<Model>,
+      scores: () => Promise<Map<string, Float32Array>>,
+    ) => Promise<Masks | undefined>;
   };
+  /**
+   * Scores accumulated over every step of the run (src/kernels/scores.ts), e.g. movement
+   * pruning's −w ⊙ g: read by `maskSchedule` and returned in the outcome.
+   */
+  scored?: { names: readonly string[]; mode: ScoreMode };
   /**
    * Resume after this many finished epochs (their records and the best parameters so far);
    * the shuffles of the skipped epochs are drawn and discarded so the run stays seeded.
@@ -123,6 +133,8 @@ export interface TrainOutcome {
   bestEpoch: number;
   /** Mean seconds per epoch of training steps. */
   secondsPerEpoch: number;
+  /** The scores of `TrainJob.scored`, accumulated over the whole run. */
+  scores?: Map<string, Float32Array>;
 }
 
 /** Steps encoded per submit: large enough to hide the ~10 ms submit/readback cost. */
@@ -139,6 +151,8 @@ export async function trainModel(gpu: GpuContext, job: TrainJob): Promise<TrainO
     adam: job.adam,
     frozen: job.frozen,
     shared: job.shared,
+    scored: job.scored?.names,
+    scoreMode: job.scored?.mode,
   });
   try {
     if (job.masks) net.setMasks(job.masks);
@@ -188,7 +202,11 @@ export async function trainModel(gpu: GpuContext, job: TrainJob): Promise<TrainO
           rate: Math.round((done * job.batchSize) / elapsed),
         });
         if (job.maskSchedule && globalStep % job.maskSchedule.everySteps === 0) {
-          const masks = await job.maskSchedule.update(globalStep, () => net.getModel());
+          const masks = await job.maskSchedule.update(
+            globalStep,
+            () => net.getModel(),
+            () => net.readScores(),
+          );
           if (masks) net.setMasks(masks);
         }
       }
@@ -224,6 +242,7 @@ export async function trainModel(gpu: GpuContext, job: TrainJob): Promise<TrainO
       history,
       bestEpoch: best?.epoch ?? job.epochs,
       secondsPerEpoch,
+      scores: job.scored ? await net.readScores() : undefined,
     };
   } finally {
     net.destroy();

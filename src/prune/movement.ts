@@ -1,0 +1,38 @@
+/**
+ * `movement`: movement pruning (Sanh et al. 2020, "Movement Pruning: Adaptive Sparsity by
+ * Fine-Tuning"): a weight's score is −Σ_t w_t · ∂L/∂w_t over the steps of fine-tuning, large when
+ * training moves it away from zero and small when training pulls it towards zero — first-order
+ * information magnitude pruning lacks. The scores exist only while fine-tuning (accumulated on
+ * the GPU by shaders/score_accumulate.wgsl), so the method runs with `--strategy finetune`
+ * (fine-tune dense while scoring, prune, fine-tune with the mask) or `--schedule gradual` (the
+ * paper's recipe: sparsity raised along the schedule from the scores so far).
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+import type { PruneMethod } from "./method.ts";
+
+/** The strategies movement pruning runs with. */
+export const MOVEMENT_STRATEGIES = ["finetune", "gradual"];
+
+/** Movement pruning. */
+export const movementPruning: PruneMethod = {
+  name: "movement",
+  description:
+    "the smallest −Σ w·∂L/∂w accumulated while fine-tuning (--strategy finetune|gradual)",
+  needsTrainingScores: true,
+  prepare() {
+    throw new UsageError(
+      "movement scores are accumulated while fine-tuning; use --strategy finetune or --schedule gradual",
+    );
+  },
+  scores(_model, _prunable, _seed, context) {
+    if (!context?.trainingScores) {
+      throw new UsageError(
+        "movement scores are accumulated while fine-tuning; use --strategy finetune or --schedule gradual",
+      );
+    }
+    return context.trainingScores;
+  },
+};
