@@ -131,3 +131,56 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("--baseline small-dense trains the narrower dense networks beside unit pruning", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "wgprune-baseline-cli-" });
+  try {
+    await writeIdxDir(`${tmp}/data`);
+    const args = [
+      "--hidden",
+      "48,24",
+      "--epochs",
+      "2",
+      "--batch-size",
+      "32",
+      "--num-valid",
+      "200",
+      "--data-dir",
+      `${tmp}/data`,
+      "--output-dir",
+      `${tmp}/out`,
+      "--infer-repeats",
+      "1",
+      "--method",
+      "unit",
+      "--k",
+      "0,50,75",
+      "--baseline",
+      "small-dense",
+    ];
+    const sweep = await runCli("sweep", args);
+    assertEquals(sweep.code, 0, sweep.stderr);
+    const id = sweep.stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
+    const rows = (await readSweep(`${tmp}/out/${id}/sweep.csv`)).rows;
+    const small = rows.filter((r) => r.method === "small-dense");
+    // 64·48 + 48·24 prunable weights; at k = 50 the network is 64-24-12-10.
+    assertEquals(small.map((r) => [r.k, r.strategy, r.compact_hidden]), [
+      [50, "scratch", "24-12"],
+      [75, "scratch", "12-6"],
+    ]);
+    assertEquals(small[0].sparsity, 1 - (64 * 24 + 24 * 12) / (64 * 48 + 48 * 24));
+    assert(small.every((r) => r.accuracy > 0.3), JSON.stringify(small));
+    assert(sweep.stdout.includes("small-dense scratch"), sweep.stdout);
+    // A rerun finds every row and trains nothing.
+    const again = await runCli("sweep", args);
+    assertEquals(again.code, 0, again.stderr);
+    assert(!again.stderr.includes("small-dense k="), again.stderr);
+    assertOneLineError(
+      await runCli("sweep", [...args.slice(0, -1), "large"]),
+      2,
+      'sweep: error: --baseline must be small-dense, got "large"',
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

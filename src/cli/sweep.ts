@@ -20,6 +20,13 @@ import { takesAllocation } from "../prune/prepare.ts";
 import { nmMethodName, nmSparsity, parseNm } from "../prune/nm.ts";
 import { parseSensitivityFile } from "../prune/sensitivity.ts";
 import { MOVEMENT_STRATEGIES } from "../prune/movement.ts";
+import { runSmallDenseBaseline } from "../sweep/baseline.ts";
+import { readSweep } from "../sweep/results.ts";
+
+/** The rows of one trained model in sweep.csv. */
+async function readRows(path: string, model: string) {
+  return (await readSweep(path)).rows.filter((r) => r.model === model);
+}
 import { gpuScorer } from "../train/gradient_scores.ts";
 import { kForSensitivity } from "../prune/std.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
@@ -59,6 +66,7 @@ const SWEEP_FLAGS = {
   allocation: { type: "string", default: "uniform" },
   "score-batches": { type: "string", default: "16" },
   nm: { type: "string" },
+  baseline: { type: "string" },
 } as const;
 
 const USAGE = `Usage: deno task sweep [flags]
@@ -86,6 +94,8 @@ Pruning:
                               scores; sensitivity: per-layer k from deno task sensitivity's file)
   --score-batches N           training batches the gradient scores (taylor, snip) sum over
                               (default 16)
+  --baseline small-dense      also train, for each k, a dense network with hidden widths (1 − k)
+                              of the trained one's from scratch (rows small-dense/scratch)
   --force                     recompute points already in sweep.csv
   --verbose                   print a per-parameter report for every point
   --infer-repeats N           forward passes timed per point, median reported (default 3)
@@ -239,6 +249,9 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     integer: true,
     min: 1,
   });
+  if (flags.baseline !== undefined && flags.baseline !== "small-dense") {
+    throw new UsageError(`--baseline must be small-dense, got "${flags.baseline}"`);
+  }
   const quantize = parseQuantize(flags);
   const ptq = flags.ptq === undefined ? undefined : parsePtq(flags.ptq);
   if (ptq && quantize) {
@@ -343,6 +356,27 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
         dataset: config.dataDir ? "custom" : config.dataset,
       },
     });
+    if (flags.baseline === "small-dense" && mode === "sweep") {
+      await runSmallDenseBaseline(gpu, {
+        trained: trained.model,
+        model: trained.checksum.slice(0, 16),
+        data: loaded,
+        ks: sweepKs,
+        pruneParams: config.pruneParams,
+        training: {
+          batchSize: config.batchSize,
+          learningRate: config.learningRate,
+          epochs: config.epochs,
+          seed: config.seed,
+        },
+        csvPath: paths.sweep,
+        force: flags.force,
+        inferRepeats,
+        progress: terminalProgress,
+        log: logToStderr,
+      });
+      rows.splice(0, rows.length, ...await readRows(paths.sweep, trained.checksum.slice(0, 16)));
+    }
     if (mode === "export") {
       const bits = ptq ?? (quantize ? formatQuantizeBits(quantize.bits) : "32");
       const folder = exportFolder(`${paths.dir}/export`, {

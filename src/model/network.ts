@@ -110,6 +110,25 @@ export function hiddenWidths(spec: ModelSpec): number[] {
 }
 
 /**
+ * The same architecture with every layer before the logits `keep` times as wide (units of dense
+ * layers, filters of convolutions; at least 1): the small dense network that unit pruning at
+ * k = 100·(1 − keep) should be compared with (Liu et al. 2019, "Rethinking the Value of Network
+ * Pruning").
+ */
+export function scaledSpec(spec: ModelSpec, keep: number): ModelSpec {
+  const last = spec.layers.findLastIndex((l) => l.kind === "dense" || l.kind === "conv2d");
+  return {
+    input: [...spec.input],
+    layers: spec.layers.map((l, i) => {
+      if (i === last) return { ...l };
+      if (l.kind === "dense") return { ...l, units: Math.max(1, Math.round(l.units * keep)) };
+      if (l.kind === "conv2d") return { ...l, filters: Math.max(1, Math.round(l.filters * keep)) };
+      return { ...l };
+    }),
+  };
+}
+
+/**
  * Seeded initialisation: one generator walks the layers in order, each drawing its parameters as
  * its kind declares (for the MLP, the same numbers as every earlier release).
  */

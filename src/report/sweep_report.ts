@@ -83,7 +83,8 @@ export function sweepPanels(allRows: SweepRow[]): Record<string, Panel> {
   ]);
   // The per-method plots show one-shot pruning (the challenge's plot); the Pareto plot shows
   // every method × strategy.
-  const oneshot = allRows.filter((r) => r.strategy === "oneshot");
+  // (and the small-dense baseline, trained from scratch, beside unit pruning).
+  const oneshot = allRows.filter((r) => r.strategy === "oneshot" || r.strategy === "scratch");
   const rows = oneshot.length > 0 ? oneshot : allRows;
   return {
     accuracy: {
