@@ -99,6 +99,40 @@ export function createMaskApply(
   return createOp(gpu, MASK_APPLY_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
 }
 
+/** Bindings of shaders/mask_copy.wgsl. */
+export const MASK_COPY_SPEC: KernelSpec = {
+  workgroupSize: 256,
+  file: "mask_copy.wgsl",
+  params: [["count", "u32"], ["row_stride", "u32"]],
+  bindings: [
+    { name: "dense", type: "array<f32>", access: "read" },
+    { name: "mask", type: "array<f32>", access: "read" },
+    { name: "w", type: "array<f32>", access: "read_write" },
+  ],
+};
+
+/**
+ * `w ← dense ⊙ mask` over `count` elements (dynamic network surgery's effective weights).
+ *
+ * @example
+ * ```ts
+ * const op = await createMaskCopy(gpu, 784 * 1000, { dense, mask, w });
+ * ```
+ */
+export function createMaskCopy(
+  gpu: GpuContext,
+  count: number,
+  buffers: { dense: GPUBuffer; mask: GPUBuffer; w: GPUBuffer },
+): Promise<Op> {
+  const name = "mask_copy";
+  checkDim(name, "count", count);
+  for (const key of ["dense", "mask", "w"] as const) {
+    checkBuffer(name, key, buffers[key], count, `[${count}]`);
+  }
+  const { grid, rowStride } = elementwiseGrid(MASK_COPY_SPEC, count);
+  return createOp(gpu, MASK_COPY_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
+}
+
 /** Columns each invocation of shaders/transpose.wgsl moves. */
 const TRANSPOSE_COLS = 8;
 

@@ -30,6 +30,11 @@ export interface MaskedRun {
   pruner?: GradualPruner;
   /** Update only the layers without a prunable parameter. */
   freezePruned?: boolean;
+  /**
+   * Dynamic network surgery: the prunable parameters keep training underneath their masks (see
+   * `GpuNetworkOptions.surgery`); the model returned is their dense copy.
+   */
+  surgery?: boolean;
   /** Scores to accumulate over the run (movement pruning's −w ⊙ g), returned with the model. */
   scored?: { names: readonly string[]; mode: ScoreMode };
 }
@@ -74,6 +79,7 @@ export async function trainMaskedScored(
     frozen,
     maskSchedule: run.pruner,
     scored: run.scored ?? run.pruner?.scored,
+    surgery: run.surgery ? new Set(ctx.prunable) : undefined,
     label: run.label,
     progress: ctx.progress,
     log: ctx.log,

@@ -1,6 +1,7 @@
 /**
  * The sweep's recovery flags, validated in one place: which strategy runs (`--strategy`, or the
- * shorthands `--finetune-epochs N`, `--finetune-freeze pruned`, `--schedule iterative|gradual`,
+ * shorthands `--finetune-epochs N`, `--finetune-freeze pruned`, `--schedule
+ * iterative|gradual|surgery`,
  * `--rewind T`, `--rewind-lr`) and the flags it reads. A flag the chosen strategy does not read
  * is refused rather than silently ignored.
  *
@@ -35,7 +36,7 @@ ${lines.join("\n")}
   --finetune-epochs N         training epochs after pruning (implies finetune when N > 0)
   --finetune-lr X             fine-tuning learning rate (default: the training rate)
   --finetune-freeze pruned    shorthand for --strategy finetune-freeze
-  --schedule iterative|gradual  shorthand for --strategy iterative or gradual
+  --schedule iterative|gradual|surgery  shorthand for --strategy iterative, gradual or surgery
   --steps S                   rounds of the iterative schedule (default 3)
   --rewind init|epoch:E|random  shorthand for --strategy rewind, and its target
   --rewind-lr                 shorthand for --strategy lr-rewind`;
@@ -73,8 +74,13 @@ export function parseRecovery(
   trainingLr: number,
 ): RecoveryOptions {
   const schedule = v.schedule;
-  if (schedule !== undefined && !["oneshot", "iterative", "gradual"].includes(String(schedule))) {
-    throw new UsageError(`--schedule must be oneshot, iterative or gradual, got "${schedule}"`);
+  if (
+    schedule !== undefined &&
+    !["oneshot", "iterative", "gradual", "surgery"].includes(String(schedule))
+  ) {
+    throw new UsageError(
+      `--schedule must be oneshot, iterative, gradual or surgery, got "${schedule}"`,
+    );
   }
   const freeze = v["finetune-freeze"];
   if (freeze !== undefined && freeze !== "pruned" && freeze !== "none") {

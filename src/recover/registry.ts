@@ -14,6 +14,7 @@ import { iterativeStrategy } from "./iterative.ts";
 import { gradualStrategy } from "./gradual.ts";
 import { rewindStrategy } from "./rewind.ts";
 import { lrRewindStrategy } from "./lr_rewind.ts";
+import { surgeryStrategy } from "./surgery.ts";
 
 /** Every strategy, by name. */
 export const STRATEGIES: ReadonlyMap<string, RecoveryStrategy> = new Map(
@@ -25,6 +26,7 @@ export const STRATEGIES: ReadonlyMap<string, RecoveryStrategy> = new Map(
     gradualStrategy,
     rewindStrategy,
     lrRewindStrategy,
+    surgeryStrategy,
   ].map((s) => [s.name, s]),
 );
 

@@ -306,3 +306,8 @@ export function quantizedMatmulRef(
   }
   return c;
 }
+
+/** mask_copy: dense ⊙ mask (0 where the mask is 0). */
+export function maskCopyRef(dense: Float32Array, mask: Float32Array): Float32Array {
+  return dense.map((v, i) => (mask[i] !== 0 ? v : 0));
+}

@@ -16,7 +16,7 @@
 import type { GpuContext } from "../gpu/device.ts";
 import { createStorage, readF32, readU32, uploadStorage, writeStorage } from "../gpu/buffers.ts";
 import { type Op, submitOps } from "../gpu/kernel.ts";
-import { createMaskApply, createTranspose } from "../kernels/elementwise.ts";
+import { createMaskApply, createMaskCopy, createTranspose } from "../kernels/elementwise.ts";
 import { transposedStride } from "../kernels/sparse_matmul.ts";
 import { csrOfColumns } from "../model/csr.ts";
 import type { GpuCsr, GpuQuantizedWeight } from "../model/layers/layer.ts";
@@ -90,6 +90,13 @@ export interface GpuNetworkOptions {
    * no loss or accuracy is counted).
    */
   objective?: "xent" | "sum";
+  /**
+   * Parameters trained by dynamic network surgery (Guo et al. 2016): a dense copy of each keeps
+   * training underneath its mask (Adam updates every entry with the gradient of the masked
+   * weights), the forward pass uses the dense copy ⊙ mask, and `getModel` reads the dense copy,
+   * so a mask change can splice pruned weights back.
+   */
+  surgery?: ReadonlySet<string>;
 }
 
 /** A weight-shared tensor on the GPU. */
@@ -229,6 +236,7 @@ export class GpuNetwork {
   readonly #csr = new Map<string, GpuCsr>();
   readonly #shared = new Map<string, GpuShared>();
   readonly #quantized = new Map<string, GpuQuantizedWeight>();
+  readonly #dense = new Map<string, GPUBuffer>();
   #trainOps: Op[] = [];
   #trainSplit: GpuSplit | undefined;
   readonly #grads = new Map<string, GPUBuffer>();
@@ -263,6 +271,9 @@ export class GpuNetwork {
     const widest = Math.max(...activationShapes(model.spec).map(sizeOf));
     this.#evalScratch = own(createStorage(gpu, evalRows * widest * 4, "eval-transposed"));
     this.#uploadCsr(model);
+    for (const name of options.surgery ?? []) {
+      this.#dense.set(name, own(uploadStorage(gpu, model.params.get(name)!.data, `${name}.dense`)));
+    }
     if (options.ptq) {
       if (options.sparse?.size) throw new Error("GpuNetwork: ptq and sparse do not combine");
       const weights = typeof options.ptq === "string"
@@ -305,11 +316,13 @@ export class GpuNetwork {
   ): Promise<GpuNetwork> {
     const net = new GpuNetwork(gpu, model, options);
     for (const p of net.infos) {
+      const dense = net.#dense.get(p.name);
+      const w = net.params.get(p.name)!;
+      const mask = net.masks.get(p.name)!;
       net.#maskOps.push(
-        await createMaskApply(gpu, sizeOf(p.shape), {
-          w: net.params.get(p.name)!,
-          mask: net.masks.get(p.name)!,
-        }),
+        dense
+          ? await createMaskCopy(gpu, sizeOf(p.shape), { dense, mask, w })
+          : await createMaskApply(gpu, sizeOf(p.shape), { w, mask }),
       );
     }
     net.#ops.push(...net.#maskOps);
@@ -489,16 +502,29 @@ export class GpuNetwork {
         continue;
       }
       const n = sizeOf(p.shape);
+      const dense = this.#dense.get(p.name);
       ops.push(
         await createAdam(gpu, n, adam, {
-          w: this.params.get(p.name)!,
+          // Surgery: every entry of the dense copy learns, pruned ones included.
+          w: dense ?? this.params.get(p.name)!,
           grad: this.#grads.get(p.name)!,
           m: this.#own(createStorage(gpu, n * 4, `${p.name}.m`)),
           v: this.#own(createStorage(gpu, n * 4, `${p.name}.v`)),
-          mask: this.masks.get(p.name)!,
+          mask: dense
+            ? this.#own(uploadStorage(gpu, new Float32Array(n).fill(1), `${p.name}.all`))
+            : this.masks.get(p.name)!,
           state: this.#train.state,
         }),
       );
+      if (dense) {
+        ops.push(
+          await createMaskCopy(gpu, n, {
+            dense,
+            mask: this.masks.get(p.name)!,
+            w: this.params.get(p.name)!,
+          }),
+        );
+      }
     }
     ops.push(await createAdvance(gpu, this.#train.state));
     this.#trainOps = ops;
@@ -646,10 +672,20 @@ export class GpuNetwork {
     submitOps(this.#gpu, this.#maskOps);
   }
 
-  /** Reads the parameters back to the CPU (one readback per tensor). */
+  /**
+   * Reads the parameters back to the CPU (one readback per tensor); a surgery parameter's dense
+   * copy.
+   */
   async getModel(): Promise<Model> {
+    // Surgery's parameters are their dense copies (the mask is applied by whoever reads them).
     const values = await Promise.all(
-      this.infos.map((p) => readF32(this.#gpu, this.params.get(p.name)!, sizeOf(p.shape))),
+      this.infos.map((p) =>
+        readF32(
+          this.#gpu,
+          this.#dense.get(p.name) ?? this.params.get(p.name)!,
+          sizeOf(p.shape),
+        )
+      ),
     );
     return {
       spec: this.spec,

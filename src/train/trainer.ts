@@ -94,6 +94,8 @@ export interface TrainJob {
    * pruning's −w ⊙ g: read by `maskSchedule` and returned in the outcome.
    */
   scored?: { names: readonly string[]; mode: ScoreMode };
+  /** Parameters trained by dynamic network surgery (see `GpuNetworkOptions.surgery`). */
+  surgery?: ReadonlySet<string>;
   /**
    * Resume after this many finished epochs (their records and the best parameters so far);
    * the shuffles of the skipped epochs are drawn and discarded so the run stays seeded.
@@ -153,6 +155,7 @@ export async function trainModel(gpu: GpuContext, job: TrainJob): Promise<TrainO
     shared: job.shared,
     scored: job.scored?.names,
     scoreMode: job.scored?.mode,
+    surgery: job.surgery,
   });
   try {
     if (job.masks) net.setMasks(job.masks);
