@@ -223,6 +223,15 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
     );
   }
   const recovery = parseRecovery(flags, numberFlag, config.learningRate);
+  const gradientMethod = methods.find((m) => {
+    const method = getPruneMethod(m);
+    return method.needsGradients || method.needsTrainingScores;
+  });
+  if (recovery.strategy === "surgery" && gradientMethod) {
+    throw new UsageError(
+      `--schedule surgery revises masks from the weights; ${gradientMethod} scores need gradients`,
+    );
+  }
   if (methods.includes("movement") && !MOVEMENT_STRATEGIES.includes(recovery.strategy)) {
     throw new UsageError(
       `--method movement scores while fine-tuning; it needs --strategy finetune or --schedule gradual, not ${recovery.strategy}`,

@@ -5,17 +5,19 @@
  * masked weights; the gradient updates a dense copy). Twenty times during fine-tuning each
  * layer's mask is revised from the dense copy with two thresholds around the magnitude t that
  * keeps the layer at k: a weight below 0.9·t is pruned, one above 1.1·t is spliced back, and one
- * between keeps its state. The last revision prunes exactly k% of each layer by magnitude, so the
- * row compares with the others at its k; `detail` reports how many weights pruned at the start
- * were revived at the end.
+ * between keeps its state. A structured method (unit, std, N:M) is instead prepared again on the
+ * dense copy at each revision, so whole units come back. The last revision is the method's own
+ * masks at k on the dense copy, so the row compares with the others at its k; `detail` reports
+ * how many entries pruned at the start were revived at the end.
  *
  * @module
  */
 
+import { UsageError } from "../util/errors.ts";
 import type { EpochRecord } from "../train/trainer.ts";
-import type { Masks } from "../model/masks.ts";
 import type { GradualPruner } from "../prune/gradual.ts";
-import { pruneCount, pruneSmallest, sortedScores } from "../prune/select.ts";
+import { prepareMethod } from "../prune/prepare.ts";
+import { pruneCount, sortedScores } from "../prune/select.ts";
 import { finetuneStrategy, pruneAndFinetune } from "./finetune.ts";
 import { trainMasked } from "./masked_training.ts";
 import type { RecoveryStrategy } from "./strategy.ts";
@@ -39,16 +41,6 @@ export function reviseMask(w: Float32Array, mask: Float32Array, k: number): Floa
   });
 }
 
-/** Exactly k% of each layer pruned, smallest |w| first. */
-function exactMasks(dense: Map<string, Float32Array>, k: number): Masks {
-  return new Map(
-    [...dense].map(([name, w]) => {
-      const scores = w.map(Math.abs);
-      return [name, pruneSmallest(scores, sortedScores(scores), pruneCount(k, w.length))];
-    }),
-  );
-}
-
 /** Dynamic network surgery. */
 export const surgeryStrategy: RecoveryStrategy = {
   name: "surgery",
@@ -58,6 +50,11 @@ export const surgeryStrategy: RecoveryStrategy = {
   rowSettings: finetuneStrategy.rowSettings,
   async recover(ctx) {
     if (ctx.k === 0) return pruneAndFinetune(ctx, false);
+    if (ctx.method.needsGradients || ctx.method.needsTrainingScores) {
+      throw new UsageError(
+        `surgery revises masks from the weights; ${ctx.method.name} scores need gradients (use --strategy finetune)`,
+      );
+    }
     const { masks: start } = ctx.prepared.masks(ctx.k);
     const epochs = Math.max(1, ctx.options.finetuneEpochs);
     const steps = epochs * Math.floor(ctx.data.train.count / ctx.training.batchSize);
@@ -66,12 +63,23 @@ export const surgeryStrategy: RecoveryStrategy = {
     const pruner: GradualPruner = {
       everySteps: every,
       async update(step, model) {
-        const current = await model();
+        const dense = await model();
         const last = step + every > steps;
-        const dense = new Map(ctx.prunable.map((n) => [n, current.params.get(n)!.data]));
-        masks = last ? exactMasks(dense, ctx.k) : new Map(
-          ctx.prunable.map((n) => [n, reviseMask(dense.get(n)!, masks.get(n)!, ctx.k)]),
-        );
+        if (last || !ctx.method.scores) {
+          const prepared = await prepareMethod(
+            ctx.method,
+            dense,
+            ctx.prunable,
+            ctx.training.seed,
+            ctx.prepareOptions,
+          );
+          masks = prepared.masks(ctx.k).masks;
+        } else {
+          masks = new Map(ctx.prunable.map((n) => [
+            n,
+            reviseMask(dense.params.get(n)!.data, masks.get(n)!, ctx.k),
+          ]));
+        }
         return masks;
       },
       current: () => masks,
