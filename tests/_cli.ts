@@ -70,3 +70,38 @@ export function assertOneLineError(
   const ok = typeof expected === "string" ? lines[0] === expected : expected.test(lines[0]);
   assert(ok, `error line ${JSON.stringify(lines[0])} does not match ${expected}`);
 }
+
+/**
+ * Training flags of the small MLP (64-48-24-10) the CLI tests run on the synthetic 8×8 IDX
+ * folder `${tmp}/data` (tests/_idx_data.ts), results under `${tmp}/out`.
+ */
+export function smallMlpFlags(
+  tmp: string,
+  options: { epochs?: number; learningRate?: number } = {},
+): string[] {
+  const flags = [
+    "--hidden",
+    "48,24",
+    "--epochs",
+    String(options.epochs ?? 3),
+    "--batch-size",
+    "32",
+    "--num-valid",
+    "200",
+    "--data-dir",
+    `${tmp}/data`,
+    "--output-dir",
+    `${tmp}/out`,
+  ];
+  if (options.learningRate !== undefined) {
+    flags.push("--learning-rate", String(options.learningRate));
+  }
+  return flags;
+}
+
+/** The experiment folder of the small MLP, from the id a command printed on stderr. */
+export function smallMlpDir(tmp: string, stderr: string): string {
+  const id = stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
+  if (!id) throw new Error(`no experiment id in: ${stderr}`);
+  return `${tmp}/out/${id}`;
+}

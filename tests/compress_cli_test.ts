@@ -7,7 +7,7 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { assertOneLineError, runCli } from "./_cli.ts";
+import { assertOneLineError, runCli, smallMlpDir, smallMlpFlags } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { readSweep } from "../src/sweep/results.ts";
 
@@ -15,24 +15,7 @@ Deno.test("weight sharing, Huffman coding and int8 PTQ from sweep to export to e
   const tmp = await Deno.makeTempDir({ prefix: "wgprune-compress-cli-" });
   try {
     await writeIdxDir(`${tmp}/data`);
-    const common = [
-      "--hidden",
-      "48,24",
-      "--epochs",
-      "3",
-      "--learning-rate",
-      "0.005",
-      "--batch-size",
-      "32",
-      "--num-valid",
-      "200",
-      "--data-dir",
-      `${tmp}/data`,
-      "--output-dir",
-      `${tmp}/out`,
-      "--infer-repeats",
-      "1",
-    ];
+    const common = [...smallMlpFlags(tmp, { learningRate: 0.005 }), "--infer-repeats", "1"];
     const sweep = await runCli("sweep", [
       ...common,
       "--method",
@@ -51,8 +34,7 @@ Deno.test("weight sharing, Huffman coding and int8 PTQ from sweep to export to e
         .test(sweep.stderr),
       `per-tensor size lines: ${sweep.stderr}`,
     );
-    const id = sweep.stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
-    const dir = `${tmp}/out/${id}`;
+    const dir = smallMlpDir(tmp, sweep.stderr);
     const [row] = (await readSweep(`${dir}/sweep.csv`)).rows;
     assertEquals([row.bits, row.quantize_epochs, row.quantize_lr], ["3", 1, 0.0001]);
     // 64·48 + 48·24 + 24·10 weights, f32.

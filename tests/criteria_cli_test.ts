@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { assertOneLineError, runCli } from "./_cli.ts";
+import { assertOneLineError, runCli, smallMlpDir, smallMlpFlags } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { readSweep } from "../src/sweep/results.ts";
 
@@ -13,24 +13,7 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
   const tmp = await Deno.makeTempDir({ prefix: "wgprune-criteria-cli-" });
   try {
     await writeIdxDir(`${tmp}/data`);
-    const common = [
-      "--hidden",
-      "48,24",
-      "--epochs",
-      "3",
-      "--learning-rate",
-      "0.005",
-      "--batch-size",
-      "32",
-      "--num-valid",
-      "200",
-      "--data-dir",
-      `${tmp}/data`,
-      "--output-dir",
-      `${tmp}/out`,
-      "--infer-repeats",
-      "1",
-    ];
+    const common = [...smallMlpFlags(tmp, { learningRate: 0.005 }), "--infer-repeats", "1"];
     for (const allocation of ["lamp", "erk"]) {
       const sweep = await runCli("sweep", [
         ...common,
@@ -57,8 +40,8 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
       "2",
     ]);
     assertEquals(snip.code, 0, snip.stderr);
-    const id = snip.stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
-    const rows = (await readSweep(`${tmp}/out/${id}/sweep.csv`)).rows;
+    const dir = smallMlpDir(tmp, snip.stderr);
+    const rows = (await readSweep(`${dir}/sweep.csv`)).rows;
     // 3 methods × 2 k × 2 allocations, and the rewound snip and synflow points.
     assertEquals(rows.length, 14);
     for (const r of rows.filter((r) => r.strategy === "oneshot")) {
@@ -93,9 +76,7 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
       ]);
       assertEquals(movement.code, 0, movement.stderr);
     }
-    const moved = (await readSweep(`${tmp}/out/${id}/sweep.csv`)).rows.filter((r) =>
-      r.method === "movement"
-    );
+    const moved = (await readSweep(`${dir}/sweep.csv`)).rows.filter((r) => r.method === "movement");
     assertEquals(moved.map((r) => r.strategy).sort(), ["finetune", "gradual"]);
     for (const r of moved) {
       assert(Math.abs(r.sparsity - 0.8) < 0.001 && r.accuracy > 0.5, JSON.stringify(r));
@@ -137,18 +118,7 @@ Deno.test("--baseline small-dense trains the narrower dense networks beside unit
   try {
     await writeIdxDir(`${tmp}/data`);
     const args = [
-      "--hidden",
-      "48,24",
-      "--epochs",
-      "2",
-      "--batch-size",
-      "32",
-      "--num-valid",
-      "200",
-      "--data-dir",
-      `${tmp}/data`,
-      "--output-dir",
-      `${tmp}/out`,
+      ...smallMlpFlags(tmp, { epochs: 2 }),
       "--infer-repeats",
       "1",
       "--method",
@@ -160,8 +130,8 @@ Deno.test("--baseline small-dense trains the narrower dense networks beside unit
     ];
     const sweep = await runCli("sweep", args);
     assertEquals(sweep.code, 0, sweep.stderr);
-    const id = sweep.stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
-    const rows = (await readSweep(`${tmp}/out/${id}/sweep.csv`)).rows;
+    const dir = smallMlpDir(tmp, sweep.stderr);
+    const rows = (await readSweep(`${dir}/sweep.csv`)).rows;
     const small = rows.filter((r) => r.method === "small-dense");
     // 64·48 + 48·24 prunable weights; at k = 50 the network is 64-24-12-10.
     assertEquals(small.map((r) => [r.k, r.strategy, r.compact_hidden]), [

@@ -4,7 +4,7 @@ import { getPruneMethod } from "../src/prune/registry.ts";
 import { initModel, mlpSpec } from "../src/model/network.ts";
 import { prunableParams } from "../src/model/masks.ts";
 import { UsageError } from "../src/util/errors.ts";
-import { assertOneLineError, runCli } from "./_cli.ts";
+import { assertOneLineError, runCli, smallMlpDir, smallMlpFlags } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { readSweep } from "../src/sweep/results.ts";
 import { createRng, uniformArray } from "../src/util/rng.ts";
@@ -53,26 +53,11 @@ Deno.test("sweep --method nm --nm 2:4: 50% in every group, fine-tuned, no --k", 
   const tmp = await Deno.makeTempDir({ prefix: "wgprune-nm-cli-" });
   try {
     await writeIdxDir(`${tmp}/data`);
-    const common = [
-      "--hidden",
-      "48,24",
-      "--epochs",
-      "2",
-      "--batch-size",
-      "32",
-      "--num-valid",
-      "200",
-      "--data-dir",
-      `${tmp}/data`,
-      "--output-dir",
-      `${tmp}/out`,
-      "--infer-repeats",
-      "1",
-    ];
+    const common = [...smallMlpFlags(tmp, { epochs: 2 }), "--infer-repeats", "1"];
     const sweep = await runCli("sweep", [...common, "--method", "nm", "--finetune-epochs", "1"]);
     assertEquals(sweep.code, 0, sweep.stderr);
-    const id = sweep.stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
-    const [row] = (await readSweep(`${tmp}/out/${id}/sweep.csv`)).rows;
+    const dir = smallMlpDir(tmp, sweep.stderr);
+    const [row] = (await readSweep(`${dir}/sweep.csv`)).rows;
     assertEquals([row.method, row.k, row.strategy], ["nm2:4", 50, "finetune"]);
     assertEquals(row.sparsity, 0.5);
     assert(row.accuracy > 0.5, JSON.stringify(row));

@@ -6,7 +6,7 @@ import {
   sensitivityKs,
 } from "../src/prune/sensitivity.ts";
 import { UsageError } from "../src/util/errors.ts";
-import { assertOneLineError, runCli } from "./_cli.ts";
+import { assertOneLineError, runCli, smallMlpFlags } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { readSweep } from "../src/sweep/results.ts";
 import { assertClose } from "./_close.ts";
@@ -69,22 +69,7 @@ Deno.test("deno task sensitivity scans each layer alone; the sweep allocates fro
   const tmp = await Deno.makeTempDir({ prefix: "wgprune-sensitivity-cli-" });
   try {
     await writeIdxDir(`${tmp}/data`);
-    const common = [
-      "--hidden",
-      "48,24",
-      "--epochs",
-      "3",
-      "--learning-rate",
-      "0.005",
-      "--batch-size",
-      "32",
-      "--num-valid",
-      "200",
-      "--data-dir",
-      `${tmp}/data`,
-      "--output-dir",
-      `${tmp}/out`,
-    ];
+    const common = [...smallMlpFlags(tmp, { learningRate: 0.005 })];
     const scan = await runCli("sensitivity", [...common, "--k", "50,90,99"]);
     assertEquals(scan.code, 0, scan.stderr);
     const path = scan.stderr.match(/sensitivity: wrote (\S+)\.\{json,csv,png\}/)![1] + ".json";

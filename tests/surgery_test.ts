@@ -14,7 +14,7 @@ import { initModel, mlpSpec } from "../src/model/network.ts";
 import { GpuNetwork } from "../src/train/gpu_network.ts";
 import { destroySplit, uploadSplit } from "../src/train/splits.ts";
 import { createRng, uniformArray } from "../src/util/rng.ts";
-import { runCli } from "./_cli.ts";
+import { runCli, smallMlpDir, smallMlpFlags } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { readSweep } from "../src/sweep/results.ts";
 
@@ -94,18 +94,7 @@ Deno.test("--schedule surgery: exact k at the end, revived weights reported", as
   try {
     await writeIdxDir(`${tmp}/data`);
     const sweep = await runCli("sweep", [
-      "--hidden",
-      "48,24",
-      "--epochs",
-      "2",
-      "--batch-size",
-      "32",
-      "--num-valid",
-      "200",
-      "--data-dir",
-      `${tmp}/data`,
-      "--output-dir",
-      `${tmp}/out`,
+      ...smallMlpFlags(tmp, { epochs: 2 }),
       "--infer-repeats",
       "1",
       "--method",
@@ -120,8 +109,8 @@ Deno.test("--schedule surgery: exact k at the end, revived weights reported", as
       "0.01",
     ]);
     assertEquals(sweep.code, 0, sweep.stderr);
-    const id = sweep.stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
-    const [row] = (await readSweep(`${tmp}/out/${id}/sweep.csv`)).rows;
+    const dir = smallMlpDir(tmp, sweep.stderr);
+    const [row] = (await readSweep(`${dir}/sweep.csv`)).rows;
     assertEquals(row.strategy, "surgery");
     assert(Math.abs(row.sparsity - 0.8) < 0.001, `exact k per layer: ${row.sparsity}`);
     const revived = Number(String(row.detail).match(/^revived=(\d+)/)?.[1]);

@@ -319,6 +319,12 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
         },
       })
       : undefined;
+    const training = {
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      epochs: config.epochs,
+      seed: config.seed,
+    };
     const rows = await runSweep(gpu, {
       trained: trained.model,
       model: trained.checksum.slice(0, 16),
@@ -337,12 +343,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       prunable,
       pruneParams: config.pruneParams,
       recovery,
-      training: {
-        batchSize: config.batchSize,
-        learningRate: config.learningRate,
-        epochs: config.epochs,
-        seed: config.seed,
-      },
+      training,
       csvPath: paths.sweep,
       historyDir: `${paths.dir}/finetune`,
       force: flags.force,
@@ -372,12 +373,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
         data: loaded,
         ks: sweepKs,
         pruneParams: config.pruneParams,
-        training: {
-          batchSize: config.batchSize,
-          learningRate: config.learningRate,
-          epochs: config.epochs,
-          seed: config.seed,
-        },
+        training,
         csvPath: paths.sweep,
         force: flags.force,
         inferRepeats,

@@ -14,6 +14,7 @@ import { UsageError } from "../util/errors.ts";
 import type { Masks } from "../model/masks.ts";
 import type { PreparedMethod } from "./method.ts";
 import { pruneCount, pruneSmallest, sortedScores } from "./select.ts";
+import { prepareJoint } from "./global.ts";
 import { type SensitivityFile, sensitivityKs } from "./sensitivity.ts";
 
 /** The `--allocation` choices that need no file. */
@@ -97,30 +98,6 @@ export function lampScores(scores: Float32Array): Float32Array {
     out[order[j]] = tail > 0 ? s2 / tail : 0;
   }
   return out;
-}
-
-/** Prunes the smallest scores over every tensor jointly (ties by tensor order, then index). */
-function prepareJoint(parts: ScoredTensor[]): PreparedMethod {
-  const total = parts.reduce((n, p) => n + p.scores.length, 0);
-  const all = new Float32Array(total);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p.scores, at);
-    at += p.scores.length;
-  }
-  const sorted = sortedScores(all);
-  return {
-    masks(k) {
-      const keep = pruneSmallest(all, sorted, pruneCount(k, total));
-      const masks: Masks = new Map();
-      let offset = 0;
-      for (const p of parts) {
-        masks.set(p.name, keep.slice(offset, offset + p.scores.length));
-        offset += p.scores.length;
-      }
-      return { masks };
-    },
-  };
 }
 
 /**

@@ -12,18 +12,12 @@ import { type PreparedMethod, prunableData, type PruneMethod } from "./method.ts
 import { pruneCount, pruneSmallest, sortedScores } from "./select.ts";
 
 /**
- * Prunes the smallest `scoreOf` values over all prunable parameters jointly; shared by `global`
- * (|w|) and `std` (|w| / std of the parameter). Ties break by parameter order, then index.
+ * Prunes the smallest scores over every part jointly: one threshold for all (ties break by part
+ * order, then index); `threshold(k)` is that score at k.
  */
-export function prepareGlobal(
-  model: Model,
-  prunable: readonly string[],
-  scoreOf: (w: Float32Array, name: string) => Float32Array,
+export function prepareJoint(
+  parts: { name: string; scores: Float32Array }[],
 ): PreparedMethod & { threshold(k: number): number } {
-  const parts = prunableData(model, prunable).map(([name, w]) => ({
-    name,
-    scores: scoreOf(w, name),
-  }));
   const total = parts.reduce((n, p) => n + p.scores.length, 0);
   const all = new Float32Array(total);
   let at = 0;
@@ -48,6 +42,20 @@ export function prepareGlobal(
       return { masks };
     },
   };
+}
+
+/**
+ * Prunes the smallest `scoreOf` values over all prunable parameters jointly; shared by `global`
+ * (|w|) and `std` (|w| / std of the parameter).
+ */
+export function prepareGlobal(
+  model: Model,
+  prunable: readonly string[],
+  scoreOf: (w: Float32Array, name: string) => Float32Array,
+): PreparedMethod & { threshold(k: number): number } {
+  return prepareJoint(
+    prunableData(model, prunable).map(([name, w]) => ({ name, scores: scoreOf(w, name) })),
+  );
 }
 
 /** Global magnitude pruning. */
