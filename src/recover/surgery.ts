@@ -2,13 +2,14 @@
  * `surgery`: dynamic network surgery (Guo et al. 2016, "Dynamic Network Surgery for Efficient
  * DNNs", the splicing step of the Deep Compression walkthrough): prune once, then fine-tune with
  * every weight — pruned ones too — still learning underneath the mask (the forward pass uses the
- * masked weights; the gradient updates a dense copy). Twenty times during fine-tuning each
- * layer's mask is revised from the dense copy with two thresholds around the magnitude t that
+ * masked weights; the gradient updates a dense copy). Fifteen times over the first three quarters
+ * of fine-tuning each layer's mask is revised from the dense copy with two thresholds around the magnitude t that
  * keeps the layer at k: a weight below 0.9·t is pruned, one above 1.1·t is spliced back, and one
  * between keeps its state. A structured method (unit, std, N:M) is instead prepared again on the
- * dense copy at each revision, so whole units come back. The last revision is the method's own
- * masks at k on the dense copy, so the row compares with the others at its k; `detail` reports
- * how many entries pruned at the start were revived at the end.
+ * dense copy at each revision, so whole units come back. At three quarters the mask becomes the
+ * method's own masks at k on the dense copy and the last quarter trains it unchanged, so the row
+ * compares with the others at its k; `detail` reports how many entries pruned at the start were
+ * revived at the end.
  *
  * @module
  */
@@ -22,8 +23,10 @@ import { finetuneStrategy, pruneAndFinetune } from "./finetune.ts";
 import { trainMasked } from "./masked_training.ts";
 import type { RecoveryStrategy } from "./strategy.ts";
 
-/** Mask revisions per run. */
-const REVISIONS = 20;
+/** Mask revisions over the run's first `SETTLE` share of steps. */
+const REVISIONS = 15;
+/** Share of the steps after which the mask is final (exactly k) and trains unchanged. */
+const SETTLE = 0.75;
 
 /** The magnitude below which k% of `w`'s entries lie. */
 function thresholdAt(w: Float32Array, k: number): number {
@@ -58,14 +61,16 @@ export const surgeryStrategy: RecoveryStrategy = {
     const { masks: start } = ctx.prepared.masks(ctx.k);
     const epochs = Math.max(1, ctx.options.finetuneEpochs);
     const steps = epochs * Math.floor(ctx.data.train.count / ctx.training.batchSize);
-    const every = Math.max(1, Math.floor(steps / REVISIONS));
+    const every = Math.max(1, Math.floor((SETTLE * steps) / REVISIONS));
     let masks = start;
+    let settled = false;
     const pruner: GradualPruner = {
       everySteps: every,
       async update(step, model) {
+        if (settled) return undefined; // the last quarter trains the final mask
         const dense = await model();
-        const last = step + every > steps;
-        if (last || !ctx.method.scores) {
+        settled = step >= SETTLE * steps;
+        if (settled || !ctx.method.scores) {
           const prepared = await prepareMethod(
             ctx.method,
             dense,
