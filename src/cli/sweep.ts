@@ -324,6 +324,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       learningRate: config.learningRate,
       epochs: config.epochs,
       seed: config.seed,
+      init: config.init,
     };
     const rows = await runSweep(gpu, {
       trained: trained.model,

@@ -10,6 +10,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../util/errors.ts";
 import { type DatasetName, DATASETS } from "../data/datasets.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
+import { parseInitScheme } from "../model/layers/init.ts";
 import { DEFAULT_PRUNE_PARAMS } from "../model/masks.ts";
 import type { GradualConfig, TrainConfig } from "../experiment/config.ts";
 import { KERNEL_FLAG, KERNEL_HELP } from "./kernel_option.ts";
@@ -22,6 +23,7 @@ export const TRAIN_FLAGS = {
   model: { type: "string", default: "mlp" },
   hidden: { type: "string", default: "1000,1000,500,200" },
   bias: { type: "boolean", default: false },
+  init: { type: "string", default: "he" },
   epochs: { type: "string", default: "10" },
   "batch-size": { type: "string", default: "128" },
   "learning-rate": { type: "string", default: "0.001" },
@@ -55,6 +57,8 @@ Model and training:
   --learning-rate X         Adam learning rate (default 0.001)
   --l1 X, --l2 X            weight penalties (default 0)
   --seed N                  seed for init, split and shuffles (default 0)
+  --init he|glorot|torch    initialisation: He-normal before ReLUs (default), Glorot-uniform
+                            everywhere (Keras), or PyTorch's Linear/Conv2d default
   --no-keep-best            keep the last epoch's weights instead of the best validation epoch's
 Pruning scope:
   --prune-params P          parameters pruned: default (every weight but the output layer's),
@@ -208,6 +212,7 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     l1: numberFlag("l1", String(v.l1), { min: 0 }),
     l2: numberFlag("l2", String(v.l2), { min: 0 }),
     seed: numberFlag("seed", String(v.seed), { integer: true, min: 0 }),
+    init: parseInitScheme(String(v.init ?? "he")),
     keepBest: Boolean(v["keep-best"]) && !v["no-keep-best"],
     outputDir: checkOutputDir(String(v["output-dir"])),
     forceTrain: Boolean(v["force-train"]),

@@ -9,6 +9,7 @@ import type { DatasetName } from "../data/datasets.ts";
 import { DEFAULT_PRUNE_PARAMS } from "../model/masks.ts";
 import type { ModelSpec } from "../model/network.ts";
 import { type ModelName, modelSpec } from "../model/zoo.ts";
+import type { InitScheme } from "../model/layers/init.ts";
 import type { ScheduleConfig } from "../prune/schedule.ts";
 
 /** Everything that defines a training run. */
@@ -37,6 +38,8 @@ export interface TrainConfig {
   l2: number;
   /** Seed for initialisation, split and shuffles. */
   seed: number;
+  /** How the parameters start (`--init`, src/model/layers/init.ts). */
+  init: InitScheme;
   /** Keep the weights of the epoch with the best validation accuracy. */
   keepBest: boolean;
   /**
@@ -89,6 +92,7 @@ export function deriveExperimentId(c: TrainConfig): string {
     `s${c.seed}`,
   ];
   if (c.numValid !== 10000) parts.push(`v${c.numValid}`);
+  if (c.init !== "he") parts.push(`init-${c.init}`);
   if (!c.keepBest) parts.push("last");
   if (c.gradual) {
     const g = c.gradual.schedule;
@@ -117,6 +121,7 @@ export function modelIdentity(c: TrainConfig): string {
     forceTrain: _f,
     dataDir: _d,
     pruneParams: _p,
+    init,
     model,
     ...mlp
   } = c;
@@ -126,7 +131,9 @@ export function modelIdentity(c: TrainConfig): string {
   const rest = model === "mlp" ? mlp : { ...common, model };
   // Which parameters a sweep prunes does not change the trained model; gradual pruning's does.
   const prune = c.gradual ? { pruneParams: c.pruneParams } : {};
-  return JSON.stringify({ ...rest, ...prune, customData: Boolean(c.dataDir) });
+  // The default initialisation leaves the identity as it was before --init existed.
+  const scheme = init === "he" ? {} : { init };
+  return JSON.stringify({ ...rest, ...prune, ...scheme, customData: Boolean(c.dataDir) });
 }
 
 /** The network an experiment trains over `features` inputs (src/model/zoo.ts). */

@@ -151,7 +151,7 @@ async function trainOrReuse(
       return { model: cached.model, metrics, reused: true, checksum };
     }
   }
-  const init = initModel(spec, config.seed);
+  const init = initModel(spec, config.seed, config.init);
   const meta: Record<string, string> = {
     format: "wgprune-mlp",
     dataset: config.dataDir ? "custom" : config.dataset,

@@ -15,6 +15,7 @@ import { UsageError } from "../util/errors.ts";
 import { createRng } from "../util/rng.ts";
 import type { LayerSpec } from "./layers/layer.ts";
 import { layerKind } from "./layers/registry.ts";
+import type { InitScheme } from "./layers/init.ts";
 import { type Params, sizeOf, type Tensor } from "./tensor.ts";
 
 /** The architecture: per-sample input shape and the layers in order. */
@@ -130,15 +131,16 @@ export function scaledSpec(spec: ModelSpec, keep: number): ModelSpec {
 
 /**
  * Seeded initialisation: one generator walks the layers in order, each drawing its parameters as
- * its kind declares (for the MLP, the same numbers as every earlier release).
+ * its kind declares by `scheme` (src/model/layers/init.ts; with `he`, for the MLP, the same
+ * numbers as every earlier release).
  */
-export function initModel(spec: ModelSpec, seed: number): Model {
+export function initModel(spec: ModelSpec, seed: number, scheme: InitScheme = "he"): Model {
   const rng = createRng(seed);
   const shapes = activationShapes(spec);
   const params: Params = new Map();
   const infos = paramInfos(spec);
   spec.layers.forEach((layer, l) => {
-    const values = layerKind(layer).init(layer, shapes[l], rng, spec.layers[l + 1]);
+    const values = layerKind(layer).init(layer, shapes[l], rng, spec.layers[l + 1], scheme);
     const mine = infos.filter((p) => p.layer === l);
     mine.forEach((p, i) => params.set(p.name, { shape: p.shape, data: values[i] }));
   });

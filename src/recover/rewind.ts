@@ -29,8 +29,9 @@ export const rewindStrategy: RecoveryStrategy = {
     const target = ctx.options.rewind;
     let start: Model;
     if (target === "init") start = await ctx.snapshot("init");
-    else if (target === "random") start = initModel(ctx.trained.spec, ctx.training.seed + 7919);
-    else start = await ctx.snapshot(Number(target.slice("epoch:".length)));
+    else if (target === "random") {
+      start = initModel(ctx.trained.spec, ctx.training.seed + 7919, ctx.training.init);
+    } else start = await ctx.snapshot(Number(target.slice("epoch:".length)));
     const history: EpochRecord[] = [];
     const model = await trainMasked(ctx, history, {
       start: applyMasks(start, masks),

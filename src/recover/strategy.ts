@@ -12,6 +12,7 @@ import type { Model } from "../model/network.ts";
 import type { Masks } from "../model/masks.ts";
 import type { PreparedMethod, PruneMethod } from "../prune/method.ts";
 import type { PrepareOptions } from "../prune/prepare.ts";
+import type { InitScheme } from "../model/layers/init.ts";
 import type { EpochRecord } from "../train/trainer.ts";
 import type { DataSplits } from "../train/splits.ts";
 import type { ProgressFactory } from "../util/progress.ts";
@@ -40,6 +41,8 @@ export interface TrainingSettings {
   epochs: number;
   /** The experiment's seed. */
   seed: number;
+  /** The experiment's initialisation scheme (default `he`), for fresh random weights. */
+  init?: InitScheme;
 }
 
 /** What a strategy writes to sweep.csv besides its name (part of each row's key). */

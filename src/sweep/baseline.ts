@@ -98,7 +98,7 @@ export async function runSmallDenseBaseline(gpu: GpuContext, job: BaselineJob): 
     if (!job.force && existing.has(pointKey({ ...base, k }))) continue;
     const spec = scaledSpec(job.trained.spec, 1 - k / 100);
     const outcome = await trainModel(gpu, {
-      model: initModel(spec, t.seed),
+      model: initModel(spec, t.seed, t.init),
       train: job.data.train,
       valid: job.data.valid,
       epochs: t.epochs,

@@ -1,8 +1,8 @@
 /**
  * `conv2d`: a 2-D convolution over NCHW activations (LeCun et al. 1998), weight `[filters, C, k, k]`
  * (PyTorch's Conv2d layout) stored as `layers.{p}.weight`, bias `[filters]` as `layers.{p}.bias`.
- * Initialised He-normal over the fan-in C·k·k (He et al. 2015) when a ReLU follows,
- * Glorot-uniform otherwise; biases start at 0. A following ReLU is fused into the forward
+ * Initialised by the `--init` scheme over the fan-in C·k·k (src/model/layers/init.ts; by default
+ * He-normal when a ReLU follows, Glorot-uniform otherwise, biases 0). A following ReLU is fused into the forward
  * dispatch. Kernels: im2col + matmul (src/kernels/conv2d.ts).
  *
  * @module
@@ -14,7 +14,7 @@ import {
   createConv2d,
   createConv2dBackward,
 } from "../../kernels/conv2d.ts";
-import { normal } from "../../util/rng.ts";
+import { initBiases, initWeights } from "./init.ts";
 import type { Conv2dSpec, LayerKind, LayerSpec } from "./layer.ts";
 
 function conv(spec: LayerSpec): Conv2dSpec {
@@ -104,20 +104,14 @@ export const conv2dLayer: LayerKind = {
     if (s.bias) decls.push({ suffix: "bias", shape: [s.filters] });
     return decls;
   },
-  init(spec, input, rng, next) {
+  init(spec, input, rng, next, scheme = "he") {
     const s = conv(spec);
     const [C] = imageShape("conv2d", input);
     const fanIn = C * s.kernel * s.kernel;
     const fanOut = s.filters * s.kernel * s.kernel;
-    const w = new Float32Array(s.filters * fanIn);
-    if (next?.kind === "relu") {
-      const std = Math.sqrt(2 / fanIn);
-      for (let i = 0; i < w.length; i++) w[i] = normal(rng) * std;
-    } else {
-      const limit = Math.sqrt(6 / (fanIn + fanOut));
-      for (let i = 0; i < w.length; i++) w[i] = (rng() * 2 - 1) * limit;
-    }
-    return s.bias ? [w, new Float32Array(s.filters)] : [w];
+    const reluNext = next?.kind === "relu";
+    const w = initWeights(rng, s.filters * fanIn, fanIn, fanOut, reluNext, scheme);
+    return s.bias ? [w, initBiases(rng, s.filters, fanIn, scheme)] : [w];
   },
   forwardRef(spec, input, x, rows, params) {
     const s = conv(spec);

@@ -1,9 +1,9 @@
 /**
  * `dense`: y[rows, units] = x[rows, in] · W[in, units] (+ b[units]), with W stored `[in, out]`
  * row-major (column j holds the incoming weights of unit j) as `layers.{p}.weight` and b as
- * `layers.{p}.bias`. Initialised He-normal (He et al. 2015) when a ReLU follows, Glorot-uniform
- * (Glorot & Bengio 2010) otherwise; biases start at 0. A following ReLU is fused into the
- * forward matmul's epilogue.
+ * `layers.{p}.bias`. Initialised by the `--init` scheme (src/model/layers/init.ts; by default
+ * He-normal when a ReLU follows, Glorot-uniform otherwise, biases 0). A following ReLU is fused
+ * into the forward matmul's epilogue.
  *
  * @module
  */
@@ -12,7 +12,7 @@ import { createMatmul } from "../../kernels/matmul.ts";
 import { createQuantizedMatmul } from "../../kernels/matmul_quantized.ts";
 import { createBiasGrad } from "../../kernels/batch.ts";
 import { createSparseMatmulT } from "../../kernels/sparse_matmul.ts";
-import { normal } from "../../util/rng.ts";
+import { initBiases, initWeights } from "./init.ts";
 import { sizeOf } from "../tensor.ts";
 import type { DenseSpec, LayerKind, LayerSpec } from "./layer.ts";
 
@@ -34,18 +34,11 @@ export const denseLayer: LayerKind = {
     if (s.bias) decls.push({ suffix: "bias", shape: [s.units] });
     return decls;
   },
-  init(spec, input, rng, next) {
+  init(spec, input, rng, next, scheme = "he") {
     const s = dense(spec);
     const fanIn = sizeOf(input);
-    const w = new Float32Array(fanIn * s.units);
-    if (next?.kind === "relu") {
-      const std = Math.sqrt(2 / fanIn);
-      for (let i = 0; i < w.length; i++) w[i] = normal(rng) * std;
-    } else {
-      const limit = Math.sqrt(6 / (fanIn + s.units));
-      for (let i = 0; i < w.length; i++) w[i] = (rng() * 2 - 1) * limit;
-    }
-    return s.bias ? [w, new Float32Array(s.units)] : [w];
+    const w = initWeights(rng, fanIn * s.units, fanIn, s.units, next?.kind === "relu", scheme);
+    return s.bias ? [w, initBiases(rng, s.units, fanIn, scheme)] : [w];
   },
   forwardRef(spec, input, x, rows, params) {
     const s = dense(spec);

@@ -15,6 +15,7 @@ import type { GpuContext } from "../../gpu/device.ts";
 import type { Op } from "../../gpu/kernel.ts";
 import type { PtqFormat } from "../../kernels/matmul_quantized.ts";
 import type { Rng } from "../../util/rng.ts";
+import type { InitScheme } from "./init.ts";
 
 /** A fully connected layer: y[rows, units] = x[rows, in] · W[in, units] (+ b[units]). */
 export interface DenseSpec {
@@ -164,8 +165,17 @@ export interface LayerKind {
   outputShape(spec: LayerSpec, input: number[]): number[];
   /** The parameters, in order. */
   params(spec: LayerSpec, input: number[]): ParamDecl[];
-  /** Initial values of the parameters, drawn from `rng`; `next` is the layer that follows. */
-  init(spec: LayerSpec, input: number[], rng: Rng, next: LayerSpec | undefined): Float32Array[];
+  /**
+   * Initial values of the parameters, drawn from `rng` by `scheme` (default `he`); `next` is the
+   * layer that follows.
+   */
+  init(
+    spec: LayerSpec,
+    input: number[],
+    rng: Rng,
+    next: LayerSpec | undefined,
+    scheme?: InitScheme,
+  ): Float32Array[];
   /** True when the output overwrites the input in place (y and x are one buffer). */
   inPlace: boolean;
   /**
