@@ -93,6 +93,11 @@ function storageOrder<T extends Float32Array | Int32Array>(data: T, shape: numbe
   return out;
 }
 
+/** A copy of an array's own bytes (a view into a larger buffer included). */
+function bytesOf(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+}
+
 /** A parameter's shape in storage order: a dense `[in, out]` as `[out, in]`. */
 function storageShape(shape: number[]): number[] {
   return shape.length === 2 ? [shape[1], shape[0]] : shape;
@@ -278,14 +283,14 @@ function encodeSparse(
     const symbols = Uint32Array.from(pos, (p) => clusters[p]);
     const valueLengths = writeStream(symbols, s.bits, coding, out);
     if (valueLengths) entry.valueLengths = valueLengths;
-    valueBytes = new Uint8Array(s.codebook.buffer.slice(0));
+    valueBytes = bytesOf(s.codebook);
   } else if (ptq?.format === "int8") {
     // Levels −127..127 as symbols 1..255; the scales [out] after the streams.
     entry.bits = 8;
     const symbols = Uint32Array.from(pos, (p) => ptq.q![p] + 128);
     const valueLengths = writeStream(symbols, 8, coding, out);
     if (valueLengths) entry.valueLengths = valueLengths;
-    valueBytes = new Uint8Array(ptq.scale!.buffer.slice(0));
+    valueBytes = bytesOf(ptq.scale!);
   } else if (ptq?.format === "f16") {
     valueBytes = new Uint8Array(Uint16Array.from(pos, (p) => f16Bits(values[p])).buffer);
   } else {
