@@ -10,7 +10,7 @@
 import type { GpuContext } from "../gpu/device.ts";
 import { createOp, type KernelSpec, MAX_GRID, type Op } from "../gpu/kernel.ts";
 import { placeholderBuffer } from "../gpu/buffers.ts";
-import { workgroupWidth } from "./matmul_tiled.ts";
+import { tileGrid } from "./matmul_tiled.ts";
 import { checkBuffer, checkDim, ShapeError } from "./shapes.ts";
 
 /**
@@ -141,11 +141,8 @@ export function createQuantizedMatmul(
 ): Promise<Op> {
   checkQuantizedMatmul(shape, buffers);
   const { m, n, k, format } = shape;
-  const wg = workgroupWidth(n);
-  // As the tiled f32 kernel: a narrow product stacks row tiles so a workgroup keeps up to 32
-  // invocations, while at least 64 workgroups remain to spread over the cores.
-  let rowTiles = 1;
-  while (rowTiles * wg < WG && Math.ceil(m / (16 * rowTiles)) >= 64) rowTiles *= 2;
+  // The tiled f32 kernel's grid: stacked row tiles for narrow products, rows spilled to z.
+  const { wg, rowTiles, rowStride, grid } = tileGrid(m, n);
   const constants = {
     WG: wg,
     ROW_TILES: rowTiles,
@@ -154,10 +151,6 @@ export function createQuantizedMatmul(
     ACCUMULATE: false,
     RELU: shape.relu ?? false,
   };
-  // Row blocks split over x and z past the 65535 workgroups one grid axis holds.
-  const rowBlocks = Math.ceil(m / (8 * rowTiles));
-  const z = Math.ceil(rowBlocks / MAX_GRID);
-  const rowStride = Math.ceil(rowBlocks / z);
   const placeholder = placeholderBuffer(gpu);
   return createOp(
     gpu,
@@ -171,6 +164,6 @@ export function createQuantizedMatmul(
       c: buffers.c,
     },
     { m, n, k, q_stride: packedRowWords(format, k), row_stride: rowStride },
-    [rowStride, Math.ceil(n / (8 * wg)), z],
+    grid,
   );
 }

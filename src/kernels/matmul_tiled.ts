@@ -23,6 +23,35 @@ export function workgroupWidth(n: number): number {
   return wg;
 }
 
+/** How a register-tiled product (8 × 8 per invocation) is laid over the grid. */
+export interface TileGrid {
+  /** Invocations side by side along N (`WG` constant). */
+  wg: number;
+  /** Row tiles stacked per workgroup (`ROW_TILES` constant). */
+  rowTiles: number;
+  /** Row blocks per grid row along x (`row_stride` parameter). */
+  rowStride: number;
+  /** The dispatch grid. */
+  grid: [number, number, number];
+}
+
+/**
+ * The grid of an `m` × `n` register-tiled product (this kernel and shaders/matmul_quantized.wgsl):
+ * narrow products stack row tiles so a workgroup keeps up to WG × ROW_TILES = 32 invocations, as
+ * long as at least 64 workgroups remain to spread over the cores; row blocks split over x and z
+ * when there are more than one grid axis holds (the im2col products of a convolution have
+ * rows·OH·OW rows).
+ */
+export function tileGrid(m: number, n: number): TileGrid {
+  const wg = workgroupWidth(n);
+  let rowTiles = 1;
+  while (rowTiles * wg < WG && Math.ceil(m / (16 * rowTiles)) >= 64) rowTiles *= 2;
+  const rowBlocks = Math.ceil(m / (8 * rowTiles));
+  const z = Math.ceil(rowBlocks / MAX_GRID);
+  const rowStride = Math.ceil(rowBlocks / z);
+  return { wg, rowTiles, rowStride, grid: [rowStride, Math.ceil(n / (8 * wg)), z] };
+}
+
 /** Bindings and parameters of shaders/matmul.wgsl. */
 export const MATMUL_SPEC: KernelSpec = {
   file: "matmul.wgsl",
@@ -43,11 +72,7 @@ export function createTiledMatmul(
   buffers: MatmulBuffers,
 ): Promise<Op> {
   const { m, n, k } = shape;
-  const wg = workgroupWidth(n);
-  // Narrow products stack row tiles so a workgroup keeps up to WG × ROW_TILES = 32 invocations,
-  // as long as at least 64 workgroups remain to spread over the cores.
-  let rowTiles = 1;
-  while (rowTiles * wg < WG && Math.ceil(m / (16 * rowTiles)) >= 64) rowTiles *= 2;
+  const { wg, rowTiles, rowStride, grid } = tileGrid(m, n);
   const constants = {
     WG: wg,
     ROW_TILES: rowTiles,
@@ -57,17 +82,12 @@ export function createTiledMatmul(
     ACCUMULATE: shape.accumulate ?? false,
     RELU: shape.relu ?? false,
   };
-  // Row blocks split over x and z when there are more than one grid axis holds (the im2col
-  // products of a convolution have rows·OH·OW rows).
-  const rowBlocks = Math.ceil(m / (8 * rowTiles));
-  const z = Math.ceil(rowBlocks / MAX_GRID);
-  const rowStride = Math.ceil(rowBlocks / z);
   return createOp(
     gpu,
     MATMUL_SPEC,
     constants,
     { a: buffers.a, b: buffers.b, c: buffers.c, bias: buffers.bias ?? placeholderBuffer(gpu) },
     { m, n, k, row_stride: rowStride },
-    [rowStride, Math.ceil(n / (8 * wg)), z],
+    grid,
   );
 }
