@@ -41,16 +41,10 @@ import {
 import type { Masks } from "../model/masks.ts";
 import { decodeSafetensors, encodeSafetensors, type StoredTensor } from "../model/safetensors.ts";
 import { columnsOfCsr, type Csr, csrOfColumns, csrOfRows, rowsOfCsr } from "../model/csr.ts";
-import { sizeOf, type Tensor } from "../model/tensor.ts";
+import { fromOutputMajor, outputMajor, sizeOf, type Tensor } from "../model/tensor.ts";
 import { decodeDeepCompressed, encodeDeepCompressed, type StoredValues } from "../quant/dc_file.ts";
 import type { SharedWeights } from "../quant/weight_sharing.ts";
-import {
-  byChannel,
-  f16Weight,
-  int8Weight,
-  type PtqFormat,
-  type PtqWeight,
-} from "../quant/ptq_model.ts";
+import { f16Weight, int8Weight, type PtqFormat, type PtqWeight } from "../quant/ptq_model.ts";
 import { f16Bits, f16Value } from "../quant/ptq.ts";
 
 /** The exported files, by format. */
@@ -198,14 +192,9 @@ function encodePtqModel(
       continue;
     }
     const shape = [...t.shape];
-    // Levels are held [out, in·…]; a dense weight goes back to the checkpoint's [in, out].
-    const level = (i: number) =>
-      shape.length === 2 ? (i % shape[1]) * shape[0] + Math.floor(i / shape[1]) : i;
     if (format === "int8") {
-      tensors.set(name, {
-        shape,
-        data: Int8Array.from({ length: t.data.length }, (_, i) => w.q![level(i)]),
-      });
+      // Levels are held output-major; a dense weight goes back to the checkpoint's [in, out].
+      tensors.set(name, { shape, data: fromOutputMajor(w.q!, shape) });
       tensors.set(`${name}.scale`, { shape: [w.rows], data: w.scale! });
     } else {
       tensors.set(name, { shape, data: Uint16Array.from(t.data, (v) => f16Bits(v)) });
@@ -228,10 +217,8 @@ function decodePtqTensors(
   for (const info of paramInfos(spec)) {
     const t = tensors.get(info.name);
     if (!t || t.data instanceof Float32Array) continue;
-    const n = sizeOf(info.shape);
     const outputs = info.shape.length === 2 ? info.shape[1] : info.shape[0];
-    const channel = (i: number) =>
-      info.shape.length === 2 ? i % outputs : Math.floor(i / (n / outputs));
+    const cols = sizeOf(info.shape) / outputs;
     if (format === "int8") {
       const scale = tensors.get(`${info.name}.scale`)?.data;
       if (
@@ -242,21 +229,21 @@ function decodePtqTensors(
           `${path}: ${info.name} needs I8 levels and a ${info.name}.scale (F32, [${outputs}])`,
         );
       }
-      const levels = t.data;
-      const data = Float32Array.from(levels, (q, i) => q * scale[channel(i)]);
-      tensors.set(info.name, { shape: t.shape, data });
+      // Levels by output channel, as the kernels read them; f32 values back in the file's layout.
+      const weight = int8Weight(outputMajor(t.data, info.shape), scale, outputs, cols);
+      tensors.set(info.name, {
+        shape: t.shape,
+        data: fromOutputMajor(weight.dequantized, info.shape),
+      });
       tensors.delete(`${info.name}.scale`);
-      // Levels by output channel, as the kernels read them.
-      const { rows, cols, w } = byChannel(Float32Array.from(levels), info.shape);
-      weights.set(info.name, int8Weight(Int8Array.from(w), scale, rows, cols));
+      weights.set(info.name, weight);
     } else {
       if (!(t.data instanceof Uint16Array)) {
         throw new UsageError(`${path}: ${info.name} is not F16`);
       }
       const data = Float32Array.from(t.data, f16Value);
       tensors.set(info.name, { shape: t.shape, data });
-      const { rows, cols, w } = byChannel(data, info.shape);
-      weights.set(info.name, f16Weight(w, rows, cols));
+      weights.set(info.name, f16Weight(outputMajor(data, info.shape), outputs, cols));
     }
   }
   return weights;

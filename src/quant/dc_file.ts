@@ -20,7 +20,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { UsageError } from "../util/errors.ts";
 import { checkParams, type Model, type ModelSpec, paramInfos } from "../model/network.ts";
-import { sizeOf } from "../model/tensor.ts";
+import { fromOutputMajor, outputMajor, sizeOf } from "../model/tensor.ts";
 import { BitReader, BitWriter } from "./bitstream.ts";
 import { codeLengths, huffmanDecode, huffmanEncode, symbolCounts } from "./huffman.ts";
 import { absoluteIndex, relativeIndex } from "./relative_index.ts";
@@ -82,17 +82,6 @@ interface Header {
   tensors: TensorEntry[];
 }
 
-/** A dense `[in, out]` weight in PyTorch's `[out, in]` order, other shapes as they are. */
-function storageOrder<T extends Float32Array | Int32Array>(data: T, shape: number[]): T {
-  if (shape.length !== 2) return data;
-  const [inputs, outputs] = shape;
-  const out = new (data.constructor as { new (n: number): T })(data.length);
-  for (let i = 0; i < inputs; i++) {
-    for (let j = 0; j < outputs; j++) out[j * inputs + i] = data[i * outputs + j];
-  }
-  return out;
-}
-
 /** A copy of an array's own bytes (a view into a larger buffer included). */
 function bytesOf(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
@@ -101,13 +90,6 @@ function bytesOf(a: Float32Array): Uint8Array {
 /** A parameter's shape in storage order: a dense `[in, out]` as `[out, in]`. */
 function storageShape(shape: number[]): number[] {
   return shape.length === 2 ? [shape[1], shape[0]] : shape;
-}
-
-/** The inverse of `storageOrder`. */
-function paramOrder<T extends Float32Array | Int32Array>(data: T, shape: number[]): T {
-  if (shape.length !== 2) return data;
-  const [inputs, outputs] = shape;
-  return storageOrder(data, [outputs, inputs]);
 }
 
 /** Code lengths (each ≤ 24) as one base-32 digit per symbol, for the JSON header. */
@@ -250,8 +232,8 @@ function encodeSparse(
   const s = stored.shared;
   const ptq = stored.ptq;
   // A quantised tensor's values are its dequantised ones, already in storage order.
-  const values = ptq ? ptq.dequantized : storageOrder(data, shape);
-  const clusters = s ? storageOrder(s.clusters, shape) : undefined;
+  const values = ptq ? ptq.dequantized : outputMajor(data, shape);
+  const clusters = s ? outputMajor(s.clusters, shape) : undefined;
   const alive = (i: number) => (clusters ? clusters[i] >= 0 : values[i] !== 0);
   const positions: number[] = [];
   for (let i = 0; i < values.length; i++) if (alive(i)) positions.push(i);
@@ -420,7 +402,11 @@ export function decodeDeepCompressed(
           clusters[p] = clusterSymbols[j];
           values[p] = codebook[clusterSymbols[j]];
         });
-        shared.set(e.name, { bits: e.bits!, codebook, clusters: paramOrder(clusters, e.shape) });
+        shared.set(e.name, {
+          bits: e.bits!,
+          codebook,
+          clusters: fromOutputMajor(clusters, e.shape),
+        });
       } else if (e.kind === "int8") {
         const levels = readStream(input, e.nnz!, 8, e.valueLengths);
         const outputs = storageShape(e.shape)[0];
@@ -441,7 +427,7 @@ export function decodeDeepCompressed(
         const nonzero = tail(4 * e.nnz!);
         positions.forEach((p, j) => (values[p] = nonzero[j]));
       }
-      params.set(e.name, { shape: e.shape, data: paramOrder(values, e.shape) });
+      params.set(e.name, { shape: e.shape, data: fromOutputMajor(values, e.shape) });
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;

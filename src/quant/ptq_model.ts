@@ -13,6 +13,7 @@
 
 import { UsageError } from "../util/errors.ts";
 import { cloneModel, type Model, paramInfos } from "../model/network.ts";
+import { fromOutputMajor, outputMajor } from "../model/tensor.ts";
 import type { PtqFormat } from "../kernels/matmul_quantized.ts";
 import {
   dequantizeInt8Rows,
@@ -57,24 +58,8 @@ export function byChannel(
   data: Float32Array,
   shape: number[],
 ): { rows: number; cols: number; w: Float32Array } {
-  if (shape.length !== 2) return { rows: shape[0], cols: data.length / shape[0], w: data };
-  const [inputs, outputs] = shape;
-  const w = new Float32Array(data.length);
-  for (let i = 0; i < inputs; i++) {
-    for (let j = 0; j < outputs; j++) w[j * inputs + i] = data[i * outputs + j];
-  }
-  return { rows: outputs, cols: inputs, w };
-}
-
-/** The inverse of `byChannel`. */
-export function toCheckpointLayout(w: Float32Array, shape: number[]): Float32Array {
-  if (shape.length !== 2) return w;
-  const [inputs, outputs] = shape;
-  const out = new Float32Array(w.length);
-  for (let i = 0; i < inputs; i++) {
-    for (let j = 0; j < outputs; j++) out[i * outputs + j] = w[j * inputs + i];
-  }
-  return out;
+  const rows = shape.length === 2 ? shape[1] : shape[0];
+  return { rows, cols: data.length / rows, w: outputMajor(data, shape) };
 }
 
 /** Quantises every dense and convolution weight of `model`, by name. */
@@ -124,7 +109,7 @@ export function dequantizedModel(model: Model, weights: Map<string, PtqWeight>):
   const out = cloneModel(model);
   for (const [name, p] of weights) {
     const t = out.params.get(name)!;
-    t.data.set(toCheckpointLayout(p.dequantized, t.shape));
+    t.data.set(fromOutputMajor(p.dequantized, t.shape));
   }
   return out;
 }
