@@ -16,9 +16,9 @@ import { prunableParams } from "../model/masks.ts";
 import { sizeOf } from "../model/tensor.ts";
 import { GpuNetwork } from "../train/gpu_network.ts";
 import { trainModel } from "../train/trainer.ts";
-import type { DataSplits } from "../train/splits.ts";
+import type { DataSplits, GpuSplit } from "../train/splits.ts";
 import type { TrainingSettings } from "../recover/strategy.ts";
-import { compressedSizes, gzipBytes } from "./measure.ts";
+import { compressedSizes, gzipBytes, timeForward } from "./measure.ts";
 import { NO_COMPRESSION_FIGURES, pointKey, type SweepRow, updateSweep } from "./results.ts";
 
 /** Method name of the baseline's rows. */
@@ -58,18 +58,15 @@ function prunableCount(model: Model, pattern: string): number {
   );
 }
 
-/** Median forward time over the test split. */
-async function timed(gpu: GpuContext, model: Model, job: BaselineJob): Promise<number[]> {
+/**
+ * Test accuracy and loss of `model` from one pass (which also warms up its kernels), then the
+ * median time of `repeats` more.
+ */
+async function measured(gpu: GpuContext, model: Model, split: GpuSplit, repeats: number) {
   const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
   try {
-    const times: number[] = [];
-    await net.evaluate(job.data.test);
-    for (let r = 0; r < job.inferRepeats; r++) {
-      const t0 = performance.now();
-      await net.evaluate(job.data.test);
-      times.push(performance.now() - t0);
-    }
-    return times;
+    const test = await net.evaluate(split);
+    return { test, ms: median(await timeForward(net, split, repeats)) };
   } finally {
     net.destroy();
   }
@@ -90,7 +87,7 @@ export async function runSmallDenseBaseline(gpu: GpuContext, job: BaselineJob): 
     rewind: "none",
   };
   const existing = new Set((await updateSweep(job.csvPath, () => undefined)).map(pointKey));
-  const denseMs = median(await timed(gpu, job.trained, job));
+  const denseMs = (await measured(gpu, job.trained, job.data.test, job.inferRepeats)).ms;
   const fullPrunable = prunableCount(job.trained, job.pruneParams);
   const fullParams = [...job.trained.params.values()].reduce((n, p) => n + p.data.length, 0);
   const denseBytes = 4 * fullParams;
@@ -111,14 +108,7 @@ export async function runSmallDenseBaseline(gpu: GpuContext, job: BaselineJob): 
       log: job.log,
     });
     const small = outcome.model;
-    const net = await GpuNetwork.create(gpu, small, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
-    let test;
-    try {
-      test = await net.evaluate(job.data.test);
-    } finally {
-      net.destroy();
-    }
-    const smallMs = median(await timed(gpu, small, job));
+    const { test, ms: smallMs } = await measured(gpu, small, job.data.test, job.inferRepeats);
     const params = [...small.params.values()].reduce((n, p) => n + sizeOf(p.shape), 0);
     const sizes = compressedSizes(small);
     const gz = gzipBytes(small);

@@ -1,11 +1,13 @@
 /**
- * What a pruned model costs: the gzip-compressed size of its parameters, and the per-parameter
- * report Deep Compression's tooling prints. (Sparsity itself is counted in src/model/masks.ts.)
+ * What a pruned model costs: its forward time, the sizes of its parameters through Deep
+ * Compression's stages, and the per-parameter reports Deep Compression's tooling prints. (Sparsity itself is counted in src/model/masks.ts.)
  *
  * @module
  */
 
 import { gzipSync } from "node:zlib";
+import type { GpuNetwork } from "../train/gpu_network.ts";
+import type { GpuSplit } from "../train/splits.ts";
 import { type Model, paramInfos } from "../model/network.ts";
 import { csrOfColumns, csrOfRows } from "../model/csr.ts";
 import {
@@ -14,6 +16,21 @@ import {
   type StoredValues,
 } from "../quant/dc_file.ts";
 import type { SparsityReport } from "../model/masks.ts";
+
+/** Times (ms) of `repeats` forward passes over a split with parameters already set on `net`. */
+export async function timeForward(
+  net: GpuNetwork,
+  split: GpuSplit,
+  repeats: number,
+): Promise<number[]> {
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    await net.evaluate(split);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
 
 /** Bytes of all parameters as raw little-endian f32 in layer order, gzip-compressed (level 9). */
 export function gzipBytes(model: Model): number {

@@ -30,11 +30,17 @@ import {
 } from "../quant/ptq_model.ts";
 import { evaluateModel } from "../train/trainer.ts";
 import { choosePaths, type CrossoverTable, type InferMode } from "../train/infer_paths.ts";
-import type { DataSplits, GpuSplit } from "../train/splits.ts";
+import type { DataSplits } from "../train/splits.ts";
 import { writeHistory } from "../train/history.ts";
 import { getStrategy } from "../recover/registry.ts";
 import type { RecoveryOptions, TrainingSettings } from "../recover/strategy.ts";
-import { compressedSizes, formatLayerReport, formatSizeReport, gzipBytes } from "./measure.ts";
+import {
+  compressedSizes,
+  formatLayerReport,
+  formatSizeReport,
+  gzipBytes,
+  timeForward,
+} from "./measure.ts";
 import { type QuantizeOptions, shareAndRetrain } from "../recover/weight_sharing.ts";
 import { formatQuantizeBits, type SharedWeights } from "../quant/weight_sharing.ts";
 import { compactUnits } from "../model/compact.ts";
@@ -137,17 +143,6 @@ export function exportFolder(root: string, point: ExportPoint): string {
   const params = pruneParams === "default" ? "" : `_pp${pruneParams.replace(/[^\w.-]/g, "_")}`;
   const method = point.method.replace(":", "-"); // nm2:4 → nm2-4
   return `${root}/${method}_k${point.k}_${point.strategy}${quantized}${allocation}${params}`;
-}
-
-/** Times of `repeats` forward passes over a split with parameters already set on `net`. */
-async function timeForward(net: GpuNetwork, split: GpuSplit, repeats: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    await net.evaluate(split);
-    times.push(performance.now() - t0);
-  }
-  return times;
 }
 
 /**
