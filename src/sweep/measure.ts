@@ -101,20 +101,43 @@ export interface CompressedSizes {
  * (src/quant/dc_file.ts), each an actual encoding whose length is counted.
  */
 export function compressedSizes(model: Model, values: StoredValues = {}): CompressedSizes {
-  const gz = (b: Uint8Array) => gzipSync(b, { level: 9 }).length;
-  const dense = [...model.params.values()].reduce((s, t) => s + t.data.byteLength, 0);
-  const csr = csrBytes(model);
-  const fixed = encodeDeepCompressed(model, values, "fixed");
-  const huffman = encodeDeepCompressed(model, values, "huffman");
+  return sizesOf(encodeStages(model, values));
+}
+
+/** A model's encodings through Deep Compression's stages (see `compressedSizes`). */
+export interface EncodedStages {
+  /** Bytes of every parameter as dense f32. */
+  dense: number;
+  /** The CSR encoding (`csrBytes`). */
+  csr: Uint8Array;
+  /** The fixed-width Deep Compression file. */
+  fixed: Uint8Array;
+  /** The Huffman-coded Deep Compression file (`model.dcz`). */
+  huffman: Uint8Array;
+}
+
+/** Encodes `model` once per stage; `sizesOf` and `formatSizeReport` read the same bytes. */
+export function encodeStages(model: Model, values: StoredValues = {}): EncodedStages {
   return {
-    bytes_dense: dense,
-    bytes_csr: csr.length,
-    bytes_q: fixed.length,
-    bytes_huffman: huffman.length,
-    gzip_csr: gz(csr),
-    gzip_q: gz(fixed),
-    gzip_huffman: gz(huffman),
-    compression_dc: dense / huffman.length,
+    dense: [...model.params.values()].reduce((s, t) => s + t.data.byteLength, 0),
+    csr: csrBytes(model),
+    fixed: encodeDeepCompressed(model, values, "fixed"),
+    huffman: encodeDeepCompressed(model, values, "huffman"),
+  };
+}
+
+/** The sizes of encoded stages, and of each after gzip -9. */
+export function sizesOf(stages: EncodedStages): CompressedSizes {
+  const gz = (b: Uint8Array) => gzipSync(b, { level: 9 }).length;
+  return {
+    bytes_dense: stages.dense,
+    bytes_csr: stages.csr.length,
+    bytes_q: stages.fixed.length,
+    bytes_huffman: stages.huffman.length,
+    gzip_csr: gz(stages.csr),
+    gzip_q: gz(stages.fixed),
+    gzip_huffman: gz(stages.huffman),
+    compression_dc: stages.dense / stages.huffman.length,
   };
 }
 
@@ -143,11 +166,16 @@ export function formatLayerReport(report: SparsityReport): string {
 /**
  * The per-parameter size report of Deep Compression's stages: bytes as dense f32, as CSR f32,
  * with fixed-width relative indices and values (cluster indices when weight-shared), and
- * Huffman-coded, with the widths chosen; then the totals and the compression against dense.
+ * Huffman-coded, with the widths chosen; then the totals (`sizes`, of the same `stages`) and the
+ * compression against dense.
  */
-export function formatSizeReport(model: Model, values: StoredValues = {}): string {
-  const fixed = describeDeepCompressed(encodeDeepCompressed(model, values, "fixed"));
-  const huffman = describeDeepCompressed(encodeDeepCompressed(model, values, "huffman"));
+export function formatSizeReport(
+  model: Model,
+  stages: EncodedStages,
+  sizes: CompressedSizes,
+): string {
+  const fixed = describeDeepCompressed(stages.fixed);
+  const huffman = describeDeepCompressed(stages.huffman);
   const lines = fixed.sections.map((f, i) => {
     const h = huffman.sections[i];
     const t = model.params.get(f.name)!;
@@ -169,7 +197,6 @@ export function formatSizeReport(model: Model, values: StoredValues = {}): strin
       (dense / Math.max(1, h.bytes)).toFixed(1).padStart(6)
     }x | ${how}`;
   });
-  const sizes = compressedSizes(model, values);
   lines.push(
     `bytes: dense ${sizes.bytes_dense}, csr ${sizes.bytes_csr}, fixed ${sizes.bytes_q}, huffman ${sizes.bytes_huffman} ` +
       `(headers ${fixed.headerBytes} / ${huffman.headerBytes}); gzip: csr ${sizes.gzip_csr}, fixed ${sizes.gzip_q}, ` +

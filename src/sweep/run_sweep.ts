@@ -35,10 +35,11 @@ import { writeHistory } from "../train/history.ts";
 import { getStrategy } from "../recover/registry.ts";
 import type { RecoveryOptions, TrainingSettings } from "../recover/strategy.ts";
 import {
-  compressedSizes,
+  encodeStages,
   formatLayerReport,
   formatSizeReport,
   gzipBytes,
+  sizesOf,
   timeForward,
 } from "./measure.ts";
 import { type QuantizeOptions, shareAndRetrain } from "../recover/weight_sharing.ts";
@@ -324,7 +325,8 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       }
       const report = sparsityOf(pruned, job.prunable);
       const gz = gzipBytes(pruned);
-      const sizes = compressedSizes(pruned, stored);
+      const stages = encodeStages(pruned, stored);
+      const sizes = sizesOf(stages);
       if (ptqTest) test = ptqTest;
       const row: SweepRow = {
         ...base,
@@ -400,7 +402,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
             (test.accuracy * 100).toFixed(2)
           }%, ` +
             `${((performance.now() - t0) / 1000).toFixed(1)} s\n${formatLayerReport(report)}\n` +
-            formatSizeReport(pruned, stored),
+            formatSizeReport(pruned, stages, sizes),
         );
       }
     }
