@@ -18,7 +18,7 @@ import { prunableParams } from "../src/model/masks.ts";
 import { getPruneMethod } from "../src/prune/registry.ts";
 import { synflowMasks } from "../src/prune/synflow.ts";
 import type { GradientScorer } from "../src/prune/method.ts";
-import { synflowScores } from "../src/train/gradient_scores.ts";
+import { synflowScores, SynflowSession } from "../src/train/gradient_scores.ts";
 import { assertClose } from "./_close.ts";
 
 /** The model with every parameter |θ|, masked. */
@@ -136,4 +136,13 @@ Deno.test("synflow keeps a path where global magnitude at initialisation collaps
   );
   assert(counts.every((c) => c > 0), `every layer keeps weights: ${counts}`);
   assert(synflowR(positive(model, masks)) > 0, "a path from input to output remains");
+  // One network reused by every round (as the sweep's scorer does) gives the same masks.
+  const session = await SynflowSession.open(gpu, model, prunable);
+  const reused = await synflowMasks(
+    { ...scorer, synflow: (_m, _names, m) => session.scores(m), release: () => session.close() },
+    model,
+    prunable,
+    k,
+  );
+  for (const name of prunable) assertEquals([...reused.get(name)!], [...masks.get(name)!], name);
 });

@@ -45,6 +45,8 @@ export interface GradientScorer {
     prunable: readonly string[],
     masks: Masks,
   ): Promise<Map<string, Float32Array>>;
+  /** Frees what repeated `synflow` rounds keep between calls (optional). */
+  release?(): void;
   /** The experiment's initial weights (before training). */
   init(): Promise<Model>;
 }

@@ -38,27 +38,49 @@ export async function synflowMasks(
   );
   if (k <= 0) return masks;
   const total = prunable.reduce((n, name) => n + model.params.get(name)!.data.length, 0);
-  for (let r = 1; r <= rounds; r++) {
-    const density = Math.pow(1 - k / 100, r / rounds);
-    const scores = await scorer.synflow(model, prunable, masks);
-    const all = new Float32Array(total);
-    let at = 0;
-    for (const name of prunable) {
-      // Pruned weights score 0 (their |θ| is masked), so they stay pruned.
-      all.set(scores.get(name)!, at);
-      at += scores.get(name)!.length;
+  try {
+    for (let r = 1; r <= rounds; r++) {
+      masks = await synflowRound(
+        scorer,
+        model,
+        prunable,
+        masks,
+        total,
+        Math.pow(1 - k / 100, r / rounds),
+      );
     }
-    const keep = pruneSmallest(all, sortedScores(all), pruneCount(100 * (1 - density), total));
-    const next: Masks = new Map();
-    at = 0;
-    for (const name of prunable) {
-      const n = model.params.get(name)!.data.length;
-      next.set(name, keep.slice(at, at + n));
-      at += n;
-    }
-    masks = next;
+  } finally {
+    scorer.release?.();
   }
   return masks;
+}
+
+/** One round: scores with `masks`, then the global smallest pruned to `density`. */
+async function synflowRound(
+  scorer: GradientScorer,
+  model: Model,
+  prunable: readonly string[],
+  masks: Masks,
+  total: number,
+  density: number,
+): Promise<Masks> {
+  const scores = await scorer.synflow(model, prunable, masks);
+  const all = new Float32Array(total);
+  let at = 0;
+  for (const name of prunable) {
+    // Pruned weights score 0 (their |θ| is masked), so they stay pruned.
+    all.set(scores.get(name)!, at);
+    at += scores.get(name)!.length;
+  }
+  const keep = pruneSmallest(all, sortedScores(all), pruneCount(100 * (1 - density), total));
+  const next: Masks = new Map();
+  at = 0;
+  for (const name of prunable) {
+    const n = model.params.get(name)!.data.length;
+    next.set(name, keep.slice(at, at + n));
+    at += n;
+  }
+  return next;
 }
 
 /** SynFlow at initialisation. */

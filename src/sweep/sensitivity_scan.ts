@@ -11,7 +11,8 @@ import type { Model } from "../model/network.ts";
 import type { PruneMethod } from "../prune/method.ts";
 import { prepareMethod, type PrepareOptions } from "../prune/prepare.ts";
 import type { SensitivityFile } from "../prune/sensitivity.ts";
-import { evaluateModel } from "../train/trainer.ts";
+import { GpuNetwork } from "../train/gpu_network.ts";
+import type { Masks } from "../model/masks.ts";
 import type { GpuSplit } from "../train/splits.ts";
 import { type ProgressFactory, SILENT_PROGRESS } from "../util/progress.ts";
 
@@ -45,28 +46,34 @@ export async function scanSensitivity(
     ...options,
     levels,
   });
-  const dense = await evaluateModel(gpu, model, test);
+  // One network for every measurement: each one uploads the weights again and applies its mask.
+  const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
+  const evaluate = (masks: Masks) => {
+    net.setParams(model);
+    net.setMasks(masks);
+    return net.evaluate(test);
+  };
   const rows: SensitivityRow[] = [];
   const progress = (options.progress ?? SILENT_PROGRESS)(
     "sensitivity",
     prunable.length * levels.length,
   );
   let done = 0;
+  let dense;
   try {
+    dense = await evaluate(new Map());
     for (const layer of prunable) {
       for (const k of levels) {
-        const result = k === 0 ? dense : await evaluateModel(
-          gpu,
-          model,
-          test,
-          new Map([[layer, prepared.masks(k).masks.get(layer)!]]),
-        );
+        const result = k === 0
+          ? dense
+          : await evaluate(new Map([[layer, prepared.masks(k).masks.get(layer)!]]));
         rows.push({ layer, k, accuracy: result.accuracy, loss: result.loss });
         progress.update(++done, { rate: `${layer}@${k}% ${(result.accuracy * 100).toFixed(2)}%` });
       }
     }
   } finally {
     progress.stop();
+    net.destroy();
   }
   return {
     rows,

@@ -661,6 +661,18 @@ export class GpuNetwork {
   }
 
   /**
+   * Uploads new values of every parameter (same spec), e.g. to evaluate another variant on the
+   * same buffers and ops; masks already set are not applied again until `setMasks`. A surgery
+   * parameter's values go to its dense copy.
+   */
+  setParams(model: Model): void {
+    for (const p of this.infos) {
+      const target = this.#dense.get(p.name) ?? this.params.get(p.name)!;
+      writeStorage(this.#gpu, target, model.params.get(p.name)!.data);
+    }
+  }
+
+  /**
    * Uploads masks (by parameter name; parameters without one are kept whole) and applies them to
    * the parameters.
    */

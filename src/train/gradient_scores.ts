@@ -13,7 +13,7 @@ import { paramInfos } from "../model/network.ts";
 import type { GradientScorer } from "../prune/method.ts";
 import { createRng, permutation } from "../util/rng.ts";
 import { GpuNetwork } from "./gpu_network.ts";
-import { type DataSplits, destroySplit, uploadSplit } from "./splits.ts";
+import { type DataSplits, destroySplit, type GpuSplit, uploadSplit } from "./splits.ts";
 import type { Masks } from "../model/masks.ts";
 import { sizeOf } from "../model/tensor.ts";
 
@@ -59,49 +59,85 @@ export async function taylorScores(
 }
 
 /**
- * One round of SynFlow's scores (Tanaka et al. 2020, "Pruning neural networks without any data
- * by iteratively conserving synaptic flow"): every parameter replaced by |θ| and masked, one
- * all-ones input, R = Σ logits, and the scores |θ ⊙ ∂R/∂θ| of the `prunable` parameters.
+ * SynFlow's scoring network for one model (Tanaka et al. 2020, "Pruning neural networks without
+ * any data by iteratively conserving synaptic flow"): every parameter replaced by |θ|, one
+ * all-ones input, R = Σ logits. Built once and reused by every round: each round uploads |θ|
+ * again, applies its masks and reads |θ ⊙ ∂R/∂θ| of the prunable parameters back.
  */
+export class SynflowSession {
+  readonly #net: GpuNetwork;
+  readonly #ones: GpuSplit;
+  readonly #positive: Model;
+
+  private constructor(net: GpuNetwork, ones: GpuSplit, positive: Model) {
+    this.#net = net;
+    this.#ones = ones;
+    this.#positive = positive;
+  }
+
+  /** Builds the network of |θ| of `model`, scoring the `prunable` parameters. */
+  static async open(
+    gpu: GpuContext,
+    model: Model,
+    prunable: readonly string[],
+  ): Promise<SynflowSession> {
+    const positive: Model = {
+      spec: model.spec,
+      params: new Map(
+        [...model.params].map(([name, t]) => [name, {
+          shape: [...t.shape],
+          data: t.data.map(Math.abs),
+        }]),
+      ),
+    };
+    const features = sizeOf(model.spec.input);
+    const ones = uploadSplit(gpu, {
+      count: 1,
+      features,
+      pixels: new Uint8Array(features).fill(255), // 255 / 255 = 1.0 after the gather
+      labels: new Uint8Array(1),
+    }, "synflow-ones");
+    const net = await GpuNetwork.create(gpu, positive, {
+      batch: 1,
+      evalBatch: 1,
+      adam: { lr: 0 },
+      frozen: new Set(paramInfos(model.spec).map((p) => p.name)),
+      scored: prunable,
+      objective: "sum",
+    });
+    await net.bindTrain(ones);
+    return new SynflowSession(net, ones, positive);
+  }
+
+  /** One round's scores with `masks` applied to |θ| (pruned entries 0). */
+  async scores(masks: Masks): Promise<Map<string, Float32Array>> {
+    this.#net.setParams(this.#positive);
+    this.#net.setMasks(masks);
+    this.#net.resetScores();
+    this.#net.startEpoch(new Uint32Array(1));
+    this.#net.trainSteps(1);
+    return await this.#net.readScores();
+  }
+
+  /** Frees the network and the input. */
+  close(): void {
+    this.#net.destroy();
+    destroySplit(this.#ones);
+  }
+}
+
+/** One round of SynFlow's scores on a session of its own (see `SynflowSession`). */
 export async function synflowScores(
   gpu: GpuContext,
   model: Model,
   prunable: readonly string[],
   masks: Masks,
 ): Promise<Map<string, Float32Array>> {
-  const positive: Model = {
-    spec: model.spec,
-    params: new Map(
-      [...model.params].map(([name, t]) => {
-        const mask = masks.get(name);
-        const data = t.data.map((v, i) => (mask && mask[i] === 0 ? 0 : Math.abs(v)));
-        return [name, { shape: [...t.shape], data }];
-      }),
-    ),
-  };
-  const features = sizeOf(model.spec.input);
-  const ones = uploadSplit(gpu, {
-    count: 1,
-    features,
-    pixels: new Uint8Array(features).fill(255), // 255 / 255 = 1.0 after the gather
-    labels: new Uint8Array(1),
-  }, "synflow-ones");
-  const net = await GpuNetwork.create(gpu, positive, {
-    batch: 1,
-    evalBatch: 1,
-    adam: { lr: 0 },
-    frozen: new Set(paramInfos(model.spec).map((p) => p.name)),
-    scored: prunable,
-    objective: "sum",
-  });
+  const session = await SynflowSession.open(gpu, model, prunable);
   try {
-    await net.bindTrain(ones);
-    net.startEpoch(new Uint32Array(1));
-    net.trainSteps(1);
-    return await net.readScores();
+    return await session.scores(masks);
   } finally {
-    net.destroy();
-    destroySplit(ones);
+    session.close();
   }
 }
 
@@ -111,9 +147,22 @@ export function gpuScorer(
   data: DataSplits,
   options: ScorerOptions,
 ): GradientScorer {
+  // The rounds of one SynFlow preparation share one network (same model and parameters).
+  let open: { model: Model; prunable: readonly string[]; session: SynflowSession } | undefined;
+  const release = () => {
+    open?.session.close();
+    open = undefined;
+  };
   return {
     taylor: (model, prunable) => taylorScores(gpu, data, model, prunable, options),
-    synflow: (model, prunable, masks) => synflowScores(gpu, model, prunable, masks),
+    async synflow(model, prunable, masks) {
+      if (open?.model !== model || open.prunable !== prunable) {
+        release();
+        open = { model, prunable, session: await SynflowSession.open(gpu, model, prunable) };
+      }
+      return await open.session.scores(masks);
+    },
+    release,
     init: options.init,
   };
 }
