@@ -16,8 +16,8 @@ Deno.test("weight sharing, Huffman coding and int8 PTQ from sweep to export to e
   try {
     await writeIdxDir(`${tmp}/data`);
     const common = [...smallMlpFlags(tmp, { learningRate: 0.005 }), "--infer-repeats", "1"];
-    const sweep = await runCli("sweep", [
-      ...common,
+    // One point: weight pruning at k = 80, 1 fine-tune epoch, 3-bit weight sharing.
+    const point = [
       "--method",
       "weight",
       "--k",
@@ -26,8 +26,8 @@ Deno.test("weight sharing, Huffman coding and int8 PTQ from sweep to export to e
       "1",
       "--quantize-bits",
       "3",
-      "--verbose",
-    ]);
+    ];
+    const sweep = await runCli("sweep", [...common, ...point, "--verbose"]);
     assertEquals(sweep.code, 0, sweep.stderr);
     assert(
       /layers\.0\.weight +\| dense +\d+ \| csr +\d+ \| fixed +\d+ \| huffman +\d+ \| +[\d.]+x \| index \d+ bits, 3-bit clusters/
@@ -44,17 +44,7 @@ Deno.test("weight sharing, Huffman coding and int8 PTQ from sweep to export to e
     assertEquals(row.compression_dc, row.bytes_dense / row.bytes_huffman);
     assert(row.accuracy > 0.3 && row.accuracy_f32 > 0.3, JSON.stringify(row));
 
-    const exported = await runCli("export", [
-      ...common,
-      "--method",
-      "weight",
-      "--k",
-      "80",
-      "--finetune-epochs",
-      "1",
-      "--quantize-bits",
-      "3",
-    ]);
+    const exported = await runCli("export", [...common, ...point]);
     assertEquals(exported.code, 0, exported.stderr);
     const folder = exported.stdout.match(/^export: (\S+)\/ /)![1];
     const meta = JSON.parse(await Deno.readTextFile(`${folder}/meta.json`));
