@@ -21,6 +21,7 @@ const RANK: Record<string, number> = {
   sweep: 7,
   report: 8,
   experiment: 9,
+  cluster: 9.5,
   cli: 10,
 };
 

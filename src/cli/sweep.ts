@@ -20,25 +20,27 @@ import { takesAllocation } from "../prune/prepare.ts";
 import { nmMethodName, nmSparsity, parseNm } from "../prune/nm.ts";
 import { parseSensitivityFile } from "../prune/sensitivity.ts";
 import { MOVEMENT_STRATEGIES } from "../prune/movement.ts";
-import { runSmallDenseBaseline } from "../sweep/baseline.ts";
+import { runSmallDenseBaseline, SMALL_DENSE } from "../sweep/baseline.ts";
 import { readSweep } from "../sweep/results.ts";
-
-/** The rows of one trained model in sweep.csv. */
-async function readRows(path: string, model: string) {
-  return (await readSweep(path)).rows.filter((r) => r.model === model);
-}
 import { gpuScorer } from "../train/gradient_scores.ts";
 import { kForSensitivity } from "../prune/std.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
 import { ensureTrained, loadData } from "../experiment/run.ts";
 import { experimentPaths } from "../experiment/paths.ts";
 import { readSnapshot } from "../experiment/checkpoints.ts";
-import { exportFolder, runSweep } from "../sweep/run_sweep.ts";
+import { exportFolder, plannedPoints, runSweep, type SweepPlan } from "../sweep/run_sweep.ts";
+import { keysOfShard, type Shard, shardFileName } from "../sweep/shard.ts";
+import { shardFromEnvironment } from "../cluster/shard_env.ts";
 import { parseInferMode, readCrossovers } from "../train/infer_paths.ts";
 import { formatQuantizeBits, parseQuantizeBits } from "../quant/weight_sharing.ts";
 import { parsePtq } from "../quant/ptq_model.ts";
 import type { QuantizeOptions } from "../recover/weight_sharing.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
+
+/** The rows of one trained model in sweep.csv. */
+async function readRows(path: string, model: string) {
+  return (await readSweep(path)).rows.filter((r) => r.model === model);
+}
 
 /** Default sparsity levels (percent). */
 const DEFAULT_KS = [0, 25, 50, 60, 70, 80, 90, 95, 97, 99, 99.5, 99.9];
@@ -67,6 +69,8 @@ const SWEEP_FLAGS = {
   "score-batches": { type: "string", default: "16" },
   nm: { type: "string" },
   baseline: { type: "string" },
+  shard: { type: "string" },
+  shards: { type: "string" },
 } as const;
 
 const USAGE = `Usage: deno task sweep [flags]
@@ -103,6 +107,14 @@ Pruning:
                               below the crossover density measured by deno task bench --sparse
   --save                      export every point's pruned model to <experiment>/export/ (dense,
                               compact and CSR safetensors, masks, meta.json)
+Sharding (see the README's "Scaling out"):
+  --shard I/N                 compute only shard I (from 0) of N: a deterministic share of the
+                              points, balanced by expected cost, written to
+                              <experiment>/sweep.shard-I-of-N.csv; deno task merge folds the
+                              shards into sweep.csv and writes the report
+  --shards N                  the number of shards when the index comes from the scheduler:
+                              JOB_COMPLETION_INDEX (Kubernetes Indexed Job) needs it; a Slurm
+                              array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) is read alone
 ${recoveryHelp()}
 
 Weight sharing and Huffman coding (Deep Compression's stages two and three):
@@ -167,15 +179,63 @@ model_csr.safetensors (pruned weights as CSR of [out, in]), masks.safetensors an
 
 ${USAGE.slice(USAGE.indexOf("Pruning:"))}`;
 
+/** The sweep's flags as parsed. */
+type SweepFlags = ReturnType<typeof parseFlags<typeof SWEEP_FLAGS>>;
+
+/** A sweep command line, parsed and checked before any GPU work. */
+export interface SweepRequest {
+  /** The flags. */
+  flags: SweepFlags;
+  /** The experiment's training configuration. */
+  config: ReturnType<typeof toTrainConfig>;
+  /** What the sweep computes (methods, levels, recovery, quantisation). */
+  plan: SweepPlan;
+  /** `--std-sensitivity` values, which become levels once the model is trained. */
+  sensitivities?: number[];
+  /** `--rewind epoch:E`'s E. */
+  rewindEpoch?: number;
+  /** `--score-batches`. */
+  scoreBatches: number;
+  /** `--infer`. */
+  infer: ReturnType<typeof parseInferMode>;
+  /** `--infer-repeats`. */
+  inferRepeats: number;
+  /** `--kernel`. */
+  kernel: ReturnType<typeof parseKernel>;
+  /** This process's shard, from `--shard`, `--shards` and the scheduler's variables. */
+  shard?: { shard: Shard; from: string };
+}
+
+/** A shard's points chosen from outside (a grid assigns points of many sweeps at once). */
+export interface ShardSelection {
+  /** The shard whose file the rows go to. */
+  shard: Shard;
+  /** The points of this sweep the shard computes. */
+  select: (method: string, k: number) => boolean;
+}
+
 /**
  * The sweep command, and `export` (one method, one k, the model written out): both parse the same
  * flags and run the same sweep.
  */
 export async function sweepCommand(args: string[], mode: "sweep" | "export"): Promise<void> {
+  const request = parseSweepArgs(args, mode);
+  if (request) await runSweepRequest(request, mode);
+}
+
+/**
+ * Parses and checks a sweep (or export) command line; prints the help and returns undefined for
+ * `--help`. `env` reads the scheduler's variables (tests inject it).
+ */
+export function parseSweepArgs(
+  args: string[],
+  mode: "sweep" | "export",
+  env?: (name: string) => string | undefined,
+): SweepRequest | undefined {
   const flags = parseFlags(args, SWEEP_FLAGS);
   if (flags.help) {
     console.log(mode === "sweep" ? USAGE : EXPORT_USAGE);
-    return;
+    return undefined;
   }
   const config = toTrainConfig(flags);
   const named = unique(parseList("method", flags.method));
@@ -273,6 +333,72 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
   });
 
   const kernel = parseKernel(flags.kernel);
+  const shard = shardFromEnvironment(flags.shard, flags.shards, env);
+  if (shard && mode === "export") {
+    throw new UsageError("export computes one point; --shard and --shards apply to the sweep");
+  }
+  if (shard && sensitivities) {
+    throw new UsageError(
+      "--std-sensitivity levels depend on the trained model, so shards cannot agree on them; give --k",
+    );
+  }
+  const training = {
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    epochs: config.epochs,
+    seed: config.seed,
+    init: config.init,
+  };
+  return {
+    flags,
+    config,
+    plan: {
+      methods,
+      ks,
+      recovery,
+      training,
+      pruneParams: config.pruneParams,
+      allocation,
+      quantize,
+      ptq,
+      baseline: flags.baseline === "small-dense" && mode === "sweep",
+    },
+    sensitivities,
+    rewindEpoch,
+    scoreBatches,
+    infer,
+    inferRepeats,
+    kernel,
+    shard,
+  };
+}
+
+/**
+ * Runs a parsed sweep: trains or reuses the model, computes the points (this shard's share when
+ * sharded, or `selection`'s), and writes sweep.csv and the report (a shard writes its own file
+ * and leaves the report to `deno task merge`).
+ */
+export async function runSweepRequest(
+  request: SweepRequest,
+  mode: "sweep" | "export",
+  selection?: ShardSelection,
+): Promise<void> {
+  const { flags, config, plan, sensitivities, rewindEpoch, scoreBatches, infer, inferRepeats } =
+    request;
+  const { methods, ks, recovery, quantize, ptq, training } = plan;
+  const allocation = plan.allocation ?? "uniform";
+  const kernel = request.kernel;
+  const shard = selection?.shard ?? request.shard?.shard;
+  let select = selection?.select;
+  if (!select && request.shard) {
+    const points = plannedPoints(plan);
+    const mine = keysOfShard(points, request.shard.shard);
+    const keyOf = new Map(points.map((p) => [`${p.method}|${p.k}`, p.key]));
+    select = (method, k) => mine.has(keyOf.get(`${method}|${k}`) ?? "");
+    logToStderr(
+      `sweep: shard ${request.shard.shard.index}/${request.shard.shard.count} (${request.shard.from}): ${mine.size} of ${points.length} points`,
+    );
+  }
   const gpu = await getGpu();
   const loaded = await loadData(gpu, config);
   try {
@@ -319,13 +445,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
         },
       })
       : undefined;
-    const training = {
-      batchSize: config.batchSize,
-      learningRate: config.learningRate,
-      epochs: config.epochs,
-      seed: config.seed,
-      init: config.init,
-    };
+    const csvPath = shard ? `${paths.dir}/${shardFileName(shard)}` : paths.sweep;
     const rows = await runSweep(gpu, {
       trained: trained.model,
       model: trained.checksum.slice(0, 16),
@@ -345,7 +465,8 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
       pruneParams: config.pruneParams,
       recovery,
       training,
-      csvPath: paths.sweep,
+      csvPath,
+      shard: select ? { select, mergedCsvPath: paths.sweep } : undefined,
       historyDir: `${paths.dir}/finetune`,
       force: flags.force,
       verbose: flags.verbose,
@@ -367,7 +488,7 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
         dataset: config.dataDir ? "custom" : config.dataset,
       },
     });
-    if (flags.baseline === "small-dense" && mode === "sweep") {
+    if (plan.baseline) {
       await runSmallDenseBaseline(gpu, {
         trained: trained.model,
         model: trained.checksum.slice(0, 16),
@@ -375,13 +496,23 @@ export async function sweepCommand(args: string[], mode: "sweep" | "export"): Pr
         ks: sweepKs,
         pruneParams: config.pruneParams,
         training,
-        csvPath: paths.sweep,
+        csvPath,
+        shard: select
+          ? { select: (k) => select(SMALL_DENSE, k), mergedCsvPath: paths.sweep }
+          : undefined,
         force: flags.force,
         inferRepeats,
         progress: terminalProgress,
         log: logToStderr,
       });
-      rows.splice(0, rows.length, ...await readRows(paths.sweep, trained.checksum.slice(0, 16)));
+      rows.splice(0, rows.length, ...await readRows(csvPath, trained.checksum.slice(0, 16)));
+    }
+    if (shard) {
+      console.error(
+        `sweep: shard ${shard.index}/${shard.count} holds ${rows.length} points in ${csvPath}; ` +
+          `when every shard has finished, run deno task merge ${paths.dir}`,
+      );
+      return;
     }
     if (mode === "export") {
       const bits = ptq ?? (quantize ? formatQuantizeBits(quantize.bits) : "32");

@@ -6,10 +6,14 @@
 
 import type { TrainConfig } from "./config.ts";
 
-/** Files of an experiment folder. */
+/** Files of the experiment folder of `config`. */
 export function experimentPaths(config: TrainConfig) {
   if (!config.experimentId) throw new Error("experimentPaths: the experiment id is not known yet");
-  const dir = `${config.outputDir === "/" ? "" : config.outputDir}/${config.experimentId}`;
+  return folderPaths(`${config.outputDir === "/" ? "" : config.outputDir}/${config.experimentId}`);
+}
+
+/** Files of the experiment folder `dir`. */
+export function folderPaths(dir: string) {
   return {
     dir,
     checkpoint: `${dir}/checkpoint.safetensors`,

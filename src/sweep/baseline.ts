@@ -19,7 +19,13 @@ import { trainModel } from "../train/trainer.ts";
 import type { DataSplits, GpuSplit } from "../train/splits.ts";
 import type { TrainingSettings } from "../recover/strategy.ts";
 import { compressedSizes, gzipBytes, timeForward } from "./measure.ts";
-import { NO_COMPRESSION_FIGURES, pointKey, type SweepRow, updateSweep } from "./results.ts";
+import {
+  NO_COMPRESSION_FIGURES,
+  pointKey,
+  readMergedRows,
+  type SweepRow,
+  updateSweep,
+} from "./results.ts";
 
 /** Method name of the baseline's rows. */
 export const SMALL_DENSE = "small-dense";
@@ -48,6 +54,11 @@ export interface BaselineJob {
   progress?: ProgressFactory;
   /** Epoch summaries. */
   log?: (line: string) => void;
+  /**
+   * A sharded sweep's share: only the levels `select` accepts are trained, into `csvPath` (the
+   * shard's file); rows of `mergedCsvPath` (sweep.csv) count as done.
+   */
+  shard?: { select: (k: number) => boolean; mergedCsvPath: string };
 }
 
 /** Parameters of a model's prunable tensors under `pattern`. */
@@ -87,11 +98,18 @@ export async function runSmallDenseBaseline(gpu: GpuContext, job: BaselineJob): 
     rewind: "none",
   };
   const existing = new Set((await updateSweep(job.csvPath, () => undefined)).map(pointKey));
+  if (job.shard) {
+    for (const row of await readMergedRows(job.shard.mergedCsvPath, job.model)) {
+      existing.add(pointKey(row));
+    }
+  }
+  const levels = job.ks.filter((k) => k > 0 && (job.shard?.select(k) ?? true));
+  if (levels.every((k) => !job.force && existing.has(pointKey({ ...base, k })))) return;
   const denseMs = (await measured(gpu, job.trained, job.data.test, job.inferRepeats)).ms;
   const fullPrunable = prunableCount(job.trained, job.pruneParams);
   const fullParams = [...job.trained.params.values()].reduce((n, p) => n + p.data.length, 0);
   const denseBytes = 4 * fullParams;
-  for (const k of job.ks.filter((k) => k > 0)) {
+  for (const k of levels) {
     if (!job.force && existing.has(pointKey({ ...base, k }))) continue;
     const spec = scaledSpec(job.trained.spec, 1 - k / 100);
     const outcome = await trainModel(gpu, {

@@ -394,3 +394,12 @@ async function renameOrFail(from: string, to: string): Promise<void> {
     throw writeFailure(to, err);
   }
 }
+
+/**
+ * The rows of `model` in a merged sweep.csv, read under its lock (none when it is missing): what
+ * a shard need not compute again.
+ */
+export async function readMergedRows(path: string, model: string): Promise<SweepRow[]> {
+  if (!(await exists(path))) return [];
+  return (await updateSweep(path, () => undefined)).filter((r) => r.model === model);
+}

@@ -45,7 +45,9 @@ import {
 import { type QuantizeOptions, shareAndRetrain } from "../recover/weight_sharing.ts";
 import { formatQuantizeBits, type SharedWeights } from "../quant/weight_sharing.ts";
 import { compactUnits } from "../model/compact.ts";
-import { openSweep, pointKey, type SweepRow, updateSweep } from "./results.ts";
+import { openSweep, pointKey, readMergedRows, type SweepRow, updateSweep } from "./results.ts";
+import { EPOCH_COST, pointCost } from "./shard.ts";
+import { SMALL_DENSE } from "./baseline.ts";
 
 /** Everything a sweep needs. */
 export interface SweepJob {
@@ -107,6 +109,103 @@ export interface SweepJob {
    * measured by the kernels that read the quantised weights; not with `quantize`.
    */
   ptq?: PtqFormat;
+  /**
+   * A sharded sweep's share (src/sweep/shard.ts): only the points `select` accepts are computed,
+   * into `csvPath` (the shard's own file); rows of `mergedCsvPath` (sweep.csv) count as done.
+   */
+  shard?: { select: (method: string, k: number) => boolean; mergedCsvPath: string };
+}
+
+/** What a sweep will compute, known before training: the input of `plannedPoints`. */
+export interface SweepPlan {
+  /** Method names (N:M as `nmN:M`). */
+  methods: string[];
+  /** Sparsity levels in percent. */
+  ks: number[];
+  /** Recovery settings. */
+  recovery: RecoveryOptions;
+  /** The experiment's training settings. */
+  training: TrainingSettings;
+  /** `--prune-params`. */
+  pruneParams: string;
+  /** `--allocation` (default `uniform`). */
+  allocation?: Allocation;
+  /** `--quantize-bits` and its fine-tuning, or none. */
+  quantize?: QuantizeOptions;
+  /** `--ptq`, or none. */
+  ptq?: PtqFormat;
+  /** True with `--baseline small-dense`: one more point per k > 0. */
+  baseline?: boolean;
+}
+
+/** One point of a plan: its method, level, identity without the model, and expected cost. */
+export interface PlannedPoint {
+  /** Method name, or `small-dense` for a baseline point. */
+  method: string;
+  /** Level in percent. */
+  k: number;
+  /** `pointKey` of its row with an empty model id: the same in every process. */
+  key: string;
+  /** Expected cost in one-shot points (src/sweep/shard.ts). */
+  cost: number;
+}
+
+/** The columns every row of a sweep shares (the point key's settings). */
+function rowBase(plan: SweepPlan) {
+  const strategy = getStrategy(plan.recovery.strategy);
+  const settings = strategy.rowSettings(plan.recovery, plan.training);
+  return {
+    strategy: strategy.name,
+    finetune_epochs: settings.finetuneEpochs,
+    recovery_lr: settings.recoveryLr,
+    steps: settings.steps,
+    prune_params: plan.pruneParams,
+    rewind: settings.rewind,
+    bits: plan.ptq ?? (plan.quantize ? formatQuantizeBits(plan.quantize.bits) : "32"),
+    allocation: plan.allocation ?? "uniform",
+    quantize_epochs: plan.quantize?.epochs ?? 0,
+    quantize_lr: plan.quantize ? plan.quantize.lr : 0,
+  };
+}
+
+/** The levels a method is swept at: an N:M method has its pattern's one sparsity. */
+function levelsOf(method: string, ks: number[]): number[] {
+  const pattern = nmPatternOf(method);
+  return pattern ? [nmSparsity(pattern)] : ks;
+}
+
+/**
+ * Every point a sweep of `plan` computes, in the sweep's order, with the baseline's points last:
+ * what a sharded sweep divides among its shards.
+ */
+export function plannedPoints(plan: SweepPlan): PlannedPoint[] {
+  const base = rowBase(plan);
+  const points = plan.methods.flatMap((method) =>
+    levelsOf(method, plan.ks).map((k) => ({
+      method,
+      k,
+      key: pointKey({ ...base, model: "", method, k }),
+      cost: pointCost({
+        method,
+        strategy: base.strategy,
+        finetuneEpochs: base.finetune_epochs,
+        steps: base.steps,
+        quantizeEpochs: base.quantize_epochs,
+        trainingEpochs: plan.training.epochs,
+      }),
+    }))
+  );
+  if (plan.baseline) {
+    for (const k of plan.ks.filter((k) => k > 0)) {
+      points.push({
+        method: SMALL_DENSE,
+        k,
+        key: `||${SMALL_DENSE}|${k}`,
+        cost: 1 + EPOCH_COST * plan.training.epochs,
+      });
+    }
+  }
+  return points;
 }
 
 /** What names a point's export folder (as in sweep.csv). */
@@ -155,21 +254,15 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
   const settings = strategy.rowSettings(job.recovery, job.training);
   const log = job.log ?? (() => {});
   const progressOf = job.progress ?? SILENT_PROGRESS;
-  const base = {
-    model: job.model,
-    strategy: strategy.name,
-    finetune_epochs: settings.finetuneEpochs,
-    recovery_lr: settings.recoveryLr,
-    steps: settings.steps,
-    prune_params: job.pruneParams,
-    rewind: settings.rewind,
-    bits: job.ptq ?? (job.quantize ? formatQuantizeBits(job.quantize.bits) : "32"),
-    allocation: job.allocation ?? "uniform",
-    quantize_epochs: job.quantize?.epochs ?? 0,
-    quantize_lr: job.quantize ? job.quantize.lr : 0,
-  };
+  const base = { model: job.model, ...rowBase(job) };
   const keyOf = (method: string, k: number) => pointKey({ ...base, method, k });
   const existing = new Set((await openSweep(job.csvPath, job.model, job.force, log)).map(pointKey));
+  if (job.shard) {
+    for (const row of await readMergedRows(job.shard.mergedCsvPath, job.model)) {
+      existing.add(pointKey(row));
+    }
+  }
+  const selected = job.shard?.select ?? (() => true);
   const exported = (method: string, k: number) =>
     job.exportDir === undefined ||
     existsSync(
@@ -178,22 +271,14 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       }/meta.json`,
     );
   const done = (method: string, k: number) => existing.has(keyOf(method, k)) && exported(method, k);
-  // An N:M method has one sparsity, its pattern's, whatever the other methods' levels.
-  const levelsOf = (method: string) => {
-    const pattern = nmPatternOf(method);
-    return pattern ? [nmSparsity(pattern)] : job.ks;
-  };
-  const todo = job.methods.flatMap((method) =>
-    levelsOf(method).filter((k) => job.force || !done(method, k)).map((k) => ({ method, k }))
+  const mine = job.methods.flatMap((method) =>
+    levelsOf(method, job.ks).filter((k) => selected(method, k)).map((k) => ({ method, k }))
   );
+  const todo = mine.filter(({ method, k }) => job.force || !done(method, k));
   const finalRows = async () =>
     (await updateSweep(job.csvPath, () => undefined)).filter((r) => r.model === job.model);
   if (todo.length === 0) {
-    log(
-      `sweep: all ${
-        job.methods.reduce((n, m) => n + levelsOf(m).length, 0)
-      } points already in ${job.csvPath}; --force recomputes`,
-    );
+    log(`sweep: all ${mine.length} points already in ${job.csvPath}; --force recomputes`);
     return finalRows();
   }
   const denseGzip = gzipBytes(job.trained);

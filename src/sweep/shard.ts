@@ -1,0 +1,125 @@
+/**
+ * Sharded sweeps: which points of a study a shard `I/N` computes, and where it writes them.
+ * Every point is independent, so a study splits into N shares computed by N processes (a Slurm
+ * job array, a Kubernetes Indexed Job, or plain processes); each shard writes its own
+ * `sweep.shard-I-of-N.csv` in the experiment folder and `deno task merge` folds them into
+ * sweep.csv. The assignment is a pure function of the whole point list, so every shard of one
+ * study computes the same assignment without talking to the others.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+
+/** One shard of N: `index` in [0, count). */
+export interface Shard {
+  /** This shard's index, from 0. */
+  index: number;
+  /** Number of shards. */
+  count: number;
+}
+
+/** A point to assign: a stable key (the same in every shard) and its expected cost. */
+export interface ShardItem {
+  /** Identity of the point, independent of the process that computes it. */
+  key: string;
+  /** Expected cost in one-shot points (see `pointCost`). */
+  cost: number;
+}
+
+/**
+ * Parses `I/N` (`--shard 2/4`): 0 ≤ I < N. `source` names where the text came from in the error.
+ */
+export function parseShard(raw: string, source = "--shard"): Shard {
+  const match = raw.trim().match(/^(\d+)\/(\d+)$/);
+  const index = match ? Number(match[1]) : NaN;
+  const count = match ? Number(match[2]) : NaN;
+  if (!match || !(count >= 1 && index < count)) {
+    throw new UsageError(`${source} must be I/N with 0 <= I < N, e.g. 0/4; got "${raw}"`);
+  }
+  return { index, count };
+}
+
+/** The file a shard writes in the experiment folder: `sweep.shard-I-of-N.csv`. */
+export function shardFileName(shard: Shard): string {
+  return `sweep.shard-${shard.index}-of-${shard.count}.csv`;
+}
+
+/** Matches shard file names; groups: index, count. */
+export const SHARD_FILE = /^sweep\.shard-(\d+)-of-(\d+)\.csv$/;
+
+/** Training epochs that cost as much as one one-shot point (prune, evaluate, time, encode). */
+export const EPOCH_COST = 12;
+
+/** What a point's cost depends on: its row settings and the experiment's training epochs. */
+export interface PointCostInput {
+  /** Method name (`synflow` prepares over 100 rounds, gradient scores need a pass). */
+  method: string;
+  /** Recovery strategy name. */
+  strategy: string;
+  /** Fine-tuning epochs per round (sweep.csv `finetune_epochs`). */
+  finetuneEpochs: number;
+  /** Iterative rounds (0 otherwise). */
+  steps: number;
+  /** Centroid fine-tuning epochs after weight sharing. */
+  quantizeEpochs: number;
+  /** The experiment's training epochs (rewinding strategies retrain for that long). */
+  trainingEpochs: number;
+}
+
+/**
+ * Expected cost of a point in one-shot points: 1 for pruning and measuring, plus `EPOCH_COST`
+ * per epoch of training it does. Measured on the default network on the software adapter: a
+ * one-shot point takes about 5 s and a fine-tuning epoch about 60 s. Only the ratios matter: the
+ * balance between shards, never the results.
+ */
+export function pointCost(p: PointCostInput): number {
+  const rounds = p.strategy === "iterative" ? Math.max(1, p.steps) : 1;
+  const retrain = p.strategy === "rewind" || p.strategy === "lr-rewind"
+    ? p.finetuneEpochs || p.trainingEpochs
+    : p.finetuneEpochs;
+  const prepare = p.method === "synflow"
+    ? 20
+    : p.method === "taylor" || p.method === "snip"
+    ? 1
+    : p.method === "movement"
+    ? EPOCH_COST
+    : 0;
+  return 1 + prepare + EPOCH_COST * (rounds * retrain + p.quantizeEpochs);
+}
+
+/**
+ * Assigns items to `count` shards, returning each item's shard index: the longest-processing-
+ * time rule (most expensive first, each to the least loaded shard, ties to the lower index),
+ * with items of equal cost taken in key order. The result depends only on the items' keys and
+ * costs, not on their order, so every shard computes the same assignment.
+ */
+export function assignShards(items: readonly ShardItem[], count: number): number[] {
+  if (!(Number.isInteger(count) && count >= 1)) {
+    throw new Error(`assignShards: count must be a positive integer, got ${count}`);
+  }
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(item.key)) throw new Error(`assignShards: duplicate key ${item.key}`);
+    seen.add(item.key);
+  }
+  const order = items.map((_, i) => i).sort((a, b) =>
+    items[b].cost - items[a].cost ||
+    (items[a].key < items[b].key ? -1 : items[a].key > items[b].key ? 1 : 0)
+  );
+  const load = new Array<number>(count).fill(0);
+  const assigned = new Array<number>(items.length);
+  for (const i of order) {
+    let best = 0;
+    for (let s = 1; s < count; s++) if (load[s] < load[best]) best = s;
+    assigned[i] = best;
+    load[best] += items[i].cost;
+  }
+  return assigned;
+}
+
+/** The keys of `items` that shard `shard` computes. */
+export function keysOfShard(items: readonly ShardItem[], shard: Shard): Set<string> {
+  const assigned = assignShards(items, shard.count);
+  return new Set(items.filter((_, i) => assigned[i] === shard.index).map((item) => item.key));
+}
