@@ -21,6 +21,8 @@ export interface Series {
   dashed?: boolean;
   /** Draw points only, no line. */
   scatter?: boolean;
+  /** A shaded band around the line: its lower and upper edge at each x (e.g. mean ± std). */
+  band?: { lower: [number, number][]; upper: [number, number][] };
 }
 
 /** One chart panel. */
@@ -71,23 +73,41 @@ export function panelConfig(panel: Panel): ChartConfiguration<"line"> {
   return {
     type: "line",
     data: {
-      datasets: panel.series.map((s, i) => ({
-        label: s.label,
-        data: s.points.map(([x, y]) => ({ x, y })),
-        borderColor: COLORS[i % COLORS.length],
-        backgroundColor: COLORS[i % COLORS.length],
-        borderDash: s.dashed ? [6, 4] : [],
-        showLine: !s.scatter,
-        pointRadius: 3,
-        tension: 0,
-      })),
+      datasets: panel.series.flatMap((s, i) => {
+        const color = COLORS[i % COLORS.length];
+        const line = {
+          label: s.label,
+          data: s.points.map(([x, y]) => ({ x, y })),
+          borderColor: color,
+          backgroundColor: color,
+          borderDash: s.dashed ? [6, 4] : [],
+          showLine: !s.scatter,
+          pointRadius: 3,
+          tension: 0,
+        };
+        if (!s.band) return [line];
+        // The band: its upper edge filled down to the lower edge (the next dataset), unlabelled.
+        const edge = (points: [number, number][], fill: string | boolean) => ({
+          label: "",
+          data: points.map(([x, y]) => ({ x, y })),
+          borderColor: "rgba(0,0,0,0)",
+          backgroundColor: `${color}33`,
+          pointRadius: 0,
+          fill,
+          tension: 0,
+        });
+        return [edge(s.band.upper, "+1"), edge(s.band.lower, false), line];
+      }),
     },
     options: {
       animation: false,
       responsive: false,
       plugins: {
         title: { display: true, text: panel.title, font: { size: 16 } },
-        legend: { position: "bottom" },
+        legend: {
+          position: "bottom",
+          labels: { filter: (item: { text: string }) => item.text !== "" },
+        },
       },
       scales: {
         x: {
