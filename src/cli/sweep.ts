@@ -50,7 +50,8 @@ const DEFAULT_QUANTIZE_EPOCHS = 1;
 /** Centroid learning rate unless --quantize-lr says otherwise. */
 const DEFAULT_QUANTIZE_LR = 1e-4;
 
-const SWEEP_FLAGS = {
+/** The flags of the sweep and export commands. */
+export const SWEEP_FLAGS = {
   ...TRAIN_FLAGS,
   ...RECOVERY_FLAGS,
   method: { type: "string", default: "weight,unit" },
@@ -509,7 +510,9 @@ export async function runSweepRequest(
     }
     if (shard) {
       console.error(
-        `sweep: shard ${shard.index}/${shard.count} holds ${rows.length} points in ${csvPath}; ` +
+        `sweep: shard ${shard.index}/${shard.count} holds ${rows.length} point${
+          rows.length === 1 ? "" : "s"
+        } in ${csvPath}; ` +
           `when every shard has finished, run deno task merge ${paths.dir}`,
       );
       return;

@@ -29,28 +29,31 @@ Trains a ReLU MLP on MNIST or Fashion-MNIST with WebGPU and writes
 ${TRAIN_HELP}
 ${GRADUAL_HELP}`;
 
+/** The train command: trains the experiment's model unless a finished checkpoint exists. */
+export async function trainCommand(args: string[]): Promise<void> {
+  const flags = parseFlags(args, { ...TRAIN_FLAGS, ...GRADUAL_FLAGS });
+  if (flags.help) {
+    console.log(USAGE);
+    return;
+  }
+  const config = toTrainConfig(flags);
+  // Validate the gradual-pruning flags that need no data before touching the GPU.
+  toGradualConfig(flags, Number.MAX_SAFE_INTEGER);
+  const kernel = parseKernel(flags.kernel);
+  const gpu = await getGpu();
+  const loaded = await loadData(gpu, config);
+  try {
+    await setupKernels(gpu, kernel, config, loaded.spec);
+    const steps = config.epochs * Math.floor(loaded.data.train.count / config.batchSize);
+    config.gradual = toGradualConfig(flags, steps);
+    if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);
+    prunableParams(loaded.spec, config.pruneParams); // a pattern that matches nothing fails now
+    await ensureTrained(gpu, config, loaded, { progress: terminalProgress, log: logToStderr });
+  } finally {
+    loaded.destroy();
+  }
+}
+
 if (import.meta.main) {
-  await runMain("train", async () => {
-    const flags = parseFlags(Deno.args, { ...TRAIN_FLAGS, ...GRADUAL_FLAGS });
-    if (flags.help) {
-      console.log(USAGE);
-      return;
-    }
-    const config = toTrainConfig(flags);
-    // Validate the gradual-pruning flags that need no data before touching the GPU.
-    toGradualConfig(flags, Number.MAX_SAFE_INTEGER);
-    const kernel = parseKernel(flags.kernel);
-    const gpu = await getGpu();
-    const loaded = await loadData(gpu, config);
-    try {
-      await setupKernels(gpu, kernel, config, loaded.spec);
-      const steps = config.epochs * Math.floor(loaded.data.train.count / config.batchSize);
-      config.gradual = toGradualConfig(flags, steps);
-      if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);
-      prunableParams(loaded.spec, config.pruneParams); // a pattern that matches nothing fails now
-      await ensureTrained(gpu, config, loaded, { progress: terminalProgress, log: logToStderr });
-    } finally {
-      loaded.destroy();
-    }
-  });
+  await runMain("train", () => trainCommand(Deno.args));
 }

@@ -1,0 +1,223 @@
+/**
+ * `deno task grid`: a whole study (models × seeds × sweeps) run in stages, each stage shareable
+ * among the tasks of one array job: `train` trains this shard's experiments, `sweep` computes
+ * this shard's points of every sweep (writing each experiment's shard file), `merge` folds the
+ * shard files into each sweep.csv and summarises the seeds; `plan` prints what the grid holds.
+ *
+ * @module
+ */
+
+import { runMain } from "./main.ts";
+import { UsageError } from "../util/errors.ts";
+import { exists, readTextOrFail } from "../util/files.ts";
+import { parseSweepArgs, runSweepRequest, SWEEP_FLAGS, type SweepRequest } from "./sweep.ts";
+import { trainCommand } from "./train.ts";
+import { TRAIN_FLAGS } from "./train_options.ts";
+import { mergeFolder } from "./merge.ts";
+import { reportSeeds } from "./report.ts";
+import { expandGrid, type FlagTypes, parseGrid, pickFlags } from "../cluster/grid.ts";
+import { shardFromEnvironment } from "../cluster/shard_env.ts";
+import { plannedPoints } from "../sweep/run_sweep.ts";
+import { assignShards, parseShard, type Shard, type ShardItem } from "../sweep/shard.ts";
+import { loadDataset } from "../data/datasets.ts";
+import { deriveExperimentId } from "../experiment/config.ts";
+import { experimentPaths } from "../experiment/paths.ts";
+
+const USAGE = `Usage: deno task grid --stage plan|train|sweep|merge [--grid FILE] [--seeds LIST]
+                      [--models LIST] [--shard I/N | --shards N] [sweep flags]
+
+Runs a study of models × seeds × sweeps in stages, each shared out among the tasks of an array
+job (the shard comes from --shard, or from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX with
+--shards N, as for deno task sweep):
+  plan    print the experiments, sweeps, points and each shard's expected load (default)
+  train   train this shard's experiments (stage one)
+  sweep   compute this shard's points of every sweep (stage two), into each experiment's
+          sweep.shard-I-of-N.csv; a shard may work on several experiments
+  merge   fold every experiment's shard files into its sweep.csv, rebuild its report, and write
+          a mean ± std summary of each configuration's seeds (deno task report)
+
+  --grid FILE     a JSON object of flags: "seeds", "models", any sweep flag, and "sweeps", a list
+                  of flag objects, one sweep each, e.g.
+                  {"seeds": [0, 1, 2], "models": ["mlp"], "k": "90,95",
+                   "sweeps": [{"method": "weight,unit"},
+                              {"method": "weight", "finetune-epochs": 2}]}
+  --seeds LIST    seeds to train each model with (--seed of each experiment)
+  --models LIST   models (--model of each experiment)
+  --stage NAME    plan, train, sweep or merge
+Every other flag is a sweep flag (deno task sweep --help) shared by all experiments.`;
+
+/** Flag types of the sweep, for splitting command lines. */
+const SWEEP_TYPES = SWEEP_FLAGS as unknown as FlagTypes;
+
+/** The stages. */
+const STAGES = ["plan", "train", "sweep", "merge"] as const;
+
+/** A sweep of the grid, parsed, with its points' shard items. */
+interface PlannedSweep {
+  /** Its experiment's index. */
+  experiment: number;
+  /** The parsed command line. */
+  request: SweepRequest;
+  /** Its points: method, level, and the item the shards are assigned by. */
+  points: { method: string; k: number; item: ShardItem }[];
+}
+
+/** Parses every sweep of the grid (all checked before any work) and lists their points. */
+function planSweeps(sweeps: { experiment: number; args: string[] }[]): PlannedSweep[] {
+  return sweeps.map(({ experiment, args }) => {
+    // The grid assigns the shards; a sweep must not read the scheduler's variables itself.
+    const request = parseSweepArgs(args, "sweep", () => undefined);
+    if (!request) throw new UsageError("--help is not a sweep flag of a grid");
+    if (request.sensitivities) {
+      throw new UsageError(
+        "--std-sensitivity levels depend on the trained model, so shards cannot agree on them; give --k",
+      );
+    }
+    const id = args.join(" ");
+    return {
+      experiment,
+      request,
+      points: plannedPoints(request.plan).map((p) => ({
+        method: p.method,
+        k: p.k,
+        item: { key: `${id}#${p.key}`, cost: p.cost },
+      })),
+    };
+  });
+}
+
+/** The folder of an experiment: its id needs the data's fingerprint for --data-dir. */
+async function experimentDir(request: SweepRequest): Promise<string> {
+  const config = { ...request.config };
+  if (!config.experimentIdGiven) {
+    if (config.dataDir) {
+      const data = await loadDataset({
+        dataset: config.dataset,
+        dataDir: config.dataDir,
+        numValid: config.numValid,
+        seed: config.seed,
+        limitTrain: config.limitTrain,
+      });
+      config.dataFingerprint = data.fingerprint;
+    }
+    config.experimentId = deriveExperimentId(config);
+  }
+  return experimentPaths(config).dir;
+}
+
+/** Expected load of each shard (in one-shot points). */
+function loads(items: ShardItem[], count: number): number[] {
+  const assigned = assignShards(items, count);
+  const total = new Array<number>(count).fill(0);
+  items.forEach((item, i) => total[assigned[i]] += item.cost);
+  return total;
+}
+
+/** The grid command. */
+export async function gridCommand(args: string[]): Promise<void> {
+  const gridArg = args.findIndex((a) => a === "--grid" || a.startsWith("--grid="));
+  const gridPath = gridArg < 0
+    ? undefined
+    : args[gridArg].includes("=")
+    ? args[gridArg].slice(7)
+    : args[gridArg + 1];
+  if (gridArg >= 0 && gridPath === undefined) throw new UsageError("--grid needs a value");
+  const file = gridPath === undefined
+    ? undefined
+    : { text: await readTextOrFail(gridPath), path: gridPath };
+  const { spec, own } = parseGrid(args, SWEEP_TYPES, file);
+  if (own.help) {
+    console.log(USAGE);
+    return;
+  }
+  const stage = String(own.stage ?? "plan");
+  if (!(STAGES as readonly string[]).includes(stage)) {
+    throw new UsageError(`--stage must be ${STAGES.join(", ")}; got "${stage}"`);
+  }
+  const { experiments, sweeps } = expandGrid(spec);
+  const planned = planSweeps(sweeps);
+  const shardFlag = typeof own.shard === "string" ? own.shard : undefined;
+  const shardsFlag = typeof own.shards === "string" ? own.shards : undefined;
+  // The plan shows the loads of --shards N shards without being one of them.
+  const source = stage === "plan" && shardFlag === undefined && shardsFlag !== undefined
+    ? { shard: parseShard(`0/${shardsFlag}`, "--shards"), from: "--shards" }
+    : shardFromEnvironment(shardFlag, shardsFlag);
+  const shard: Shard = source?.shard ?? { index: 0, count: 1 };
+  const trainItems = experiments.map((e) => ({
+    key: pickFlags(e.args, SWEEP_TYPES, TRAIN_FLAGS as unknown as FlagTypes).join(" "),
+    cost: 1,
+  }));
+  const pointItems = planned.flatMap((p) => p.points.map((q) => q.item));
+
+  if (stage === "plan") {
+    const count = shard.count;
+    console.log(
+      `grid: ${experiments.length} experiments, ${planned.length} sweeps, ${pointItems.length} points ` +
+        `(expected cost ${pointItems.reduce((s, i) => s + i.cost, 0)} one-shot points)`,
+    );
+    experiments.forEach((e, i) => {
+      const mine = planned.filter((p) => p.experiment === i);
+      console.log(
+        `  ${e.model ?? "(model of the flags)"} seed ${
+          e.seed ?? "(of the flags)"
+        }: ${mine.length} sweeps, ${mine.reduce((s, p) => s + p.points.length, 0)} points`,
+      );
+    });
+    console.log(`  load per shard of ${count}: ${loads(pointItems, count).join(", ")}`);
+    return;
+  }
+  if (stage === "merge") {
+    if (source) throw new UsageError("the merge stage runs once, not per shard; drop --shard");
+    // Each experiment's folder (from its first sweep), merged once.
+    const dirs: string[] = [];
+    for (let i = 0; i < experiments.length; i++) {
+      dirs.push(await experimentDir(planned.find((p) => p.experiment === i)!.request));
+    }
+    for (const dir of new Set(dirs)) console.log(await mergeFolder(dir));
+    // Experiments of one model that differ only in their seed: one summary each.
+    const bySeedless = new Map<string, string[]>();
+    experiments.forEach((e, i) => {
+      if (e.seed === undefined) return;
+      const group = bySeedless.get(e.model ?? "") ?? [];
+      if (!group.includes(dirs[i])) group.push(dirs[i]);
+      bySeedless.set(e.model ?? "", group);
+    });
+    for (const group of bySeedless.values()) {
+      if (group.length < 2) continue;
+      const { dir } = await reportSeeds(group);
+      console.log(`report: ${group.length} seeds summarised in ${dir}`);
+    }
+    return;
+  }
+  const label = `${shard.index}/${shard.count}${source ? ` (${source.from})` : ""}`;
+  if (stage === "train") {
+    const assigned = assignShards(trainItems, shard.count);
+    const mine = experiments.filter((_, i) => assigned[i] === shard.index);
+    console.error(
+      `grid: shard ${label} trains ${mine.length} of ${experiments.length} experiments`,
+    );
+    for (const e of mine) {
+      await trainCommand(pickFlags(e.args, SWEEP_TYPES, TRAIN_FLAGS as unknown as FlagTypes));
+    }
+    return;
+  }
+  const assigned = assignShards(pointItems, shard.count);
+  const mineKeys = new Set(
+    pointItems.filter((_, i) => assigned[i] === shard.index).map((i) => i.key),
+  );
+  console.error(`grid: shard ${label} computes ${mineKeys.size} of ${pointItems.length} points`);
+  for (const p of planned) {
+    const keys = new Map(p.points.map((q) => [`${q.method}|${q.k}`, q.item.key]));
+    const select = (method: string, k: number) => mineKeys.has(keys.get(`${method}|${k}`) ?? "");
+    if (!p.points.some((q) => select(q.method, q.k))) continue;
+    const dir = await experimentDir(p.request);
+    if (!(await exists(`${dir}/checkpoint.safetensors`))) {
+      console.error(`grid: ${dir} is not trained yet; this shard trains it first`);
+    }
+    await runSweepRequest(p.request, "sweep", { shard, select });
+  }
+}
+
+if (import.meta.main) {
+  await runMain("grid", () => gridCommand(Deno.args));
+}
