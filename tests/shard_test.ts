@@ -1,0 +1,306 @@
+/**
+ * Sharding on its own: `I/N` parsing, the scheduler variables (Slurm arrays, Kubernetes Indexed
+ * Jobs), the cost-balanced assignment (deterministic, order-free, every point exactly once), the
+ * grid's expansion, and merging shard files (idempotent, conflicts refused with nothing written).
+ */
+
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import {
+  assignShards,
+  keysOfShard,
+  parseShard,
+  pointCost,
+  shardFileName,
+  type ShardItem,
+} from "../src/sweep/shard.ts";
+import { shardFromEnvironment } from "../src/cluster/shard_env.ts";
+import { expandGrid, flagGroups, parseGrid, pickFlags } from "../src/cluster/grid.ts";
+import { mergeShards } from "../src/sweep/merge.ts";
+import { readSweep, type SweepRow, writeSweep } from "../src/sweep/results.ts";
+import { UsageError } from "../src/util/errors.ts";
+import { createRng } from "../src/util/rng.ts";
+
+Deno.test("--shard I/N: 0 <= I < N, one-line errors otherwise", () => {
+  assertEquals(parseShard("2/4"), { index: 2, count: 4 });
+  assertEquals(shardFileName({ index: 2, count: 4 }), "sweep.shard-2-of-4.csv");
+  for (const bad of ["4/4", "1/0", "-1/4", "a/b", "1", "1/2/3", ""]) {
+    assertThrows(() => parseShard(bad), UsageError, "--shard must be I/N with 0 <= I < N");
+  }
+});
+
+Deno.test("the shard comes from --shard, a Slurm array, or a Kubernetes completion index", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  const none = env({});
+  assertEquals(shardFromEnvironment(undefined, undefined, none), undefined);
+  assertEquals(shardFromEnvironment("1/3", undefined, none)?.shard, { index: 1, count: 3 });
+  // --shard wins over the environment.
+  const slurm = env({ SLURM_ARRAY_TASK_ID: "3", SLURM_ARRAY_TASK_COUNT: "4" });
+  assertEquals(shardFromEnvironment("0/2", undefined, slurm)?.shard, { index: 0, count: 2 });
+  assertEquals(shardFromEnvironment(undefined, undefined, slurm), {
+    shard: { index: 3, count: 4 },
+    from: "SLURM_ARRAY_TASK_ID",
+  });
+  // --array=1-4 numbers its tasks from 1; --array=0-6:2 in steps of 2.
+  const fromOne = env({
+    SLURM_ARRAY_TASK_ID: "1",
+    SLURM_ARRAY_TASK_MIN: "1",
+    SLURM_ARRAY_TASK_COUNT: "4",
+  });
+  assertEquals(shardFromEnvironment(undefined, undefined, fromOne)?.shard, { index: 0, count: 4 });
+  const stepped = env({
+    SLURM_ARRAY_TASK_ID: "6",
+    SLURM_ARRAY_TASK_MIN: "0",
+    SLURM_ARRAY_TASK_STEP: "2",
+    SLURM_ARRAY_TASK_COUNT: "4",
+  });
+  assertEquals(shardFromEnvironment(undefined, undefined, stepped)?.shard, { index: 3, count: 4 });
+  assertEquals(shardFromEnvironment(undefined, "4", slurm)?.shard, { index: 3, count: 4 });
+  assertThrows(
+    () => shardFromEnvironment(undefined, "8", slurm),
+    UsageError,
+    "--shards 8 disagrees with the Slurm array's 4 tasks",
+  );
+  const k8s = env({ JOB_COMPLETION_INDEX: "2" });
+  assertEquals(shardFromEnvironment(undefined, "3", k8s), {
+    shard: { index: 2, count: 3 },
+    from: "JOB_COMPLETION_INDEX",
+  });
+  assertThrows(
+    () => shardFromEnvironment(undefined, undefined, k8s),
+    UsageError,
+    "give --shards N",
+  );
+  assertThrows(() => shardFromEnvironment(undefined, "2", k8s), UsageError, "0 <= I < N");
+  assertThrows(() => shardFromEnvironment(undefined, "2", none), UsageError, "give --shard I/N");
+  assertThrows(() => shardFromEnvironment("0/2", "2", none), UsageError, "drop --shards");
+  assertThrows(
+    () => shardFromEnvironment(undefined, undefined, env({ JOB_COMPLETION_INDEX: "x" })),
+    UsageError,
+    "JOB_COMPLETION_INDEX must be a non-negative integer",
+  );
+});
+
+/** A study's worth of points: one-shot and fine-tuned, as a sweep plans them. */
+function studyItems(): ShardItem[] {
+  const items: ShardItem[] = [];
+  for (const method of ["weight", "unit", "random"]) {
+    for (const k of [50, 70, 90, 95, 99]) {
+      for (const epochs of [0, 2]) {
+        items.push({
+          key: `${method}|${k}|${epochs}`,
+          cost: pointCost({
+            method,
+            strategy: epochs ? "finetune" : "oneshot",
+            finetuneEpochs: epochs,
+            steps: 0,
+            quantizeEpochs: 0,
+            trainingEpochs: 10,
+          }),
+        });
+      }
+    }
+  }
+  return items;
+}
+
+Deno.test("point costs: fine-tuning and retraining cost more than one-shot, by their epochs", () => {
+  const base = {
+    method: "weight",
+    strategy: "oneshot",
+    finetuneEpochs: 0,
+    steps: 0,
+    quantizeEpochs: 0,
+    trainingEpochs: 10,
+  };
+  assertEquals(pointCost(base), 1);
+  assertEquals(pointCost({ ...base, strategy: "finetune", finetuneEpochs: 2 }), 25);
+  assertEquals(pointCost({ ...base, strategy: "iterative", finetuneEpochs: 1, steps: 3 }), 37);
+  assertEquals(pointCost({ ...base, strategy: "rewind" }), 121);
+  assertEquals(pointCost({ ...base, quantizeEpochs: 1 }), 13);
+  assert(pointCost({ ...base, method: "synflow" }) > pointCost(base));
+});
+
+Deno.test("assignment: every point once, the same from any order, loads balanced by cost", () => {
+  const items = studyItems();
+  const assigned = assignShards(items, 4);
+  const byKey = new Map(items.map((item, i) => [item.key, assigned[i]]));
+  // Any order of the same points gives each point the same shard.
+  const rng = createRng(7);
+  for (let trial = 0; trial < 5; trial++) {
+    const shuffled = [...items].sort(() => rng() - 0.5);
+    const again = assignShards(shuffled, 4);
+    shuffled.forEach((item, i) => assertEquals(again[i], byKey.get(item.key), item.key));
+  }
+  // The shards' keys partition the points.
+  const union: string[] = [];
+  for (let s = 0; s < 4; s++) union.push(...keysOfShard(items, { index: s, count: 4 }));
+  assertEquals(union.sort(), items.map((i) => i.key).sort());
+  // Longest-processing-time: the heaviest shard is within one point's cost of the lightest.
+  const loads = [0, 0, 0, 0];
+  items.forEach((item, i) => loads[assigned[i]] += item.cost);
+  const maxCost = Math.max(...items.map((i) => i.cost));
+  assert(Math.max(...loads) - Math.min(...loads) <= maxCost, `loads ${loads}`);
+  // Fine-tuned points are spread over all shards, not bunched in one.
+  const fineTuned = new Set(items.filter((i) => i.cost > 1).map((i) => byKey.get(i.key)));
+  assertEquals(fineTuned.size, 4);
+  // More shards than points: the extra shards get nothing, and that is fine.
+  assertEquals(assignShards(items.slice(0, 2), 5).sort(), [0, 1]);
+  assertThrows(() => assignShards([items[0], items[0]], 2), Error, "duplicate key");
+});
+
+Deno.test("grid: models × seeds × sweeps, the grid file's flags overridden by the command line", () => {
+  const types = {
+    method: { type: "string" },
+    k: { type: "string" },
+    epochs: { type: "string" },
+    model: { type: "string" },
+    seed: { type: "string" },
+    "finetune-epochs": { type: "string" },
+    force: { type: "boolean" },
+  } as const;
+  const file = {
+    path: "study.json",
+    text: JSON.stringify({
+      seeds: [0, 1, 2],
+      models: "mlp,lenet5",
+      k: [90, 95],
+      epochs: 3,
+      force: true,
+      sweeps: [{ method: "weight,unit" }, { method: "weight", "finetune-epochs": 2 }],
+    }),
+  };
+  const { spec, own } = parseGrid(
+    ["--grid", "study.json", "--epochs=5", "--stage", "sweep"],
+    types,
+    file,
+  );
+  assertEquals(own.stage, "sweep");
+  assertEquals(spec.seeds, ["0", "1", "2"]);
+  assertEquals(spec.models, ["mlp", "lenet5"]);
+  const { experiments, sweeps } = expandGrid(spec);
+  assertEquals(experiments.length, 6);
+  assertEquals(sweeps.length, 12);
+  assertEquals(sweeps[1].args, [
+    "--k",
+    "90,95",
+    "--epochs",
+    "3",
+    "--force",
+    "--epochs=5",
+    "--model",
+    "mlp",
+    "--seed",
+    "0",
+    "--method",
+    "weight",
+    "--finetune-epochs",
+    "2",
+  ]);
+  assertEquals(pickFlags(sweeps[1].args, types, { epochs: types.epochs, seed: types.seed }), [
+    "--epochs",
+    "3",
+    "--epochs=5",
+    "--seed",
+    "0",
+  ]);
+  assertThrows(() => flagGroups(["--nope"], types), UsageError, "unknown flag --nope");
+  assertThrows(() => flagGroups(["--k"], types), UsageError, "--k needs a value");
+  assertThrows(
+    () => parseGrid([], types, { path: "g.json", text: '{"sweeps": []}' }),
+    UsageError,
+    'g.json: "sweeps" must be a non-empty list',
+  );
+  assertThrows(
+    () => parseGrid(["--seeds", "0,x"], types),
+    UsageError,
+    "--seeds must list integers",
+  );
+});
+
+/** A complete sweep row of `model` at (method, k) with the given accuracy. */
+function row(model: string, method: string, k: number, accuracy: number): SweepRow {
+  return {
+    model,
+    method,
+    strategy: "oneshot",
+    k,
+    sparsity: k / 100,
+    sparsity_total: k / 100,
+    accuracy,
+    loss: 1 - accuracy,
+    nonzeros: 100 - k,
+    infer_ms: 1,
+    compact_hidden: "4",
+    infer_compact_ms: 1,
+    infer_sparse_ms: Math.random(), // timings may differ between copies
+    speedup: 1,
+    infer_path: "dd",
+    gzip_bytes: 10,
+    compression: 1,
+    finetune_epochs: 0,
+    recovery_lr: 0,
+    steps: 0,
+    prune_params: "default",
+    rewind: "none",
+    detail: "",
+    allocation: "uniform",
+    bits: "32",
+    quantize_epochs: 0,
+    quantize_lr: 0,
+    accuracy_f32: accuracy,
+    bytes_dense: 1,
+    bytes_csr: 1,
+    bytes_q: 1,
+    bytes_huffman: 1,
+    gzip_csr: 1,
+    gzip_q: 1,
+    gzip_huffman: 1,
+    compression_dc: 1,
+  };
+}
+
+Deno.test("merge: shard files fold into sweep.csv once; conflicts and other models refused", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wgprune-merge-" });
+  try {
+    await writeSweep(`${dir}/sweep.csv`, [row("m", "weight", 0, 0.9)]);
+    await writeSweep(`${dir}/sweep.shard-0-of-2.csv`, [row("m", "weight", 50, 0.8)]);
+    await writeSweep(`${dir}/sweep.shard-1-of-2.csv`, [
+      row("m", "weight", 90, 0.5),
+      row("m", "weight", 0, 0.9), // also in sweep.csv, measured the same
+    ]);
+    await Deno.writeTextFile(`${dir}/sweep.shard-x-of-2.csv`, "not a shard file name\n");
+    const first = await mergeShards(dir, "m");
+    assertEquals(first.shardFiles, ["sweep.shard-0-of-2.csv", "sweep.shard-1-of-2.csv"]);
+    assertEquals(first.added, 2);
+    assertEquals(first.rows.map((r) => r.k), [0, 50, 90]);
+    const written = await Deno.readTextFile(`${dir}/sweep.csv`);
+    // Merging again changes nothing.
+    const second = await mergeShards(dir, "m");
+    assertEquals(second.added, 0);
+    assertEquals(await Deno.readTextFile(`${dir}/sweep.csv`), written);
+
+    // A point measured differently in two files: refused, sweep.csv untouched.
+    await writeSweep(`${dir}/sweep.shard-0-of-3.csv`, [row("m", "weight", 90, 0.51)]);
+    await writeSweep(`${dir}/sweep.shard-1-of-3.csv`, [row("m", "unit", 90, 0.3)]);
+    const err = await mergeShards(dir, "m").catch((e) => e);
+    assert(err instanceof UsageError);
+    assertEquals(
+      err.message,
+      `${dir}: point weight k=90 oneshot has accuracy 0.5 in sweep.csv but 0.51 in sweep.shard-0-of-3.csv; delete the row you do not trust and merge again`,
+    );
+    assertEquals(await Deno.readTextFile(`${dir}/sweep.csv`), written);
+    await Deno.remove(`${dir}/sweep.shard-0-of-3.csv`);
+
+    // Rows of another trained model (the experiment was retrained) are refused.
+    await writeSweep(`${dir}/sweep.shard-2-of-3.csv`, [row("other", "weight", 95, 0.2)]);
+    const stale = await mergeShards(dir, "m").catch((e) => e);
+    assert(stale instanceof UsageError);
+    assert(stale.message.includes("holds rows of the trained model other"), stale.message);
+    await Deno.remove(`${dir}/sweep.shard-2-of-3.csv`);
+    const third = await mergeShards(dir, "m");
+    assertEquals(third.added, 1);
+    assertEquals((await readSweep(`${dir}/sweep.csv`)).rows.length, 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
