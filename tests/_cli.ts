@@ -101,7 +101,7 @@ export function smallMlpFlags(
 
 /** The experiment folder of the small MLP, from the id a command printed on stderr. */
 export function smallMlpDir(tmp: string, stderr: string): string {
-  const id = stderr.match(/custom-[0-9a-f]{12}_h48-24_[^/\s]+/)?.[0];
+  const id = stderr.match(/custom-[0-9a-f]{12}_h48-24_[\w.-]+/)?.[0];
   if (!id) throw new Error(`no experiment id in: ${stderr}`);
   return `${tmp}/out/${id}`;
 }
