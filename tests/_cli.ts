@@ -6,6 +6,8 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
+import { pointKey, type SweepRow } from "../src/sweep/results.ts";
+import { MEASURED_COLUMNS } from "../src/sweep/merge.ts";
 
 /** What a spawned command printed and how it ended. */
 export interface CliResult {
@@ -104,4 +106,17 @@ export function smallMlpDir(tmp: string, stderr: string): string {
   const id = stderr.match(/custom-[0-9a-f]{12}_h48-24_[\w.-]+/)?.[0];
   if (!id) throw new Error(`no experiment id in: ${stderr}`);
   return `${tmp}/out/${id}`;
+}
+
+/** Asserts two sweeps hold the same points with the same measured columns. */
+export function assertSameSweep(merged: SweepRow[], single: SweepRow[]): void {
+  const byKey = new Map(single.map((r) => [pointKey(r), r]));
+  assertEquals(merged.length, single.length, "points");
+  for (const row of merged) {
+    const twin = byKey.get(pointKey(row));
+    assert(twin !== undefined, `merged point ${pointKey(row)} missing from the single run`);
+    for (const c of MEASURED_COLUMNS) {
+      assertEquals(row[c], twin[c], `${row.method} k=${row.k} ${c}`);
+    }
+  }
 }

@@ -7,23 +7,9 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { assertOneLineError, runCli, smallMlpDir, smallMlpFlags } from "./_cli.ts";
+import { assertOneLineError, assertSameSweep, runCli, smallMlpDir, smallMlpFlags } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
-import { pointKey, readSweep, type SweepRow } from "../src/sweep/results.ts";
-import { MEASURED_COLUMNS } from "../src/sweep/merge.ts";
-
-/** Asserts two sweeps hold the same points with the same measured columns. */
-export function assertSameSweep(merged: SweepRow[], single: SweepRow[]): void {
-  const byKey = new Map(single.map((r) => [pointKey(r), r]));
-  assertEquals(merged.length, single.length, "points");
-  for (const row of merged) {
-    const twin = byKey.get(pointKey(row));
-    assert(twin !== undefined, `merged point ${pointKey(row)} missing from the single run`);
-    for (const c of MEASURED_COLUMNS) {
-      assertEquals(row[c], twin[c], `${row.method} k=${row.k} ${c}`);
-    }
-  }
-}
+import { pointKey, readSweep } from "../src/sweep/results.ts";
 
 /** Spawns the sweep as shard `index` of an Indexed Job with `count` completions. */
 function indexedShard(args: string[], index: number, count: number): Promise<Deno.CommandOutput> {
