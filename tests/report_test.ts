@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { paretoFrontier, renderReportHtml } from "../src/report/sweep_report.ts";
 import { NO_COMPRESSION_FIGURES, type SweepRow } from "../src/sweep/results.ts";
-import { sweepMarkdown } from "../src/sweep/table.ts";
+import { criteriaMarkdown, sweepMarkdown } from "../src/sweep/table.ts";
 
 function rows(): SweepRow[] {
   const out: SweepRow[] = [];
@@ -45,6 +45,21 @@ Deno.test("paretoFrontier keeps the non-dominated points", () => {
     97.5,
   ]]);
   assertEquals(paretoFrontier([[0, 98], [50, 97], [60, 96.5]]), [[0, 98], [50, 97], [60, 96.5]]);
+});
+
+Deno.test("criteria table: every series at k = 90/95/99, magnitude first", () => {
+  const unitFirst = [...rows().filter((r) => r.method === "unit"), ...rows()];
+  assertEquals(
+    criteriaMarkdown(unitFirst),
+    [
+      "| series | k = 90 % | k = 95 % | k = 99 % |",
+      "|---|---:|---:|---:|",
+      "| weight | 89.00 |  | 88.10 |",
+      "| unit | 53.00 |  | 48.50 |",
+      "",
+    ].join("\n"),
+  );
+  assertEquals(criteriaMarkdown(rows().filter((r) => r.k < 90)), "");
 });
 
 Deno.test("sweep.md puts methods side by side per k", () => {
@@ -102,5 +117,8 @@ Deno.test("report.html loads in headless Chromium without console errors, charts
     points.pareto,
     8 + paretoFrontier(rows().map((r) => [r.sparsity * 100, r.accuracy * 100])).length,
   );
+  // Criteria against magnitude: the 2 methods at k = 90 and 99 (no point at 95).
+  assertEquals(points.criteria, 4);
   assert(dom.includes("<td>50</td><td>93.00</td>"), "table rendered");
+  assert(dom.includes("<td>unit</td><td>53.00</td><td></td><td>48.50</td>"), "criteria table");
 });

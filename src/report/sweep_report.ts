@@ -12,9 +12,10 @@ import {
   panelConfig,
   renderHistogramGrid,
   renderPanels,
+  type Series,
 } from "./charts.ts";
 import type { SweepRow } from "../sweep/results.ts";
-import { seriesLabel, sweepMarkdown } from "../sweep/table.ts";
+import { CRITERIA_KS, criteriaMarkdown, seriesLabel, sweepMarkdown } from "../sweep/table.ts";
 import type { Model } from "../model/network.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import { columnNorms } from "../prune/unit.ts";
@@ -75,6 +76,25 @@ export function paretoFrontier(points: [number, number][]): [number, number][] {
   return frontier.reverse();
 }
 
+/**
+ * Accuracy at k = 90, 95 and 99 of every series with a point there, magnitude pruning's series
+ * dashed: how each criterion, allocation and strategy compares with magnitude where it matters.
+ */
+function criteriaSeries(rows: SweepRow[]): Series[] {
+  const high = rows.filter((r) => CRITERIA_KS.includes(Number(r.k)));
+  const groups = new Map<string, [number, number][]>();
+  for (const r of high) {
+    const label = seriesLabel(r);
+    if (!groups.has(label)) groups.set(label, []);
+    groups.get(label)!.push([Number(r.k), Number(r.accuracy) * 100]);
+  }
+  return [...groups].map(([label, points]) => ({
+    label,
+    points: points.sort((a, b) => a[0] - b[0]),
+    dashed: label === "weight" || label.startsWith("weight "),
+  }));
+}
+
 /** The chart panels of a sweep (shared by the PNGs and the HTML report). */
 export function sweepPanels(allRows: SweepRow[]): Record<string, Panel> {
   const all: [number, number][] = allRows.map((r) => [
@@ -131,6 +151,14 @@ export function sweepPanels(allRows: SweepRow[]): Record<string, Panel> {
       yLabel: "test accuracy (%)",
       series: sizeSeries(allRows.filter((r) => Number(r.bytes_huffman) > 0)),
       logX: true,
+    },
+    criteria: {
+      title: "Every criterion against magnitude pruning (dashed) at high sparsity",
+      xLabel: "target sparsity k (%)",
+      yLabel: "test accuracy (%)",
+      series: criteriaSeries(allRows),
+      yMin: 0,
+      yMax: 100,
     },
     pareto: {
       title: "Accuracy vs sparsity: every method × strategy, Pareto frontier",
@@ -219,6 +247,16 @@ function escapeHtml(s: string): string {
   );
 }
 
+/** The rows of a markdown table as HTML table rows (header cells first); "" for "". */
+function htmlTable(markdown: string): string {
+  if (markdown === "") return "";
+  return markdown.trim().split("\n").filter((_, i) => i !== 1).map((line, i) => {
+    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+    const tag = i === 0 ? "th" : "td";
+    return `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("")}</tr>`;
+  }).join("\n");
+}
+
 /** chart.js's UMD bundle, inlined into report.html. */
 async function chartJsSource(): Promise<string> {
   const entry = new URL(import.meta.resolve("chart.js"));
@@ -235,11 +273,8 @@ export async function renderReportHtml(
   const configs = Object.fromEntries(
     Object.entries(panels).map(([name, p]) => [name, panelConfig(p)]),
   );
-  const table = sweepMarkdown(rows).trim().split("\n").filter((_, i) => i !== 1).map((line, i) => {
-    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
-    const tag = i === 0 ? "th" : "td";
-    return `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("")}</tr>`;
-  }).join("\n");
+  const table = htmlTable(sweepMarkdown(rows));
+  const criteria = htmlTable(criteriaMarkdown(rows));
   const facts = Object.entries(summary).map(([k, v]) =>
     `<li><b>${escapeHtml(k)}</b>: ${escapeHtml(v)}</li>`
   ).join("\n");
@@ -262,10 +297,18 @@ th { background: #f3f3f3; }
 <div><canvas id="chart-loss"></canvas></div>
 <div><canvas id="chart-time"></canvas></div>
 <div><canvas id="chart-pareto"></canvas></div>
+<div><canvas id="chart-criteria"></canvas></div>
 <div><canvas id="chart-size"></canvas></div>
 </div>
 <h2>Accuracy by sparsity</h2>
 <table>${table}</table>
+${
+    criteria
+      ? `<h2>Every criterion against magnitude at k = ${
+        CRITERIA_KS.join(", ")
+      } %</h2>\n<table>${criteria}</table>`
+      : ""
+  }
 <script>${chartJs}</script>
 <script>
 const configs = ${JSON.stringify(configs)};
@@ -299,7 +342,11 @@ export async function writeSweepReport(
   summary: Record<string, string>,
 ): Promise<string> {
   const markdown = sweepMarkdown(rows);
-  await writeFileAtomic(`${dir}/sweep.md`, markdown);
+  const criteria = criteriaMarkdown(rows);
+  await writeFileAtomic(
+    `${dir}/sweep.md`,
+    criteria ? `${markdown}\nEvery criterion against magnitude pruning:\n\n${criteria}` : markdown,
+  );
   const panels = sweepPanels(rows);
   await writeFileAtomic(
     `${dir}/sweep_accuracy.png`,
@@ -308,6 +355,10 @@ export async function writeSweepReport(
   await writeFileAtomic(`${dir}/sweep_loss.png`, await renderPanels([panels.loss], 900, 560));
   await writeFileAtomic(`${dir}/sweep_time.png`, await renderPanels([panels.time], 900, 560));
   await writeFileAtomic(`${dir}/pareto.png`, await renderPanels([panels.pareto], 900, 560));
+  await writeFileAtomic(
+    `${dir}/sweep_criteria.png`,
+    await renderPanels([panels.criteria], 900, 640),
+  );
   await writeFileAtomic(`${dir}/sweep_size.png`, await renderPanels([panels.size], 900, 560));
   for (const method of methods) {
     // Gradient and training scores need the GPU and the data: no histograms of what they keep.

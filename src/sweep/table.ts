@@ -65,3 +65,35 @@ export function sweepMarkdown(rows: SweepRow[]): string {
   }
   return lines.join("\n") + "\n";
 }
+
+/** The sparsities (percent) at which every criterion is set against magnitude pruning. */
+export const CRITERIA_KS = [90, 95, 99];
+
+/**
+ * Every series (criterion × allocation × strategy) at the high sparsities of `CRITERIA_KS`, one
+ * row each, magnitude pruning (`weight`) first, as a markdown table of test accuracy (%); the
+ * empty string when no point lies at those sparsities.
+ *
+ * @example
+ * ```ts
+ * console.log(criteriaMarkdown(rows)); // | series | k = 90 % | k = 95 % | k = 99 % |
+ * ```
+ */
+export function criteriaMarkdown(rows: SweepRow[]): string {
+  const high = rows.filter((r) => CRITERIA_KS.includes(Number(r.k)));
+  if (high.length === 0) return "";
+  const labels = [...new Set(high.map(seriesLabel))];
+  const magnitude = (l: string) => (l === "weight" || l.startsWith("weight ") ? 0 : 1);
+  labels.sort((a, b) => magnitude(a) - magnitude(b));
+  const cell = new Map(high.map((r) => [`${seriesLabel(r)}|${Number(r.k)}`, r]));
+  const header = ["series", ...CRITERIA_KS.map((k) => `k = ${k} %`)];
+  const lines = [`| ${header.join(" | ")} |`, `|---|${CRITERIA_KS.map(() => "---:").join("|")}|`];
+  for (const label of labels) {
+    const acc = CRITERIA_KS.map((k) => {
+      const r = cell.get(`${label}|${k}`);
+      return r ? (Number(r.accuracy) * 100).toFixed(2) : "";
+    });
+    lines.push(`| ${[label, ...acc].join(" | ")} |`);
+  }
+  return lines.join("\n") + "\n";
+}
