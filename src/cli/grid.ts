@@ -12,13 +12,19 @@ import { UsageError } from "../util/errors.ts";
 import { exists, readTextOrFail } from "../util/files.ts";
 import { parseSweepArgs, runSweepRequest, SWEEP_FLAGS, type SweepRequest } from "./sweep.ts";
 import { trainCommand } from "./train.ts";
-import { TRAIN_FLAGS } from "./train_options.ts";
+import { numberFlag, TRAIN_FLAGS } from "./train_options.ts";
 import { mergeFolder } from "./merge.ts";
 import { reportSeeds } from "./report.ts";
 import { expandGrid, type FlagTypes, parseGrid, pickFlags } from "../cluster/grid.ts";
 import { shardFromEnvironment } from "../cluster/shard_env.ts";
 import { plannedPoints } from "../sweep/run_sweep.ts";
-import { assignShards, parseShard, type Shard, type ShardItem } from "../sweep/shard.ts";
+import {
+  assignShards,
+  EPOCH_COST,
+  parseShard,
+  type Shard,
+  type ShardItem,
+} from "../sweep/shard.ts";
 import { loadDataset } from "../data/datasets.ts";
 import { deriveExperimentId } from "../experiment/config.ts";
 import { experimentPaths } from "../experiment/paths.ts";
@@ -44,6 +50,8 @@ job (the shard comes from --shard, or from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_
   --seeds LIST    seeds to train each model with (--seed of each experiment)
   --models LIST   models (--model of each experiment)
   --stage NAME    plan, train, sweep or merge
+  --point-seconds S  with plan: the measured seconds of one one-shot point on a node; prints
+                  the expected wall time of training and of the sweep on --shards N nodes
 Every other flag is a sweep flag (deno task sweep --help) shared by all experiments.`;
 
 /** Flag types of the sweep, for splitting command lines. */
@@ -143,9 +151,10 @@ export async function gridCommand(args: string[]): Promise<void> {
     ? { shard: parseShard(`0/${shardsFlag}`, "--shards"), from: "--shards" }
     : shardFromEnvironment(shardFlag, shardsFlag);
   const shard: Shard = source?.shard ?? { index: 0, count: 1 };
-  const trainItems = experiments.map((e) => ({
+  // Training costs its epochs (in one-shot points, as the sweep's points do).
+  const trainItems = experiments.map((e, i) => ({
     key: pickFlags(e.args, SWEEP_TYPES, TRAIN_FLAGS as unknown as FlagTypes).join(" "),
-    cost: 1,
+    cost: EPOCH_COST * planned.find((p) => p.experiment === i)!.request.config.epochs,
   }));
   const pointItems = planned.flatMap((p) => p.points.map((q) => q.item));
 
@@ -163,7 +172,26 @@ export async function gridCommand(args: string[]): Promise<void> {
         }: ${mine.length} sweeps, ${mine.reduce((s, p) => s + p.points.length, 0)} points`,
       );
     });
-    console.log(`  load per shard of ${count}: ${loads(pointItems, count).join(", ")}`);
+    const sweepLoads = loads(pointItems, count);
+    console.log(
+      `  load per shard of ${count}: ${
+        count <= 16
+          ? sweepLoads.join(", ")
+          : `${Math.min(...sweepLoads)} to ${Math.max(...sweepLoads)}`
+      }`,
+    );
+    if (typeof own["point-seconds"] === "string") {
+      const seconds = numberFlag("point-seconds", own["point-seconds"], { min: 0 });
+      const train = Math.max(...loads(trainItems, count)) * seconds;
+      const sweep = Math.max(...sweepLoads) * seconds;
+      const hours = (s: number) => `${(s / 3600).toFixed(2)} h`;
+      console.log(
+        `  expected wall time on ${count} node${
+          count === 1 ? "" : "s"
+        } at ${seconds} s per one-shot point: ` +
+          `training ${hours(train)} + sweep ${hours(sweep)} = ${hours(train + sweep)}`,
+      );
+    }
     return;
   }
   if (stage === "merge") {

@@ -24,6 +24,7 @@ export const GRID_FLAGS = {
   stage: { type: "string" },
   shard: { type: "string" },
   shards: { type: "string" },
+  "point-seconds": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
