@@ -81,6 +81,7 @@ export async function reportSeeds(
     aggregateSeeds(runs),
     folders.length,
     `${folders[0].id.replace(/_s\d+(?=_|$)/, "")}: seeds ${seeds.join(", ")}`,
+    folders.map((f) => f.testAccuracy),
   );
   return { markdown, dir };
 }

@@ -158,15 +158,20 @@ function bandPanel(
 
 /**
  * Writes `dir/{seeds.csv, seeds.md, seeds_accuracy.png, seeds_loss.png}` for the aggregated
- * points; returns seeds.md.
+ * points, with the dense models' test accuracies (one per seed) summarised in seeds.md; returns
+ * seeds.md.
  */
 export async function writeSeedsReport(
   dir: string,
   points: readonly SeedPoint[],
   seedCount: number,
   title: string,
+  denseAccuracies: readonly number[],
 ): Promise<string> {
-  const markdown = `# ${title}\n\n${seedsMarkdown(points, seedCount)}`;
+  const dense = `Dense test accuracy: ${(mean(denseAccuracies) * 100).toFixed(2)} ± ${
+    (sampleStd(denseAccuracies) * 100).toFixed(2)
+  }% (${denseAccuracies.map((a) => (a * 100).toFixed(2)).join(", ")})`;
+  const markdown = `# ${title}\n\n${dense}\n\n${seedsMarkdown(points, seedCount)}`;
   await writeFileAtomic(`${dir}/seeds.csv`, formatSeedsCsv(points));
   await writeFileAtomic(`${dir}/seeds.md`, markdown);
   const accuracy = bandPanel(
