@@ -17,7 +17,7 @@ import { mergeFolder } from "./merge.ts";
 import { reportSeeds } from "./report.ts";
 import { expandGrid, type FlagTypes, parseGrid, pickFlags } from "../cluster/grid.ts";
 import { shardFromEnvironment } from "../cluster/shard_env.ts";
-import { plannedPoints } from "../sweep/run_sweep.ts";
+import { type PlannedPoint, plannedPoints, selectPoints } from "../sweep/run_sweep.ts";
 import {
   assignShards,
   EPOCH_COST,
@@ -60,14 +60,16 @@ const SWEEP_TYPES = SWEEP_FLAGS as unknown as FlagTypes;
 /** The stages. */
 const STAGES = ["plan", "train", "sweep", "merge"] as const;
 
-/** A sweep of the grid, parsed, with its points' shard items. */
+/** A sweep of the grid, parsed, with its points. */
 interface PlannedSweep {
   /** Its experiment's index. */
   experiment: number;
   /** The parsed command line. */
   request: SweepRequest;
-  /** Its points: method, level, and the item the shards are assigned by. */
-  points: { method: string; k: number; item: ShardItem }[];
+  /** Its points. */
+  points: PlannedPoint[];
+  /** A point's item for the assignment: its key made unique in the grid by the command line. */
+  itemOf: (point: PlannedPoint) => ShardItem;
 }
 
 /** Parses every sweep of the grid (all checked before any work) and lists their points. */
@@ -85,11 +87,8 @@ function planSweeps(sweeps: { experiment: number; args: string[] }[]): PlannedSw
     return {
       experiment,
       request,
-      points: plannedPoints(request.plan).map((p) => ({
-        method: p.method,
-        k: p.k,
-        item: { key: `${id}#${p.key}`, cost: p.cost },
-      })),
+      points: plannedPoints(request.plan),
+      itemOf: (p) => ({ key: `${id}#${p.key}`, cost: p.cost }),
     };
   });
 }
@@ -156,7 +155,7 @@ export async function gridCommand(args: string[]): Promise<void> {
     key: pickFlags(e.args, SWEEP_TYPES, TRAIN_FLAGS as unknown as FlagTypes).join(" "),
     cost: EPOCH_COST * planned.find((p) => p.experiment === i)!.request.config.epochs,
   }));
-  const pointItems = planned.flatMap((p) => p.points.map((q) => q.item));
+  const pointItems = planned.flatMap((p) => p.points.map(p.itemOf));
 
   if (stage === "plan") {
     const count = shard.count;
@@ -235,8 +234,7 @@ export async function gridCommand(args: string[]): Promise<void> {
   );
   console.error(`grid: shard ${label} computes ${mineKeys.size} of ${pointItems.length} points`);
   for (const p of planned) {
-    const keys = new Map(p.points.map((q) => [`${q.method}|${q.k}`, q.item.key]));
-    const select = (method: string, k: number) => mineKeys.has(keys.get(`${method}|${k}`) ?? "");
+    const select = selectPoints(p.points, (q) => mineKeys.has(p.itemOf(q).key));
     if (!p.points.some((q) => select(q.method, q.k))) continue;
     const dir = await experimentDir(p.request);
     if (!(await exists(`${dir}/checkpoint.safetensors`))) {

@@ -28,7 +28,13 @@ import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.
 import { ensureTrained, loadData } from "../experiment/run.ts";
 import { experimentPaths } from "../experiment/paths.ts";
 import { readSnapshot } from "../experiment/checkpoints.ts";
-import { exportFolder, plannedPoints, runSweep, type SweepPlan } from "../sweep/run_sweep.ts";
+import {
+  exportFolder,
+  plannedPoints,
+  runSweep,
+  selectPoints,
+  type SweepPlan,
+} from "../sweep/run_sweep.ts";
 import { keysOfShard, type Shard, shardFileName } from "../sweep/shard.ts";
 import { shardFromEnvironment } from "../cluster/shard_env.ts";
 import { parseInferMode, readCrossovers } from "../train/infer_paths.ts";
@@ -394,8 +400,7 @@ export async function runSweepRequest(
   if (!select && request.shard) {
     const points = plannedPoints(plan);
     const mine = keysOfShard(points, request.shard.shard);
-    const keyOf = new Map(points.map((p) => [`${p.method}|${p.k}`, p.key]));
-    select = (method, k) => mine.has(keyOf.get(`${method}|${k}`) ?? "");
+    select = selectPoints(points, (p) => mine.has(p.key));
     logToStderr(
       `sweep: shard ${request.shard.shard.index}/${request.shard.shard.count} (${request.shard.from}): ${mine.size} of ${points.length} points`,
     );

@@ -208,6 +208,15 @@ export function plannedPoints(plan: SweepPlan): PlannedPoint[] {
   return points;
 }
 
+/** The sweep's test of whether it computes (method, k): the planned points `keep` accepts. */
+export function selectPoints(
+  points: readonly PlannedPoint[],
+  keep: (point: PlannedPoint) => boolean,
+): (method: string, k: number) => boolean {
+  const kept = new Set(points.filter(keep).map((p) => `${p.method}|${p.k}`));
+  return (method, k) => kept.has(`${method}|${k}`);
+}
+
 /** What names a point's export folder (as in sweep.csv). */
 export interface ExportPoint {
   /** Pruning method. */
