@@ -80,8 +80,11 @@ Deno.test({
         }
         return parts.join("\n");
       };
-      for (const id of [ids[1], ids[2], ids[3]]) {
-        const waited = await sh(["bash", CLUSTER, "wait", id, "600"]);
+      // Seconds each job may take (about 20 s in all on 2 cores): a hung cluster fails the test
+      // well inside CI's time.
+      const jobs: [string, number][] = [[ids[1], 180], [ids[2], 240], [ids[3], 120]];
+      for (const [id, limit] of jobs) {
+        const waited = await sh(["bash", CLUSTER, "wait", id, String(limit)]);
         assertEquals(waited.code, 0, `job ${id}: ${waited.out}\n${await logs()}`);
       }
       const sweepLogs = [...Deno.readDirSync(`${tmp}/logs`)].filter((f) =>
