@@ -1,11 +1,16 @@
 /**
  * The sparse and compacted inference paths compute what the masked dense network computes:
  * every prediction identical except true near-ties (top-2 logit gap below 1e-5), loss within
- * 1e-5 relative, for weight pruning at k = 50, 90, 99 and unit pruning at k = 50, 90.
+ * 1e-5 relative, for weight pruning at k = 50, 90, 99 and unit pruning at k = 50, 90. The N:M
+ * path gives the dense path's logits within 1e-5 + 1e-5·|logit| for N:M-pruned networks.
  */
 
-import { assert, assertEquals } from "./_assert.ts";
-import { choosePaths } from "../src/train/infer_paths.ts";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { assertClose } from "./_close.ts";
+import { choosePaths, type NmSpeedTable, parseInferMode } from "../src/train/infer_paths.ts";
+import type { NmPattern } from "../src/kernels/nm_pack.ts";
+import { fastestPath } from "../src/train/infer_paths.ts";
+import { UsageError } from "../src/util/errors.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { initModel, mlpSpec, type Model, outputSize } from "../src/model/network.ts";
 import { applyMasks, prunableParams } from "../src/model/masks.ts";
@@ -17,13 +22,19 @@ import { createRng } from "../src/util/rng.ts";
 
 const ROWS = 999; // not a multiple of 4: the transposed activations carry padding
 
-async function logitsOf(model: Model, sparse: string[], split: ReturnType<typeof uploadSplit>) {
+async function logitsOf(
+  model: Model,
+  sparse: string[],
+  split: ReturnType<typeof uploadSplit>,
+  nm?: Map<string, NmPattern>,
+) {
   const gpu = await getGpu({ quiet: true });
   const net = await GpuNetwork.create(gpu, model, {
     batch: 1,
     evalBatch: ROWS,
     adam: { lr: 0 },
     sparse: new Set(sparse),
+    nm,
   });
   try {
     const result = await net.evaluate(split);
@@ -110,4 +121,157 @@ Deno.test("--infer auto runs sparse exactly the layers below their crossover", (
   assert(choosePaths(pruned, "dense", table, true).every((p) => !p.sparse), "dense forces none");
   // Unmeasured adapters fall back to the default crossover.
   assertEquals(choosePaths(pruned, "auto", undefined, true)[0].crossover, 0.2);
+});
+
+Deno.test("N:M inference matches the masked dense network, alone and beside sparse layers", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const rng = createRng(22);
+  // 42 inputs: the first layer's last group is short for M = 4 and 8.
+  const spec = mlpSpec(42, [64, 48, 32], 10, true);
+  const model = initModel(spec, 4);
+  for (const [name, t] of model.params) {
+    if (name.endsWith(".bias")) t.data.forEach((_, i) => (t.data[i] = (rng() - 0.5) * 0.1));
+  }
+  const split = uploadSplit(gpu, {
+    count: ROWS,
+    features: 42,
+    pixels: new Uint8Array(ROWS * 42).map(() => Math.floor(rng() * 256)),
+    labels: new Uint8Array(ROWS).map(() => Math.floor(rng() * 10)),
+  }, "nm-inference-test");
+  const prunable = prunableParams(spec);
+  try {
+    for (const [n, m] of [[2, 4], [1, 4], [2, 8]]) {
+      const pattern = { n, m };
+      const { masks } = getPruneMethod(`nm${n}:${m}`).prepare(model, prunable, 0).masks(0);
+      const pruned = applyMasks(model, masks);
+      const dense = await logitsOf(pruned, [], split);
+      // auto on a table where N:M won everywhere: the same layers as --infer nm.
+      const table: NmSpeedTable = {
+        adapter: "test",
+        layers: [{
+          inputs: 64,
+          outputs: 48,
+          n,
+          m,
+          dense_ms: 2,
+          sparse_ms: 3,
+          nm_ms: 1,
+          path: "nm",
+        }],
+      };
+      const paths = choosePaths(pruned, "auto", undefined, true, table);
+      assertEquals(paths.map((p) => p.path), ["nm", "nm", "nm", "dense"], `${n}:${m} auto`);
+      const all = new Map(
+        paths.flatMap((p): [string, NmPattern][] =>
+          p.nm && p.path === "nm" ? [[p.name, p.nm]] : []
+        ),
+      );
+      const variants: [string, string[], Map<string, NmPattern>][] = [
+        ["N:M", [], all],
+        [
+          "N:M, sparse, N:M",
+          ["layers.1.weight"],
+          new Map([["layers.0.weight", pattern], ["layers.2.weight", pattern]]),
+        ],
+        [
+          "sparse, N:M, sparse",
+          ["layers.0.weight", "layers.2.weight"],
+          new Map([["layers.1.weight", pattern]]),
+        ],
+      ];
+      for (const [label, sparse, nm] of variants) {
+        const got = await logitsOf(pruned, sparse, split, nm);
+        const where = `${n}:${m} ${label}`;
+        assertClose(where, got.logits, dense.logits, 1e-5, 1e-5);
+        assert(
+          Math.abs(got.loss - dense.loss) <= 1e-5 * Math.abs(dense.loss),
+          `${where}: loss ${got.loss} vs ${dense.loss}`,
+        );
+        assertEquals(got.accuracy, dense.accuracy, where);
+      }
+      // The N:M layers read their packed weights, not the dense ones: zeroing the dense copies
+      // (setParams does not repack) leaves the logits as they were.
+      const net = await GpuNetwork.create(gpu, pruned, {
+        batch: 1,
+        evalBatch: ROWS,
+        adam: { lr: 0 },
+        nm: all,
+      });
+      try {
+        const zeroed = new Map([...pruned.params].map(([name, t]) => [
+          name,
+          { shape: t.shape, data: all.has(name) ? new Float32Array(t.data.length) : t.data },
+        ]));
+        net.setParams({ spec: pruned.spec, params: zeroed });
+        await net.evaluate(split);
+        assertClose(
+          `${n}:${m} packed weights`,
+          await net.lastLogits(ROWS),
+          dense.logits,
+          1e-5,
+          1e-5,
+        );
+      } finally {
+        net.destroy();
+      }
+    }
+  } finally {
+    destroySplit(split);
+  }
+});
+
+Deno.test("--infer nm and auto choose the N:M kernel only for N:M weights, auto only where measured", () => {
+  const spec = mlpSpec(32, [16, 8], 4, false);
+  const model = initModel(spec, 1);
+  const { masks } = getPruneMethod("nm2:4").prepare(model, ["layers.0.weight"], 0).masks(0);
+  const pruned = applyMasks(model, masks);
+  const row = { inputs: 32, outputs: 16, n: 2, m: 4, dense_ms: 1, sparse_ms: 3 };
+  const measured = (nmMs: number, path: "nm" | "dense" | "sparse"): NmSpeedTable => ({
+    adapter: "test",
+    layers: [{ ...row, nm_ms: nmMs, path }],
+  });
+  const paths = (mode: "auto" | "nm", table?: NmSpeedTable) =>
+    choosePaths(pruned, mode, undefined, true, table).map((p) => p.path);
+  assertEquals(choosePaths(pruned, "nm", undefined, true)[0].nm, { n: 2, m: 4 });
+  assertEquals(paths("nm"), ["nm", "dense", "dense"]);
+  assertEquals(paths("auto", measured(0.5, "nm")), ["nm", "dense", "dense"]);
+  // Measured slower: auto keeps what the table chose instead.
+  assertEquals(paths("auto", measured(2, "dense")), ["dense", "dense", "dense"]);
+  // Not measured on this adapter (or not this pattern): the density crossover decides, as before.
+  assertEquals(paths("auto"), ["dense", "dense", "dense"]);
+  assertEquals(
+    paths("auto", { adapter: "test", layers: [{ ...measured(0.5, "nm").layers[0], n: 1 }] }),
+    [
+      "dense",
+      "dense",
+      "dense",
+    ],
+  );
+  // A weight far sparser than the pattern it happens to fit (2 non-zeros in 512: 1:16) runs the
+  // CSR kernel, whose time scales with the non-zeros, when that beats the N:M kernel's row.
+  const sparse = structuredClone(pruned);
+  const w = sparse.params.get("layers.0.weight")!.data;
+  w.fill(0);
+  w[3] = 0.5;
+  w[200] = -0.25;
+  const oneIn16: NmSpeedTable = {
+    adapter: "test",
+    layers: [{ ...row, n: 1, m: 16, dense_ms: 1, sparse_ms: 3, nm_ms: 0.5, path: "nm" }],
+  };
+  const few = choosePaths(sparse, "auto", undefined, true, oneIn16)[0];
+  assertEquals([few.nm, few.path], [{ n: 1, m: 16 }, "sparse"]);
+  // At the pattern's own density (one weight in every group of 16) the table's row holds.
+  w.fill(0);
+  for (let o = 0; o < 16; o++) for (const i of [5, 16 + o]) w[i * 16 + o] = 1;
+  assertEquals(choosePaths(sparse, "auto", undefined, true, oneIn16)[0].path, "nm");
+  // What bench --nm records: the fastest, but dense unless another path wins by 10%.
+  assertEquals(fastestPath({ dense: 10, sparse: 12, nm: 9.5 }), "dense");
+  assertEquals(fastestPath({ dense: 10, sparse: 5, nm: 4 }), "nm");
+  assertEquals(fastestPath({ dense: 10, sparse: 4, nm: 5 }), "sparse");
+  assertEquals(parseInferMode("nm"), "nm");
+  assertThrows(
+    () => parseInferMode("fast"),
+    UsageError,
+    '--infer must be dense, sparse, auto or nm, got "fast"',
+  );
 });

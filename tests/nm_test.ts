@@ -64,6 +64,17 @@ Deno.test("sweep --method nm --nm 2:4: 50% in every group, fine-tuned, no --k", 
     const exported = await runCli("export", [...common, "--method", "nm", "--nm", "1:4"]);
     assertEquals(exported.code, 0, exported.stderr);
     assert(exported.stdout.includes("/nm1-4_k75_oneshot/"), exported.stdout);
+    // eval --infer nm runs the pruned layers on the N:M kernel: the dense path's figures.
+    const folder = exported.stdout.match(/^export: (\S+)\/ /)![1];
+    const evalArgs = [`${folder}/model.safetensors`, "--data-dir", `${tmp}/data`];
+    const viaNm = await runCli("eval", [...evalArgs, "--infer", "nm", "--repeats", "1"]);
+    const viaDense = await runCli("eval", [...evalArgs, "--infer", "dense", "--repeats", "1"]);
+    assertEquals(viaNm.code, 0, viaNm.stderr);
+    assertEquals(viaDense.code, 0, viaDense.stderr);
+    assert(viaNm.stderr.includes("layers.0.weight 25.0% dense, 1:4 → nm kernel"), viaNm.stderr);
+    assert(viaNm.stderr.includes("layers.2.weight 100.0% dense → dense kernel"), viaNm.stderr);
+    const figures = (out: string) => out.match(/test accuracy [\d.]+%, loss [\d.]+/)?.[0];
+    assertEquals(figures(viaNm.stdout), figures(viaDense.stdout));
     assertOneLineError(
       await runCli("sweep", [...common, "--method", "nm", "--k", "50"]),
       2,

@@ -31,11 +31,14 @@ import { destroySplit, uploadSplit } from "../train/splits.ts";
 import { trainModel } from "../train/trainer.ts";
 import { terminalProgress } from "./progress.ts";
 import { benchSparse } from "./bench_sparse.ts";
+import { benchNm } from "./bench_nm.ts";
+import { parseNm } from "../prune/nm.ts";
 
 const USAGE = `Usage: deno task bench [--batches 128,1000] [--epoch-samples N] [--no-epoch]
                        [--kernel auto|tiled|uniform|workgroup] [--vs-torch] [--out FILE]
                        [--model mlp|lenet-300-100|lenet5|lenet5-caffe|cnn-small]
        deno task bench --sparse [--sparse-rows 1000]
+       deno task bench --nm N:M[,N:M...] [--sparse-rows 1000] [--out FILE]
 
 Times every matmul variant on the forward (A·B), input-gradient (A·Bᵀ) and weight-gradient (Aᵀ·B)
 products at the MLP's layer shapes and batch sizes, plus the 10000×784 · 784×1000 product, and
@@ -45,7 +48,9 @@ one training epoch of --model (default the MLP) on random data, with the chosen 
 forces one). --vs-torch runs src/reference/pytorch_bench.py on the same cores and prints both
 side by side (needs python3 with torch: apt-get install python3-torch).
 --sparse instead times the sparse CSR kernel against the dense one over densities at each layer
-shape and records where sparse wins (results/sparse_crossover.json, read by --infer auto).`;
+shape and records where sparse wins (results/sparse_crossover.json, read by --infer auto).
+--nm instead times the dense, sparse CSR and N:M kernels on weights pruned to each N:M pattern at
+each layer shape and records the fastest (nm_speed.json beside --out, read by eval --infer auto).`;
 
 /** Layer shapes [in, out] of the default network. */
 const LAYERS: [number, number][] = [[784, 1000], [1000, 1000], [1000, 500], [500, 200], [200, 10]];
@@ -169,6 +174,7 @@ if (import.meta.main) {
       "no-epoch": { type: "boolean", default: false },
       out: { type: "string", default: "results/bench.json" },
       sparse: { type: "boolean", default: false },
+      nm: { type: "string" },
       "vs-torch": { type: "boolean", default: false },
       ...KERNEL_FLAG,
       "sparse-rows": { type: "string", default: "1000" },
@@ -198,6 +204,10 @@ if (import.meta.main) {
       min: 1,
       max: 100000,
     });
+    const nmPatterns = flags.nm === undefined
+      ? undefined
+      : flags.nm.split(",").map((s) => parseNm(s.trim()));
+    if (nmPatterns && flags.sparse) throw new UsageError("--sparse and --nm are separate runs");
     const modelName = parseModelName(flags.model);
     const kernel = parseKernel(flags.kernel);
     const gpu = await getGpu();
@@ -205,10 +215,14 @@ if (import.meta.main) {
     const choices = await installMatmulTuning(gpu, {
       kernel,
       path: `${outDir}/${TUNING_FILE}`,
-      log: flags.sparse ? undefined : () => {},
+      log: flags.sparse || nmPatterns ? undefined : () => {},
     });
     if (flags.sparse) {
       await benchSparse(gpu, LAYERS, sparseRows);
+      return;
+    }
+    if (nmPatterns) {
+      await benchNm(gpu, LAYERS, sparseRows, nmPatterns, `${outDir}/nm_speed.json`);
       return;
     }
     const rows: MatmulRow[] = [];

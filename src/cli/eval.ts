@@ -17,16 +17,18 @@ import { sizeOf } from "../model/tensor.ts";
 import { loadExported } from "../export/formats.ts";
 import { compressedSizes } from "../sweep/measure.ts";
 import { GpuNetwork } from "../train/gpu_network.ts";
-import { choosePaths, parseInferMode, readCrossovers } from "../train/infer_paths.ts";
+import { choosePaths, parseInferMode, readCrossovers, readNmSpeeds } from "../train/infer_paths.ts";
 import { destroySplit, uploadSplit } from "../train/splits.ts";
 
 const USAGE = `Usage: deno task eval PATH [--dataset mnist|fashion] [--data-dir DIR] [--repeats 3]
-                      [--infer auto|dense|sparse] [--kernel auto|tiled|uniform|workgroup]
+                      [--infer auto|dense|sparse|nm] [--kernel auto|tiled|uniform|workgroup]
 
 Evaluates an exported model (any of model.safetensors, model_compact.safetensors,
 model_csr.safetensors, model_q.safetensors, model_int8.safetensors, model_f16.safetensors,
 model.dcz) on the test set; int8 and f16 weights run on the kernels that read them packed. The dataset is taken from meta.json beside PATH unless
---dataset or --data-dir says otherwise.`;
+--dataset or --data-dir says otherwise. --infer nm runs every N:M-sparse dense layer (--method nm)
+on the N:M kernel; auto picks, per layer, the kernel measured fastest by deno task bench --sparse
+and deno task bench --nm on this adapter.`;
 
 if (import.meta.main) {
   await runMain("eval", async () => {
@@ -77,25 +79,32 @@ if (import.meta.main) {
     await setupKernels(gpu, kernel, { outputDir: "results" });
     const test = uploadSplit(gpu, data.test, "test");
     // Post-training-quantised weights are read packed by their own kernel, never sparse.
-    const paths = ptq ? [] : choosePaths(model, infer, readCrossovers(gpu.adapter), gpu.software);
+    const paths = ptq ? [] : choosePaths(
+      model,
+      infer,
+      readCrossovers(gpu.adapter),
+      gpu.software,
+      readNmSpeeds(gpu.adapter),
+    );
     if (ptq) {
       const kind = [...ptq.values()][0]?.format;
       console.error(`eval: ${kind} weights read by the quantised kernels`);
     }
     for (const p of paths) {
+      const pattern = p.nm ? `, ${p.nm.n}:${p.nm.m}` : "";
       console.error(
-        `eval: ${p.name} ${(p.density * 100).toFixed(1)}% dense → ${
-          p.sparse ? "sparse" : "dense"
-        } ` +
+        `eval: ${p.name} ${(p.density * 100).toFixed(1)}% dense${pattern} → ${p.path} ` +
           `kernel (crossover ${(p.crossover * 100).toFixed(0)}%)`,
       );
     }
-    const sparse = new Set(paths.filter((p) => p.sparse).map((p) => p.name));
+    const sparse = new Set(paths.filter((p) => p.path === "sparse").map((p) => p.name));
+    const nm = new Map(paths.flatMap((p) => (p.path === "nm" && p.nm ? [[p.name, p.nm]] : [])));
     const net = await GpuNetwork.create(gpu, model, {
       batch: 1,
       evalBatch: 1000,
       adam: { lr: 0 },
       sparse,
+      nm,
       ptq,
     });
     try {

@@ -37,7 +37,7 @@ import {
 } from "../sweep/run_sweep.ts";
 import { keysOfShard, type Shard, shardFileName } from "../sweep/shard.ts";
 import { shardFromEnvironment } from "../cluster/shard_env.ts";
-import { parseInferMode, readCrossovers } from "../train/infer_paths.ts";
+import { parseInferMode, readCrossovers, readNmSpeeds } from "../train/infer_paths.ts";
 import { formatQuantizeBits, parseQuantizeBits } from "../quant/weight_sharing.ts";
 import { parsePtq } from "../quant/ptq_model.ts";
 import type { QuantizeOptions } from "../recover/weight_sharing.ts";
@@ -110,8 +110,10 @@ Pruning:
   --force                     recompute points already in sweep.csv
   --verbose                   print a per-parameter report for every point
   --infer-repeats N           forward passes timed per point, median reported (default 3)
-  --infer auto|dense|sparse   inference path of the measured passes: auto picks sparse per layer
-                              below the crossover density measured by deno task bench --sparse
+  --infer auto|dense|sparse|nm  inference path of the measured passes: auto picks per layer the
+                              kernel measured fastest by deno task bench --sparse (CSR below the
+                              crossover density) and --nm (the N:M kernel for N:M weights);
+                              nm runs every N:M weight on the N:M kernel
   --save                      export every point's pruned model to <experiment>/export/ (dense,
                               compact and CSR safetensors, masks, meta.json)
 Sharding (see the README's "Scaling out"):
@@ -482,6 +484,7 @@ export async function runSweepRequest(
       exportDir: flags.save || mode === "export" ? `${paths.dir}/export` : undefined,
       infer,
       crossovers: readCrossovers(gpu.adapter),
+      nmSpeeds: readNmSpeeds(gpu.adapter),
       quantize,
       ptq,
       allocation,

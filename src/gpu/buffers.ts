@@ -12,7 +12,8 @@ export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
   GPUBufferUsage.COPY_DST;
 
 /**
- * Creates a storage buffer of `bytes` bytes (rounded up to 16), zero-filled.
+ * Creates a storage buffer of `bytes` bytes (rounded up to 16), zero-filled, with `usage`
+ * (`STORAGE_USAGE` unless a kernel also reads it otherwise, e.g. through uniform windows).
  *
  * @example
  * ```ts
@@ -20,12 +21,17 @@ export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
  * buf.destroy();
  * ```
  */
-export function createStorage(gpu: GpuContext, bytes: number, label: string): GPUBuffer {
+export function createStorage(
+  gpu: GpuContext,
+  bytes: number,
+  label: string,
+  usage: GPUBufferUsageFlags = STORAGE_USAGE,
+): GPUBuffer {
   return gpu.device.createBuffer({
     label,
     // Multiples of 16 bytes so any buffer may be bound as array<vec4f>.
     size: Math.max(16, Math.ceil(bytes / 16) * 16),
-    usage: STORAGE_USAGE,
+    usage,
   });
 }
 

@@ -7,6 +7,7 @@
 
 import type { MatmulShape } from "../kernels/matmul.ts";
 import type { QuantizedMatmulShape } from "../kernels/matmul_quantized.ts";
+import type { NmPacked } from "../kernels/nm_pack.ts";
 import { unpackF16Rows, unpackInt8Rows } from "../quant/ptq.ts";
 
 /**
@@ -310,4 +311,47 @@ export function quantizedMatmulRef(
 /** mask_copy: dense ⊙ mask (0 where the mask is 0). */
 export function maskCopyRef(dense: Float32Array, mask: Float32Array): Float32Array {
   return dense.map((v, i) => (mask[i] !== 0 ? v : 0));
+}
+
+/**
+ * `Y = X · W` (+bias, ReLU) in f64 accumulation from W's N:M packing (shaders/matmul_nm.wgsl):
+ * X [rows, inputs] f32 row-major, Y [rows, outputs]. Reads the packed values and offsets as the
+ * layout of src/kernels/nm_pack.ts describes them, bit by bit, without its unpacker, so a test
+ * checks the packing and the kernel against one independent reading of the format. Offsets past
+ * the last input (the short last group's empty slots) must carry the value 0.
+ */
+export function nmMatmulRef(
+  x: Float32Array,
+  packed: NmPacked,
+  rows: number,
+  bias?: Float32Array,
+  relu = false,
+): Float32Array {
+  const { inputs, outputs, groups, words, bits, groupsPerWord, values, offsets } = packed;
+  const { n, m } = packed.pattern;
+  const y = new Float32Array(rows * outputs);
+  for (let o = 0; o < outputs; o++) {
+    // This unit's (input, value) pairs, decoded once.
+    const taps: [number, number][] = [];
+    for (let g = 0; g < groups; g++) {
+      const word = offsets[o * words + Math.floor(g / groupsPerWord)];
+      for (let j = 0; j < n; j++) {
+        const bit = ((g % groupsPerWord) * n + j) * bits;
+        const offset = Math.floor(word / 2 ** bit) % 2 ** bits;
+        const v = values[(o * groups + g) * n + j];
+        const input = g * m + offset;
+        if (input >= inputs && v !== 0) {
+          throw new Error(`nmMatmulRef: unit ${o} group ${g} slot ${j} points past the inputs`);
+        }
+        if (v !== 0) taps.push([input, v]);
+      }
+    }
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (const [i, v] of taps) sum += x[r * inputs + i] * v;
+      if (bias) sum += bias[o];
+      y[r * outputs + o] = relu ? Math.max(0, sum) : sum;
+    }
+  }
+  return y;
 }

@@ -45,7 +45,7 @@ export interface SweepRow extends CompressedSizes {
   infer_sparse_ms: number;
   /** infer_ms / infer_sparse_ms. */
   speedup: number;
-  /** Path of each dense layer in that pass: `s` sparse, `d` dense. */
+  /** Path of each dense layer in that pass: `s` sparse CSR, `n` N:M kernel, `d` dense. */
   infer_path: string;
   /** gzip bytes of all parameters. */
   gzip_bytes: number;

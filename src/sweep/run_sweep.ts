@@ -29,7 +29,13 @@ import {
   quantizeModelWeights,
 } from "../quant/ptq_model.ts";
 import { evaluateModel } from "../train/trainer.ts";
-import { choosePaths, type CrossoverTable, type InferMode } from "../train/infer_paths.ts";
+import {
+  choosePaths,
+  type CrossoverTable,
+  type InferMode,
+  type InferPath,
+  type NmSpeedTable,
+} from "../train/infer_paths.ts";
 import type { DataSplits } from "../train/splits.ts";
 import { writeHistory } from "../train/history.ts";
 import { getStrategy } from "../recover/registry.ts";
@@ -94,6 +100,8 @@ export interface SweepJob {
   infer?: InferMode;
   /** Crossover densities of this adapter for `auto` (defaults when undefined). */
   crossovers?: CrossoverTable;
+  /** This adapter's N:M kernel timings (`deno task bench --nm`), for `auto`; none: never N:M. */
+  nmSpeeds?: NmSpeedTable;
   /** Experiment id and dataset name, recorded in exported meta.json. */
   source?: { experiment: string; dataset: string };
   /** Trained weight sharing after each point's recovery (`--quantize-bits`), or none. */
@@ -216,6 +224,9 @@ export function selectPoints(
   const kept = new Set(points.filter(keep).map((p) => `${p.method}|${p.k}`));
   return (method, k) => kept.has(`${method}|${k}`);
 }
+
+/** sweep.csv's `infer_path` letter of each kernel: dense, sparse CSR, N:M. */
+const INFER_PATH_LETTER: Record<InferPath, string> = { dense: "d", sparse: "s", nm: "n" };
 
 /** What names a point's export folder (as in sweep.csv). */
 export interface ExportPoint {
@@ -380,12 +391,20 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         pruned = dequantizedModel(pruned, ptq);
       }
       const stored = { shared, ptq };
-      // The fastest exact path: dead units removed, then each dense layer sparse where it wins.
+      // The fastest exact path: dead units removed, then each dense layer sparse (CSR or N:M)
+      // where it wins.
       const compact = compactUnits(pruned);
       const compactHidden = hiddenWidths(compact.spec).join("-");
-      const paths = choosePaths(compact, job.infer ?? "auto", job.crossovers, gpu.software);
-      const sparse = new Set(paths.filter((p) => p.sparse).map((p) => p.name));
-      const fastest = await GpuNetwork.create(gpu, compact, { ...evalOptions, sparse });
+      const paths = choosePaths(
+        compact,
+        job.infer ?? "auto",
+        job.crossovers,
+        gpu.software,
+        job.nmSpeeds,
+      );
+      const sparse = new Set(paths.filter((p) => p.path === "sparse").map((p) => p.name));
+      const nm = new Map(paths.flatMap((p) => (p.path === "nm" && p.nm ? [[p.name, p.nm]] : [])));
+      const fastest = await GpuNetwork.create(gpu, compact, { ...evalOptions, sparse, nm });
       let test;
       let inferSparseMs;
       let inferCompactMs = denseMs;
@@ -394,7 +413,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         const t1 = performance.now();
         test = await fastest.evaluate(job.data.test);
         const firstMs = performance.now() - t1;
-        if (sparse.size === 0 && compactHidden === denseHidden) {
+        if (sparse.size === 0 && nm.size === 0 && compactHidden === denseHidden) {
           inferSparseMs = denseMs; // the dense kernels on the dense shapes: timed above
         } else {
           inferSparseMs = median([
@@ -403,7 +422,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
           ]);
         }
         if (compactHidden !== denseHidden) {
-          if (sparse.size === 0) inferCompactMs = inferSparseMs;
+          if (sparse.size === 0 && nm.size === 0) inferCompactMs = inferSparseMs;
           else {
             const small = await GpuNetwork.create(gpu, compact, evalOptions);
             try {
@@ -436,7 +455,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         infer_compact_ms: inferCompactMs,
         infer_sparse_ms: inferSparseMs,
         speedup: denseMs / inferSparseMs,
-        infer_path: paths.map((p) => (p.sparse ? "s" : "d")).join(""),
+        infer_path: paths.map((p) => INFER_PATH_LETTER[p.path]).join(""),
         gzip_bytes: gz,
         compression: denseGzip / gz,
         detail: result.detail

@@ -18,8 +18,10 @@ import { createStorage, readF32, readU32, uploadStorage, writeStorage } from "..
 import { type Op, submitOps } from "../gpu/kernel.ts";
 import { createMaskApply, createMaskCopy, createTranspose } from "../kernels/elementwise.ts";
 import { transposedStride } from "../kernels/sparse_matmul.ts";
+import { NM_INPUT_USAGE, NM_WINDOW_BYTES } from "../kernels/matmul_nm.ts";
+import { type NmPattern, packNm } from "../kernels/nm_pack.ts";
 import { csrOfColumns } from "../model/csr.ts";
-import type { GpuCsr, GpuQuantizedWeight } from "../model/layers/layer.ts";
+import type { GpuCsr, GpuNmWeight, GpuQuantizedWeight } from "../model/layers/layer.ts";
 import { type PtqFormat, type PtqWeight, quantizeModelWeights } from "../quant/ptq_model.ts";
 import { createAccuracy, createSoftmaxXent } from "../kernels/loss.ts";
 import { type AdamConfig, createAdam } from "../kernels/adam.ts";
@@ -64,6 +66,13 @@ export interface GpuNetworkOptions {
    * dense.
    */
   sparse?: ReadonlySet<string>;
+  /**
+   * Weights whose dense layers evaluate through the N:M kernel (shaders/matmul_nm.wgsl), by name,
+   * with the pattern each is packed with (it must follow it: `packNm` refuses it otherwise);
+   * packed once on creation (as `sparse`: `setParams` does not repack). Training is always dense.
+   * Not combined with `sparse` for the same weight, nor with `ptq`.
+   */
+  nm?: ReadonlyMap<string, NmPattern>;
   /**
    * Weight-shared tensors (src/quant/weight_sharing.ts), by name: their weights are rebuilt from
    * the codebook on creation, and training updates the codebook (the centroid gradient is the sum
@@ -133,8 +142,9 @@ interface Accumulators {
  * rounded up to 4): a sparse layer writes its output transposed when the next layer with
  * parameters is sparse too, and a row-major input is transposed into `scratch` first. The input
  * `acts[0]` arrives transposed when `sparse.inputTransposed` (the batch gather wrote it so for a
- * sparse first layer). The logits always end row-major. For training, `saved[l]` collects what
- * layer l's forward ops leave for its backward ops.
+ * sparse first layer). Dense layers with an N:M-packed weight (`nm` by weight name) read and
+ * write row-major activations, as the dense matmul. The logits always end row-major. For
+ * training, `saved[l]` collects what layer l's forward ops leave for its backward ops.
  */
 async function forwardOps(
   gpu: GpuContext,
@@ -146,6 +156,7 @@ async function forwardOps(
   sparse?: { csr: ReadonlyMap<string, GpuCsr>; scratch: GPUBuffer; inputTransposed: boolean },
   saved?: Record<string, GPUBuffer>[],
   quantized?: ReadonlyMap<string, GpuQuantizedWeight>,
+  nm?: ReadonlyMap<string, GpuNmWeight>,
 ): Promise<Op[]> {
   const csr = sparse?.csr ?? new Map<string, GpuCsr>();
   const shapes = activationShapes(spec);
@@ -206,6 +217,7 @@ async function forwardOps(
         relu,
         saved: saved?.[l],
         quantized: weightOf(l) ? quantized?.get(weightOf(l)!) : undefined,
+        nm: weightOf(l) ? nm?.get(weightOf(l)!) : undefined,
       }),
     );
   }
@@ -236,6 +248,7 @@ export class GpuNetwork {
   readonly #csr = new Map<string, GpuCsr>();
   readonly #shared = new Map<string, GpuShared>();
   readonly #quantized = new Map<string, GpuQuantizedWeight>();
+  readonly #nm = new Map<string, GpuNmWeight>();
   readonly #dense = new Map<string, GPUBuffer>();
   #trainOps: Op[] = [];
   #trainSplit: GpuSplit | undefined;
@@ -264,18 +277,21 @@ export class GpuNetwork {
     });
     this.#train = accumulators("train");
     this.#eval = accumulators("eval");
-    // Room for transposed activations too: rows rounded up to a multiple of 4.
+    // Room for transposed activations too: rows rounded up to a multiple of 4. The N:M kernel
+    // reads its input through 64 KiB uniform windows: uniform usage and one window of slack.
     const evalRows = transposedStride(options.evalBatch);
-    this.#evalActs = this.#activationBuffers(evalRows, "eval-act");
+    this.#evalActs = this.#activationBuffers(evalRows, "eval-act", (options.nm?.size ?? 0) > 0);
     this.#evalLabels = own(createStorage(gpu, options.evalBatch * 4, "eval-labels"));
     const widest = Math.max(...activationShapes(model.spec).map(sizeOf));
     this.#evalScratch = own(createStorage(gpu, evalRows * widest * 4, "eval-transposed"));
     this.#uploadCsr(model);
+    this.#uploadNm(model);
     for (const name of options.surgery ?? []) {
       this.#dense.set(name, own(uploadStorage(gpu, model.params.get(name)!.data, `${name}.dense`)));
     }
     if (options.ptq) {
       if (options.sparse?.size) throw new Error("GpuNetwork: ptq and sparse do not combine");
+      if (options.nm?.size) throw new Error("GpuNetwork: ptq and nm do not combine");
       const weights = typeof options.ptq === "string"
         ? quantizeModelWeights(model, options.ptq)
         : options.ptq;
@@ -333,16 +349,26 @@ export class GpuNetwork {
     return net;
   }
 
-  /** One buffer per layer boundary for `rows` samples; in-place layers share their input's. */
-  #activationBuffers(rows: number, label: string): GPUBuffer[] {
+  /**
+   * One buffer per layer boundary for `rows` samples; in-place layers share their input's.
+   * `windowed` buffers can be read by the N:M kernel too (uniform usage, one window of slack).
+   */
+  #activationBuffers(rows: number, label: string, windowed = false): GPUBuffer[] {
     const shapes = activationShapes(this.spec);
-    const acts = [this.#own(createStorage(this.#gpu, rows * sizeOf(shapes[0]) * 4, `${label}0`))];
-    this.spec.layers.forEach((layer, l) => {
-      acts.push(
-        layerKind(layer).inPlace ? acts[l] : this.#own(
-          createStorage(this.#gpu, rows * sizeOf(shapes[l + 1]) * 4, `${label}${l + 1}`),
-        ),
+    const create = (i: number) =>
+      this.#own(
+        windowed
+          ? createStorage(
+            this.#gpu,
+            rows * sizeOf(shapes[i]) * 4 + NM_WINDOW_BYTES,
+            `${label}${i}`,
+            NM_INPUT_USAGE,
+          )
+          : createStorage(this.#gpu, rows * sizeOf(shapes[i]) * 4, `${label}${i}`),
       );
+    const acts = [create(0)];
+    this.spec.layers.forEach((layer, l) => {
+      acts.push(layerKind(layer).inPlace ? acts[l] : create(l + 1));
     });
     return acts;
   }
@@ -358,6 +384,26 @@ export class GpuNetwork {
         indices: uploadStorage(this.#gpu, Uint32Array.from(csr.indices), `${name}.indices`),
         values: uploadStorage(this.#gpu, csr.values, `${name}.values`),
         nnz: csr.values.length,
+      });
+    }
+  }
+
+  /** Packs the N:M-path weights of `model` and uploads them. */
+  #uploadNm(model: Model): void {
+    for (const [name, pattern] of this.#options.nm ?? []) {
+      const t = model.params.get(name);
+      const info = this.infos.find((p) => p.name === name);
+      if (!t || !info || t.shape.length !== 2 || this.spec.layers[info.layer].kind !== "dense") {
+        throw new Error(`GpuNetwork: no dense [in, out] weight ${name} for the N:M kernel`);
+      }
+      if (this.#options.sparse?.has(name)) {
+        throw new Error(`GpuNetwork: ${name} cannot run both the sparse and the N:M kernel`);
+      }
+      const packed = packNm(t.data, t.shape[0], t.shape[1], pattern);
+      this.#nm.set(name, {
+        pattern: packed.pattern,
+        values: this.#own(uploadStorage(this.#gpu, packed.values, `${name}.nm_values`)),
+        offsets: this.#own(uploadStorage(this.#gpu, packed.offsets, `${name}.nm_offsets`)),
       });
     }
   }
@@ -608,6 +654,7 @@ export class GpuNetwork {
         { csr: this.#csr, scratch: this.#evalScratch, inputTransposed },
         undefined,
         this.#quantized,
+        this.#nm,
       ),
       await createSoftmaxXent(gpu, rows, outputSize(this.spec), {
         logits: acts[L],

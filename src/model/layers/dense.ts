@@ -10,6 +10,7 @@
 
 import { createMatmul } from "../../kernels/matmul.ts";
 import { createQuantizedMatmul } from "../../kernels/matmul_quantized.ts";
+import { createNmMatmul } from "../../kernels/matmul_nm.ts";
 import { createBiasGrad } from "../../kernels/batch.ts";
 import { createSparseMatmulT } from "../../kernels/sparse_matmul.ts";
 import { initBiases, initWeights } from "./init.ts";
@@ -86,6 +87,19 @@ export const denseLayer: LayerKind = {
           format,
           relu: ctx.relu,
         }, { a: ctx.x, q, scale, bias: ctx.params[1], c: ctx.y }),
+      ];
+    }
+    if (ctx.nm) {
+      // y[rows, units] = x[rows, in] · W (+ b), W read as N values and offsets per group of M.
+      const { pattern, values, offsets } = ctx.nm;
+      return [
+        await createNmMatmul(gpu, {
+          rows: ctx.rows,
+          inputs: sizeOf(ctx.input),
+          outputs: s.units,
+          pattern,
+          relu: ctx.relu,
+        }, { x: ctx.x, values, offsets, y: ctx.y, bias: ctx.params[1] }),
       ];
     }
     return [

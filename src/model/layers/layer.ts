@@ -14,6 +14,7 @@
 import type { GpuContext } from "../../gpu/device.ts";
 import type { Op } from "../../gpu/kernel.ts";
 import type { PtqFormat } from "../../kernels/matmul_quantized.ts";
+import type { NmPattern } from "../../kernels/nm_pack.ts";
 import type { Rng } from "../../util/rng.ts";
 import type { InitScheme } from "./init.ts";
 
@@ -103,6 +104,21 @@ export interface ForwardContext {
    * product instead of `params[0]` (src/kernels/matmul_quantized.ts).
    */
   quantized?: GpuQuantizedWeight;
+  /**
+   * Inference only: the layer's weight packed N:M, read by the forward product instead of
+   * `params[0]` (src/kernels/matmul_nm.ts); `x` then comes in a buffer the kernel can window.
+   */
+  nm?: GpuNmWeight;
+}
+
+/** An N:M-sparse weight on the GPU in the packing of src/kernels/nm_pack.ts. */
+export interface GpuNmWeight {
+  /** The pattern it was packed with. */
+  pattern: NmPattern;
+  /** Values [out, groups, n] f32. */
+  values: GPUBuffer;
+  /** Offsets [out, words] u32. */
+  offsets: GPUBuffer;
 }
 
 /** A post-training-quantised weight on the GPU, packed by output channel. */
@@ -116,7 +132,7 @@ export interface GpuQuantizedWeight {
 }
 
 /** Buffers of one layer's backward dispatches. */
-export interface BackwardContext extends Omit<ForwardContext, "relu" | "quantized"> {
+export interface BackwardContext extends Omit<ForwardContext, "relu" | "quantized" | "nm"> {
   /** Gradient of the loss w.r.t. the output [rows, ...output]. */
   dy: GPUBuffer;
   /** Gradient w.r.t. the input to write, or undefined for the first layer (not needed). */
