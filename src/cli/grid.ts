@@ -25,7 +25,7 @@ import {
   type Shard,
   type ShardItem,
 } from "../sweep/shard.ts";
-import { loadDataset } from "../data/datasets.ts";
+import { readDataOf } from "../experiment/run.ts";
 import { deriveExperimentId } from "../experiment/config.ts";
 import { experimentPaths } from "../experiment/paths.ts";
 
@@ -96,19 +96,8 @@ function planSweeps(sweeps: { experiment: number; args: string[] }[]): PlannedSw
 /** The folder of an experiment: its id needs the data's fingerprint for --data-dir. */
 async function experimentDir(request: SweepRequest): Promise<string> {
   const config = { ...request.config };
-  if (!config.experimentIdGiven) {
-    if (config.dataDir) {
-      const data = await loadDataset({
-        dataset: config.dataset,
-        dataDir: config.dataDir,
-        numValid: config.numValid,
-        seed: config.seed,
-        limitTrain: config.limitTrain,
-      });
-      config.dataFingerprint = data.fingerprint;
-    }
-    config.experimentId = deriveExperimentId(config);
-  }
+  if (!config.experimentIdGiven && config.dataDir) await readDataOf(config);
+  else if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);
   return experimentPaths(config).dir;
 }
 

@@ -60,11 +60,11 @@ export interface LoadedData extends DataSplits {
 }
 
 /**
- * Loads the configured dataset, records its fingerprint in `config` (and the experiment id derived
- * from it unless `--experiment-id` gave one), checks the batch fits the training split, and
- * uploads the splits.
+ * Reads the configured dataset on the CPU and records its fingerprint in `config` (and the
+ * experiment id derived from it unless `--experiment-id` gave one): what names the experiment
+ * folder, with no GPU needed.
  */
-export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<LoadedData> {
+export async function readDataOf(config: TrainConfig) {
   const data = await loadDataset({
     dataset: config.dataset,
     dataDir: config.dataDir,
@@ -74,6 +74,16 @@ export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<Lo
   });
   config.dataFingerprint = data.fingerprint;
   if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);
+  return data;
+}
+
+/**
+ * Loads the configured dataset, records its fingerprint in `config` (and the experiment id derived
+ * from it unless `--experiment-id` gave one), checks the batch fits the training split, and
+ * uploads the splits.
+ */
+export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<LoadedData> {
+  const data = await readDataOf(config);
   if (config.batchSize > data.train.count) {
     throw new UsageError(
       `--batch-size ${config.batchSize} is larger than the training split ` +
