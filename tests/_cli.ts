@@ -82,6 +82,10 @@ export function smallMlpFlags(
   options: { epochs?: number; learningRate?: number } = {},
 ): string[] {
   const flags = [
+    // He-normal, as the thresholds of the command tests were set with (the default until the
+    // initialisation study; init_test covers the default).
+    "--init",
+    "he",
     "--hidden",
     "48,24",
     "--epochs",

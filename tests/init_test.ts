@@ -42,18 +42,24 @@ Deno.test("--init: He-normal by default, Glorot-uniform and PyTorch's uniform wi
   );
 });
 
-Deno.test("--init names the experiment unless it is the default, whose identity is unchanged", () => {
+Deno.test("--init: torch for the MLP and he for the paper networks by default; ids name all but he", () => {
   const config = (args: string[]) => {
     const c = toTrainConfig(parseFlags(args, TRAIN_FLAGS));
     c.experimentId = deriveExperimentId(c);
     return c;
   };
-  const he = config([]);
+  // He-normal, every experiment's scheme before --init existed, keeps their ids and identities.
+  const he = config(["--init", "he"]);
   assertEquals(he.experimentId, "mnist_h1000-1000-500-200_e10_lr0.001_l1_0_l2_0_b128_nobias_s0");
   assert(!modelIdentity(he).includes("init"), modelIdentity(he));
-  const torch = config(["--init", "torch"]);
-  assertEquals(torch.experimentId, `${he.experimentId}_init-torch`);
-  assert(modelIdentity(torch).includes('"init":"torch"'), modelIdentity(torch));
+  const mlp = config([]);
+  assertEquals(mlp.init, "torch");
+  assertEquals(mlp.experimentId, `${he.experimentId}_init-torch`);
+  assert(modelIdentity(mlp).includes('"init":"torch"'), modelIdentity(mlp));
+  assertEquals(config(["--init", "torch"]).experimentId, mlp.experimentId);
+  const lenet = config(["--model", "lenet5-caffe"]);
+  assertEquals(lenet.init, "he");
+  assertEquals(lenet.experimentId, "mnist_lenet5-caffe_e10_lr0.001_l1_0_l2_0_b128_s0");
 });
 
 Deno.test("train --init bogus: one line, exit 2", async () => {

@@ -12,7 +12,19 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 
 const FIXTURE = new URL("./fixtures/refactor_sweep.csv", import.meta.url);
-const BASE = ["--hidden", "64,32", "--epochs", "1", "--seed", "3", "--infer-repeats", "1"];
+// He-normal: the fixture's initialisation (the MLP's default before the initialisation study).
+const BASE = [
+  "--hidden",
+  "64,32",
+  "--epochs",
+  "1",
+  "--seed",
+  "3",
+  "--init",
+  "he",
+  "--infer-repeats",
+  "1",
+];
 const RUNS = [
   ["--method", "weight,unit,global,std,random", "--k", "0,50,90"],
   ["--method", "weight", "--k", "90", "--finetune-epochs", "1"],

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseModelName } from "../model/zoo.ts";
+import { defaultInit, parseModelName } from "../model/zoo.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../util/errors.ts";
 import { type DatasetName, DATASETS } from "../data/datasets.ts";
@@ -23,7 +23,7 @@ export const TRAIN_FLAGS = {
   model: { type: "string", default: "mlp" },
   hidden: { type: "string", default: "1000,1000,500,200" },
   bias: { type: "boolean", default: false },
-  init: { type: "string", default: "he" },
+  init: { type: "string" },
   epochs: { type: "string", default: "10" },
   "batch-size": { type: "string", default: "128" },
   "learning-rate": { type: "string", default: "0.001" },
@@ -57,8 +57,9 @@ Model and training:
   --learning-rate X         Adam learning rate (default 0.001)
   --l1 X, --l2 X            weight penalties (default 0)
   --seed N                  seed for init, split and shuffles (default 0)
-  --init he|glorot|torch    initialisation: He-normal before ReLUs (default), Glorot-uniform
-                            everywhere (Keras), or PyTorch's Linear/Conv2d default
+  --init he|glorot|torch    initialisation: He-normal before ReLUs, Glorot-uniform everywhere
+                            (Keras), or PyTorch's Linear/Conv2d default (default: torch for
+                            mlp, he for the paper networks)
   --no-keep-best            keep the last epoch's weights instead of the best validation epoch's
 Pruning scope:
   --prune-params P          parameters pruned: default (every weight but the output layer's),
@@ -196,11 +197,12 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     throw new UsageError('--data-dir must name a folder, got ""');
   }
   const id = v["experiment-id"] as string | undefined;
+  const model = parseModelName(String(v.model));
   return {
     dataset: dataset as DatasetName,
     dataDir,
     numValid: numberFlag("num-valid", String(v["num-valid"]), { integer: true, min: 0 }),
-    model: parseModelName(String(v.model)),
+    model,
     hidden: parseHidden(String(v.hidden)),
     bias: Boolean(v.bias),
     epochs: numberFlag("epochs", String(v.epochs), { integer: true, min: 1 }),
@@ -212,7 +214,7 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     l1: numberFlag("l1", String(v.l1), { min: 0 }),
     l2: numberFlag("l2", String(v.l2), { min: 0 }),
     seed: numberFlag("seed", String(v.seed), { integer: true, min: 0 }),
-    init: parseInitScheme(String(v.init ?? "he")),
+    init: v.init === undefined ? defaultInit(model) : parseInitScheme(String(v.init)),
     keepBest: Boolean(v["keep-best"]) && !v["no-keep-best"],
     outputDir: checkOutputDir(String(v["output-dir"])),
     forceTrain: Boolean(v["force-train"]),

@@ -92,6 +92,8 @@ export function deriveExperimentId(c: TrainConfig): string {
     `s${c.seed}`,
   ];
   if (c.numValid !== 10000) parts.push(`v${c.numValid}`);
+  // He-normal, every experiment's initialisation before --init existed, is left unnamed so those
+  // folders keep their ids; any other scheme (the MLP's default `torch` too) is named.
   if (c.init !== "he") parts.push(`init-${c.init}`);
   if (!c.keepBest) parts.push("last");
   if (c.gradual) {
@@ -131,7 +133,7 @@ export function modelIdentity(c: TrainConfig): string {
   const rest = model === "mlp" ? mlp : { ...common, model };
   // Which parameters a sweep prunes does not change the trained model; gradual pruning's does.
   const prune = c.gradual ? { pruneParams: c.pruneParams } : {};
-  // The default initialisation leaves the identity as it was before --init existed.
+  // He-normal leaves the identity as it was before --init existed (see the id above).
   const scheme = init === "he" ? {} : { init };
   return JSON.stringify({ ...rest, ...prune, ...scheme, customData: Boolean(c.dataDir) });
 }

@@ -20,6 +20,7 @@
 
 import { UsageError } from "../util/errors.ts";
 import type { LayerSpec } from "./layers/layer.ts";
+import type { InitScheme } from "./layers/init.ts";
 import { mlpSpec, type ModelSpec } from "./network.ts";
 
 /** Every `--model` name. */
@@ -27,6 +28,16 @@ export const MODEL_NAMES = ["mlp", "lenet-300-100", "lenet5", "lenet5-caffe", "c
 
 /** A `--model` name. */
 export type ModelName = typeof MODEL_NAMES[number];
+
+/**
+ * The initialisation a network trains from unless `--init` says otherwise: PyTorch's default
+ * for `mlp`, which a study of three schemes over three seeds found the most robust to pruning
+ * with the best dense accuracy (results/README.md, "Initialisation"); He-normal for the paper
+ * networks, whose measured results were trained from it.
+ */
+export function defaultInit(model: ModelName): InitScheme {
+  return model === "mlp" ? "torch" : "he";
+}
 
 /** Checks `--model`. */
 export function parseModelName(raw: string): ModelName {

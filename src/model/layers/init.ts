@@ -1,12 +1,12 @@
 /**
  * How a layer's parameters start (`--init`), for the dense and convolution kinds alike:
  *
- * - `he` (the default): He-normal, N(0, 2/fan_in), when a ReLU follows (He et al. 2015),
- *   Glorot-uniform otherwise; biases 0.
+ * - `he`: He-normal, N(0, 2/fan_in), when a ReLU follows (He et al. 2015), Glorot-uniform
+ *   otherwise; biases 0. The paper networks' default (src/model/zoo.ts `defaultInit`).
  * - `glorot`: Glorot-uniform, U(±√(6/(fan_in + fan_out))), for every layer (Glorot & Bengio
  *   2010; Keras's default, the recipe the pruning challenge's reports used); biases 0.
  * - `torch`: PyTorch's default for Linear and Conv2d, kaiming_uniform with a = √5, i.e.
- *   U(±1/√fan_in), and biases U(±1/√fan_in).
+ *   U(±1/√fan_in), and biases U(±1/√fan_in). The MLP's default.
  *
  * @module
  */
