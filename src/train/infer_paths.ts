@@ -54,17 +54,29 @@ export function parseInferMode(raw: string): InferMode {
   return raw as InferMode;
 }
 
-/** Reads the crossover table of `adapter` (undefined when none was measured for it). */
-export function readCrossovers(adapter: string, path = CROSSOVER_FILE): CrossoverTable | undefined {
+/**
+ * The table of `adapter` in a JSON file of per-adapter tables (undefined when the file is
+ * missing or has none for it); an unreadable file is a one-line `UsageError` naming the file, the
+ * kind of table (`what`) and the bench that rewrites it.
+ */
+function readAdapterTable<T extends { adapter: string }>(
+  path: string,
+  adapter: string,
+  what: string,
+  bench: string,
+): T | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    const tables = JSON.parse(Deno.readTextFileSync(path)) as CrossoverTable[];
+    const tables = JSON.parse(Deno.readTextFileSync(path)) as T[];
     return tables.find((t) => t.adapter === adapter);
   } catch {
-    throw new UsageError(
-      `${path}: not a crossover table; run deno task bench --sparse again, or delete it`,
-    );
+    throw new UsageError(`${path}: not ${what}; run deno task bench ${bench} again, or delete it`);
   }
+}
+
+/** Reads the crossover table of `adapter` (undefined when none was measured for it). */
+export function readCrossovers(adapter: string, path = CROSSOVER_FILE): CrossoverTable | undefined {
+  return readAdapterTable(path, adapter, "a crossover table", "--sparse");
 }
 
 /** Per layer shape and N:M pattern, the three kernels' times on one adapter. */
@@ -103,15 +115,7 @@ export const NM_SPEED_FILE = "results/nm_speed.json";
 
 /** Reads the N:M table of `adapter` (undefined when none was measured for it). */
 export function readNmSpeeds(adapter: string, path = NM_SPEED_FILE): NmSpeedTable | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    const tables = JSON.parse(Deno.readTextFileSync(path)) as NmSpeedTable[];
-    return tables.find((t) => t.adapter === adapter);
-  } catch {
-    throw new UsageError(
-      `${path}: not an N:M speed table; run deno task bench --nm again, or delete it`,
-    );
-  }
+  return readAdapterTable(path, adapter, "an N:M speed table", "--nm");
 }
 
 /**
