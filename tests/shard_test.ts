@@ -215,6 +215,12 @@ Deno.test("grid: models × seeds × sweeps, the grid file's flags overridden by 
     UsageError,
     "--seeds must list integers",
   );
+  assertThrows(() => parseGrid(["--seeds", "0,1,00"], types), UsageError, "--seeds lists 0 twice");
+  assertThrows(
+    () => parseGrid(["--models", "mlp,mlp"], types),
+    UsageError,
+    "--models lists mlp twice",
+  );
 });
 
 /** A complete sweep row of `model` at (method, k) with the given accuracy. */

@@ -171,6 +171,10 @@ export function parseGrid(
   for (const s of seeds) {
     if (!/^\d+$/.test(s)) throw new UsageError(`--seeds must list integers, got "${s}"`);
   }
+  for (const [name, items] of [["seeds", seeds.map(Number)], ["models", models]] as const) {
+    const twice = items.find((x, i) => items.indexOf(x as never) !== i);
+    if (twice !== undefined) throw new UsageError(`--${name} lists ${twice} twice`);
+  }
   return { spec: { seeds, models, common, sweeps }, own };
 }
 
