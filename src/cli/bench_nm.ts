@@ -17,7 +17,7 @@ import { createMatmul } from "../kernels/matmul.ts";
 import { createNmMatmul, NM_INPUT_USAGE, nmInputBytes } from "../kernels/matmul_nm.ts";
 import { type NmPattern, packNm } from "../kernels/nm_pack.ts";
 import { createSparseMatmulT, transposedStride } from "../kernels/sparse_matmul.ts";
-import { csrOfColumns } from "../model/csr.ts";
+import { csrOfColumns, uploadCsr } from "../model/csr.ts";
 import { nmMask } from "../prune/nm.ts";
 import { fastestPath, type InferPath, MARGIN, type NmSpeedTable } from "../train/infer_paths.ts";
 import { existsSync, writeJsonAtomic } from "../util/files.ts";
@@ -63,13 +63,12 @@ export async function benchNm(
         uploadStorage(gpu, uniformArray(rng, inputs * stride), "xt"),
         createStorage(gpu, Math.max(rows, stride) * outputs * 4, "y"),
         uploadStorage(gpu, pruned, "w"),
-        uploadStorage(gpu, Uint32Array.from(csr.indptr), "indptr"),
-        uploadStorage(gpu, Uint32Array.from(csr.indices), "indices"),
-        uploadStorage(gpu, csr.values, "values"),
         uploadStorage(gpu, packed.values, "nm_values"),
         uploadStorage(gpu, packed.offsets, "nm_offsets"),
       ];
-      const [, xt, y, wBuf, indptr, indices, values, nmValues, nmOffsets] = buffers;
+      const [, xt, y, wBuf, nmValues, nmOffsets] = buffers;
+      const gpuCsr = uploadCsr(gpu, csr, "w");
+      buffers.push(gpuCsr.indptr, gpuCsr.indices, gpuCsr.values);
       const ops: Record<InferPath, Op> = {
         dense: await createMatmul(gpu, { m: rows, n: outputs, k: inputs, relu: true }, {
           a: x,
@@ -80,10 +79,10 @@ export async function benchNm(
           rows,
           inputs,
           outputs,
-          nnz: csr.values.length,
+          nnz: gpuCsr.nnz,
           relu: true,
           outTransposed: true,
-        }, { xt, y, indptr, indices, values }),
+        }, { xt, y, ...gpuCsr }),
         nm: await createNmMatmul(gpu, { rows, inputs, outputs, pattern, relu: true }, {
           x,
           values: nmValues,

@@ -12,8 +12,8 @@ import { createStorage, uploadStorage } from "../gpu/buffers.ts";
 import { medianOpMs } from "../gpu/timing.ts";
 import { createMatmul } from "../kernels/matmul.ts";
 import { createSparseMatmulT, transposedStride } from "../kernels/sparse_matmul.ts";
-import { csrOfColumns } from "../model/csr.ts";
-import { CROSSOVER_FILE, type CrossoverTable } from "../train/infer_paths.ts";
+import { csrOfColumns, uploadCsr } from "../model/csr.ts";
+import { CROSSOVER_FILE, type CrossoverTable, MARGIN } from "../train/infer_paths.ts";
 import { existsSync, writeJsonAtomic } from "../util/files.ts";
 import { createRng, uniformArray } from "../util/rng.ts";
 
@@ -23,12 +23,6 @@ import { createRng, uniformArray } from "../util/rng.ts";
  * timing.
  */
 const DENSITIES = [0.75, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02, 0.01];
-
-/**
- * Speedup a density needs to count as a win: timings of one command vary by a few percent, and
- * `auto` must never be slower than dense.
- */
-const MARGIN = 1.1;
 
 /** One row of the comparison. */
 export interface SparseBenchRow {
@@ -75,13 +69,7 @@ export async function benchSparse(
     let crossover = 0;
     for (const density of DENSITIES) {
       const csr = csrOfColumns(w.map((v) => (rng() < density ? v : 0)), inputs, outputs);
-      const buffers = {
-        xt,
-        y,
-        indptr: uploadStorage(gpu, Uint32Array.from(csr.indptr), "indptr"),
-        indices: uploadStorage(gpu, Uint32Array.from(csr.indices), "indices"),
-        values: uploadStorage(gpu, csr.values, "values"),
-      };
+      const buffers = { xt, y, ...uploadCsr(gpu, csr, "w") };
       const op = await createSparseMatmulT(gpu, {
         rows,
         inputs,

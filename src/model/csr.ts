@@ -9,6 +9,10 @@
  * @module
  */
 
+import type { GpuContext } from "../gpu/device.ts";
+import { uploadStorage } from "../gpu/buffers.ts";
+import type { GpuCsr } from "./layers/layer.ts";
+
 /** A CSR matrix of shape [rows, cols]. */
 export interface Csr {
   /** Rows (output units). */
@@ -88,4 +92,14 @@ export function rowsOfCsr(csr: Csr): Float32Array {
     }
   }
   return m;
+}
+
+/** Uploads a CSR for the sparse kernels: indptr and indices as u32, values as f32. */
+export function uploadCsr(gpu: GpuContext, csr: Csr, label: string): GpuCsr {
+  return {
+    indptr: uploadStorage(gpu, Uint32Array.from(csr.indptr), `${label}.indptr`),
+    indices: uploadStorage(gpu, Uint32Array.from(csr.indices), `${label}.indices`),
+    values: uploadStorage(gpu, csr.values, `${label}.values`),
+    nnz: csr.values.length,
+  };
 }

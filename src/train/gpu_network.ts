@@ -20,7 +20,7 @@ import { createMaskApply, createMaskCopy, createTranspose } from "../kernels/ele
 import { transposedStride } from "../kernels/sparse_matmul.ts";
 import { NM_INPUT_USAGE, NM_WINDOW_BYTES } from "../kernels/matmul_nm.ts";
 import { type NmPattern, packNm } from "../kernels/nm_pack.ts";
-import { csrOfColumns } from "../model/csr.ts";
+import { csrOfColumns, uploadCsr } from "../model/csr.ts";
 import type { GpuCsr, GpuNmWeight, GpuQuantizedWeight } from "../model/layers/layer.ts";
 import { type PtqFormat, type PtqWeight, quantizeModelWeights } from "../quant/ptq_model.ts";
 import { createAccuracy, createSoftmaxXent } from "../kernels/loss.ts";
@@ -379,12 +379,7 @@ export class GpuNetwork {
       const t = model.params.get(name);
       if (!t || t.shape.length !== 2) throw new Error(`GpuNetwork: no [in, out] weight ${name}`);
       const csr = csrOfColumns(t.data, t.shape[0], t.shape[1]);
-      this.#csr.set(name, {
-        indptr: uploadStorage(this.#gpu, Uint32Array.from(csr.indptr), `${name}.indptr`),
-        indices: uploadStorage(this.#gpu, Uint32Array.from(csr.indices), `${name}.indices`),
-        values: uploadStorage(this.#gpu, csr.values, `${name}.values`),
-        nnz: csr.values.length,
-      });
+      this.#csr.set(name, uploadCsr(this.#gpu, csr, name));
     }
   }
 
