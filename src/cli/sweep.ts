@@ -21,7 +21,7 @@ import { nmMethodName, nmSparsity, parseNm } from "../prune/nm.ts";
 import { parseSensitivityFile } from "../prune/sensitivity.ts";
 import { MOVEMENT_STRATEGIES } from "../prune/movement.ts";
 import { runSmallDenseBaseline, SMALL_DENSE } from "../sweep/baseline.ts";
-import { readSweep } from "../sweep/results.ts";
+import { readModelRows } from "../sweep/results.ts";
 import { gpuScorer } from "../train/gradient_scores.ts";
 import { kForSensitivity } from "../prune/std.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
@@ -42,11 +42,6 @@ import { formatQuantizeBits, parseQuantizeBits } from "../quant/weight_sharing.t
 import { parsePtq } from "../quant/ptq_model.ts";
 import type { QuantizeOptions } from "../recover/weight_sharing.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
-
-/** The rows of one trained model in sweep.csv. */
-async function readRows(path: string, model: string) {
-  return (await readSweep(path)).rows.filter((r) => r.model === model);
-}
 
 /** Default sparsity levels (percent). */
 const DEFAULT_KS = [0, 25, 50, 60, 70, 80, 90, 95, 97, 99, 99.5, 99.9];
@@ -514,7 +509,7 @@ export async function runSweepRequest(
         progress: terminalProgress,
         log: logToStderr,
       });
-      rows.splice(0, rows.length, ...await readRows(csvPath, trained.checksum.slice(0, 16)));
+      rows.splice(0, rows.length, ...await readModelRows(csvPath, trained.checksum.slice(0, 16)));
     }
     if (shard) {
       console.error(

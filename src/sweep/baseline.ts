@@ -22,7 +22,7 @@ import { compressedSizes, gzipBytes, timeForward } from "./measure.ts";
 import {
   NO_COMPRESSION_FIGURES,
   pointKey,
-  readMergedRows,
+  readModelRows,
   type SweepRow,
   updateSweep,
 } from "./results.ts";
@@ -99,7 +99,7 @@ export async function runSmallDenseBaseline(gpu: GpuContext, job: BaselineJob): 
   };
   const existing = new Set((await updateSweep(job.csvPath, () => undefined)).map(pointKey));
   if (job.shard) {
-    for (const row of await readMergedRows(job.shard.mergedCsvPath, job.model)) {
+    for (const row of await readModelRows(job.shard.mergedCsvPath, job.model)) {
       existing.add(pointKey(row));
     }
   }

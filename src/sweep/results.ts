@@ -396,10 +396,10 @@ async function renameOrFail(from: string, to: string): Promise<void> {
 }
 
 /**
- * The rows of `model` in a merged sweep.csv, read under its lock (none when it is missing): what
- * a shard need not compute again.
+ * The rows of the trained model `model` in a sweep file, read under its lock (none when it is
+ * missing): a sweep's own rows, or those of the merged sweep.csv a shard need not compute again.
  */
-export async function readMergedRows(path: string, model: string): Promise<SweepRow[]> {
+export async function readModelRows(path: string, model: string): Promise<SweepRow[]> {
   if (!(await exists(path))) return [];
   return (await updateSweep(path, () => undefined)).filter((r) => r.model === model);
 }

@@ -51,7 +51,7 @@ import {
 import { type QuantizeOptions, shareAndRetrain } from "../recover/weight_sharing.ts";
 import { formatQuantizeBits, type SharedWeights } from "../quant/weight_sharing.ts";
 import { compactUnits } from "../model/compact.ts";
-import { openSweep, pointKey, readMergedRows, type SweepRow, updateSweep } from "./results.ts";
+import { openSweep, pointKey, readModelRows, type SweepRow, updateSweep } from "./results.ts";
 import { EPOCH_COST, pointCost } from "./shard.ts";
 import { SMALL_DENSE } from "./baseline.ts";
 
@@ -278,7 +278,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
   const keyOf = (method: string, k: number) => pointKey({ ...base, method, k });
   const existing = new Set((await openSweep(job.csvPath, job.model, job.force, log)).map(pointKey));
   if (job.shard) {
-    for (const row of await readMergedRows(job.shard.mergedCsvPath, job.model)) {
+    for (const row of await readModelRows(job.shard.mergedCsvPath, job.model)) {
       existing.add(pointKey(row));
     }
   }
