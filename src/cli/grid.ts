@@ -15,7 +15,7 @@ import { trainCommand } from "./train.ts";
 import { numberFlag, TRAIN_FLAGS } from "./train_options.ts";
 import { mergeFolder } from "./merge.ts";
 import { reportSeeds } from "./report.ts";
-import { expandGrid, type FlagTypes, parseGrid, pickFlags } from "../cluster/grid.ts";
+import { expandGrid, type FlagTypes, gridFileOf, parseGrid, pickFlags } from "../cluster/grid.ts";
 import { shardFromEnvironment } from "../cluster/shard_env.ts";
 import { type PlannedPoint, plannedPoints, selectPoints } from "../sweep/run_sweep.ts";
 import {
@@ -111,13 +111,7 @@ function loads(items: ShardItem[], count: number): number[] {
 
 /** The grid command. */
 export async function gridCommand(args: string[]): Promise<void> {
-  const gridArg = args.findIndex((a) => a === "--grid" || a.startsWith("--grid="));
-  const gridPath = gridArg < 0
-    ? undefined
-    : args[gridArg].includes("=")
-    ? args[gridArg].slice(7)
-    : args[gridArg + 1];
-  if (gridArg >= 0 && gridPath === undefined) throw new UsageError("--grid needs a value");
+  const gridPath = gridFileOf(args, SWEEP_TYPES);
   const file = gridPath === undefined
     ? undefined
     : { text: await readTextOrFail(gridPath), path: gridPath };

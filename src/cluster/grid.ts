@@ -94,6 +94,19 @@ export function flagGroups(tokens: readonly string[], types: FlagTypes): string[
   return groups;
 }
 
+/** The value of one flag's tokens (`["--k", "90"]` or `["--k=90"]`). */
+function flagValue(group: string[]): string {
+  return group.length === 2 ? group[1] : group[0].slice(group[0].indexOf("=") + 1);
+}
+
+/** The `--grid FILE` of a command line (checked against `sweepTypes`), or undefined. */
+export function gridFileOf(tokens: readonly string[], sweepTypes: FlagTypes): string | undefined {
+  const group = flagGroups(tokens, { ...sweepTypes, ...GRID_FLAGS }).findLast((g) =>
+    flagName(g[0]) === "grid"
+  );
+  return group ? flagValue(group) : undefined;
+}
+
 /** The tokens of the flags named in `keep`. */
 export function pickFlags(tokens: readonly string[], types: FlagTypes, keep: FlagTypes): string[] {
   return flagGroups(tokens, types).filter((g) => flagName(g[0])! in keep).flat();
@@ -161,9 +174,7 @@ export function parseGrid(
     if (name in GRID_FLAGS) {
       own[name] = GRID_FLAGS[name as keyof typeof GRID_FLAGS].type === "boolean"
         ? true
-        : g.length === 2
-        ? g[1]
-        : g[0].slice(name.length + 3);
+        : flagValue(g);
     } else common.push(...g);
   }
   const seeds = typeof own.seeds === "string" ? list("seeds", own.seeds) : [];
