@@ -6,8 +6,7 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { pointKey, type SweepRow } from "../src/sweep/results.ts";
-import { MEASURED_COLUMNS } from "../src/sweep/merge.ts";
+import { MEASURED_COLUMNS, pointKey, type SweepRow } from "../src/sweep/results.ts";
 
 /** What a spawned command printed and how it ended. */
 export interface CliResult {

@@ -67,6 +67,8 @@ Deno.test("every exported format predicts exactly what the pruned model predicts
         method,
         k: 60,
         strategy: "oneshot",
+        allocation: "uniform",
+        allocation_sha256: "",
         accuracy: 0.5,
         loss: 1,
         sparsity: 0.6,

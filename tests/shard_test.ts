@@ -250,6 +250,7 @@ function row(model: string, method: string, k: number, accuracy: number): SweepR
     rewind: "none",
     detail: "",
     allocation: "uniform",
+    allocation_sha256: "",
     bits: "32",
     quantize_epochs: 0,
     quantize_lr: 0,

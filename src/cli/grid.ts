@@ -12,7 +12,7 @@ import { UsageError } from "../util/errors.ts";
 import { exists, readTextOrFail } from "../util/files.ts";
 import { parseSweepArgs, runSweepRequest, SWEEP_FLAGS, type SweepRequest } from "./sweep.ts";
 import { trainCommand } from "./train.ts";
-import { numberFlag, TRAIN_FLAGS } from "./train_options.ts";
+import { checkPath, numberFlag, TRAIN_FLAGS } from "./train_options.ts";
 import { mergeFolder } from "./merge.ts";
 import { reportSeeds } from "./report.ts";
 import { expandGrid, type FlagTypes, gridFileOf, parseGrid, pickFlags } from "../cluster/grid.ts";
@@ -56,6 +56,14 @@ Every other flag is a sweep flag (deno task sweep --help) shared by all experime
 
 /** Flag types of the sweep, for splitting command lines. */
 const SWEEP_TYPES = SWEEP_FLAGS as unknown as FlagTypes;
+
+/**
+ * The training flags that choose an experiment (all of them but what a sweep prunes and the
+ * kernel choice): a sweep of the grid may not set them.
+ */
+const EXPERIMENT_FLAGS: ReadonlySet<string> = new Set(
+  Object.keys(TRAIN_FLAGS).filter((f) => !["prune-params", "kernel", "help"].includes(f)),
+);
 
 /** The stages. */
 const STAGES = ["plan", "train", "sweep", "merge"] as const;
@@ -114,8 +122,8 @@ export async function gridCommand(args: string[]): Promise<void> {
   const gridPath = gridFileOf(args, SWEEP_TYPES);
   const file = gridPath === undefined
     ? undefined
-    : { text: await readTextOrFail(gridPath), path: gridPath };
-  const { spec, own } = parseGrid(args, SWEEP_TYPES, file);
+    : { text: await readTextOrFail(checkPath("--grid", gridPath, "file")), path: gridPath };
+  const { spec, own } = parseGrid(args, SWEEP_TYPES, file, EXPERIMENT_FLAGS);
   if (own.help) {
     console.log(USAGE);
     return;
@@ -177,7 +185,15 @@ export async function gridCommand(args: string[]): Promise<void> {
     return;
   }
   if (stage === "merge") {
-    if (source) throw new UsageError("the merge stage runs once, not per shard; drop --shard");
+    if (source) {
+      throw new UsageError(
+        `the merge stage runs once, not per shard; ${
+          source.from === "--shard"
+            ? "drop --shard"
+            : `run it outside the array (${source.from} is set)`
+        }`,
+      );
+    }
     // Each experiment's folder (from its first sweep), merged once.
     const dirs: string[] = [];
     for (let i = 0; i < experiments.length; i++) {

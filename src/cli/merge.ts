@@ -55,6 +55,12 @@ export async function mergeFolder(dir: string): Promise<string> {
   const t0 = performance.now();
   const folder = await readExperimentFolder(dir);
   const result = await mergeShards(folder.dir, folder.modelId);
+  for (const name of result.cutFiles) {
+    console.error(
+      `merge: ${folder.dir}/${name} ends inside a row (no line break); that row is not merged, ` +
+        "rerun its shard to compute it",
+    );
+  }
   if (result.rows.length === 0) {
     throw new UsageError(`${folder.dir}: no sweep rows to merge (no shard files, empty sweep.csv)`);
   }

@@ -8,7 +8,7 @@
  */
 
 import { runMain } from "./main.ts";
-import { parseCommandLine } from "./train_options.ts";
+import { checkFolder, parseCommandLine } from "./train_options.ts";
 import { UsageError } from "../util/errors.ts";
 import { ensureWritableDir, folderOf } from "../util/files.ts";
 import { readSweep } from "../sweep/results.ts";
@@ -99,7 +99,8 @@ if (import.meta.main) {
     if (positionals.length === 0) {
       throw new UsageError("report needs at least one experiment folder (see --help)");
     }
-    const { markdown, dir } = await reportSeeds(positionals, values.out);
+    const out = values.out === undefined ? undefined : checkFolder("--out", values.out);
+    const { markdown, dir } = await reportSeeds(positionals, out);
     console.log(markdown);
     console.error(`report: wrote ${dir}/{seeds.csv,seeds.md,seeds_accuracy.png,seeds_loss.png}`);
   });

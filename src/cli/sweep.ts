@@ -19,6 +19,7 @@ import { ALLOCATIONS, parseAllocation } from "../prune/allocation.ts";
 import { takesAllocation } from "../prune/prepare.ts";
 import { nmMethodName, nmSparsity, parseNm } from "../prune/nm.ts";
 import { parseSensitivityFile } from "../prune/sensitivity.ts";
+import { META_FILE, readExportMeta } from "../export/meta.ts";
 import { MOVEMENT_STRATEGIES } from "../prune/movement.ts";
 import { runSmallDenseBaseline, SMALL_DENSE } from "../sweep/baseline.ts";
 import { readModelRows } from "../sweep/results.ts";
@@ -337,10 +338,13 @@ export function parseSweepArgs(
   });
 
   const kernel = parseKernel(flags.kernel);
-  const shard = shardFromEnvironment(flags.shard, flags.shards, env);
-  if (shard && mode === "export") {
+  if (mode === "export" && (flags.shard !== undefined || flags.shards !== undefined)) {
     throw new UsageError("export computes one point; --shard and --shards apply to the sweep");
   }
+  // The scheduler's variables select a shard of a sweep; an export inside an array job is whole.
+  const shard = mode === "export"
+    ? undefined
+    : shardFromEnvironment(flags.shard, flags.shards, env);
   if (shard && sensitivities) {
     throw new UsageError(
       "--std-sensitivity levels depend on the trained model, so shards cannot agree on them; give --k",
@@ -449,6 +453,9 @@ export async function runSweepRequest(
       })
       : undefined;
     const csvPath = shard ? `${paths.dir}/${shardFileName(shard)}` : paths.sweep;
+    const sensitivity = allocation.startsWith("sensitivity:")
+      ? parseSensitivityFile(await readTextOrFail(allocation.slice(12)), allocation.slice(12))
+      : undefined;
     const rows = await runSweep(gpu, {
       trained: trained.model,
       model: trained.checksum.slice(0, 16),
@@ -484,9 +491,7 @@ export async function runSweepRequest(
       ptq,
       allocation,
       scorer,
-      sensitivity: allocation.startsWith("sensitivity:")
-        ? parseSensitivityFile(await readTextOrFail(allocation.slice(12)), allocation.slice(12))
-        : undefined,
+      sensitivity,
       source: {
         experiment: config.experimentId,
         dataset: config.dataDir ? "custom" : config.dataset,
@@ -529,8 +534,9 @@ export async function runSweepRequest(
         bits,
         pruneParams: config.pruneParams,
         allocation,
+        allocation_sha256: sensitivity?.sha256.slice(0, 16),
       });
-      const meta = JSON.parse(await Deno.readTextFile(`${folder}/meta.json`));
+      const meta = await readExportMeta(`${folder}/${META_FILE}`);
       console.log(
         `export: ${folder}/ (test accuracy ${(meta.accuracy * 100).toFixed(2)}%, sparsity ${
           (meta.sparsity * 100).toFixed(2)

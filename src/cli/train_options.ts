@@ -8,6 +8,7 @@
 import { defaultInit, parseModelName } from "../model/zoo.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../util/errors.ts";
+import { MAX_SEED } from "../util/rng.ts";
 import { type DatasetName, DATASETS } from "../data/datasets.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
 import { parseInitScheme } from "../model/layers/init.ts";
@@ -43,7 +44,8 @@ export const TRAIN_FLAGS = {
 
 /** Help text of the shared flags. */
 export const TRAIN_HELP = `Data:
-  --dataset mnist|fashion   dataset (default mnist; fashion needs apt-get install dataset-fashion-mnist)
+  --dataset mnist|fashion   dataset (default mnist; fashion is Debian's dataset-fashion-mnist,
+                            installed when missing as root)
   --data-dir DIR            folder with the four IDX files (raw or .gz), overrides --dataset's location
   --num-valid N             training samples held out for validation (default 10000)
   --limit-train N           train on the first N training samples only (quick runs)
@@ -56,7 +58,7 @@ Model and training:
   --batch-size N            samples per step (default 128)
   --learning-rate X         Adam learning rate (default 0.001)
   --l1 X, --l2 X            weight penalties (default 0)
-  --seed N                  seed for init, split and shuffles (default 0)
+  --seed N                  seed for init, split and shuffles, 0 to 4294967295 (default 0)
   --init he|glorot|torch    initialisation: He-normal before ReLUs, Glorot-uniform everywhere
                             (Keras), or PyTorch's Linear/Conv2d default (default: torch for
                             mlp, he for the paper networks)
@@ -174,13 +176,24 @@ export function checkExperimentId(id: string): string {
   return id;
 }
 
-/** Checks `--output-dir`: not empty; trailing slashes are dropped (`out/` is `out`). */
-export function checkOutputDir(dir: string): string {
-  const trimmed = dir.replace(/\/+$/, "");
-  if (dir.trim() === "") {
-    throw new UsageError('--output-dir must name a folder, got ""');
-  }
+/**
+ * Checks a path given on the command line (`what` names it in the error: `--out`, `PATH`): an
+ * empty or blank path is a `UsageError`, never the current or root folder by accident.
+ */
+export function checkPath(what: string, raw: string, kind: "folder" | "file"): string {
+  if (raw.trim() === "") throw new UsageError(`${what} must name a ${kind}, got "${raw}"`);
+  return raw;
+}
+
+/** Checks a folder flag: not empty; trailing slashes are dropped (`out/` is `out`). */
+export function checkFolder(what: string, dir: string): string {
+  const trimmed = checkPath(what, dir, "folder").replace(/\/+$/, "");
   return trimmed === "" ? "/" : trimmed;
+}
+
+/** Checks `--output-dir` (see `checkFolder`). */
+export function checkOutputDir(dir: string): string {
+  return checkFolder("--output-dir", dir);
 }
 
 /**
@@ -192,10 +205,10 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
   if (!(DATASETS as readonly string[]).includes(dataset)) {
     throw new UsageError(`--dataset must be one of ${DATASETS.join(", ")}, got "${dataset}"`);
   }
-  const dataDir = v["data-dir"] as string | undefined;
-  if (dataDir !== undefined && dataDir.trim() === "") {
-    throw new UsageError('--data-dir must name a folder, got ""');
-  }
+  const rawDataDir = v["data-dir"] as string | undefined;
+  const dataDir = rawDataDir === undefined
+    ? undefined
+    : checkPath("--data-dir", rawDataDir, "folder");
   const id = v["experiment-id"] as string | undefined;
   const model = parseModelName(String(v.model));
   return {
@@ -213,7 +226,7 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     }),
     l1: numberFlag("l1", String(v.l1), { min: 0 }),
     l2: numberFlag("l2", String(v.l2), { min: 0 }),
-    seed: numberFlag("seed", String(v.seed), { integer: true, min: 0 }),
+    seed: numberFlag("seed", String(v.seed), { integer: true, min: 0, max: MAX_SEED }),
     init: v.init === undefined ? defaultInit(model) : parseInitScheme(String(v.init)),
     keepBest: Boolean(v["keep-best"]) && !v["no-keep-best"],
     outputDir: checkOutputDir(String(v["output-dir"])),

@@ -12,6 +12,7 @@
  */
 
 import { UsageError } from "../util/errors.ts";
+import { MAX_SEED } from "../util/rng.ts";
 
 /** How a flag is parsed: `string` flags take a value, `boolean` ones do not. */
 export type FlagTypes = Record<string, { type: "string" | "boolean" }>;
@@ -126,12 +127,15 @@ function tokensOf(flags: Record<string, unknown>, where: string): string[] {
 /**
  * Builds a grid from the command line's tokens (grid flags and sweep flags) and, with `--grid`,
  * the text of its file (`fileText`, named `path` in errors). Sweep flags are checked against
- * `sweepTypes`.
+ * `sweepTypes`. `experimentFlags` are the flags that choose the experiment to train (its data,
+ * network, training and output folder): stage one trains from the grid's top-level flags, so a
+ * sweep that sets one of them is a `UsageError` rather than a sweep of an untrained model.
  */
 export function parseGrid(
   tokens: readonly string[],
   sweepTypes: FlagTypes,
   file?: { text: string; path: string },
+  experimentFlags: ReadonlySet<string> = new Set(),
 ): { spec: GridSpec; own: Record<string, string | boolean | undefined> } {
   const types = { ...sweepTypes, ...GRID_FLAGS };
   const own: Record<string, string | boolean | undefined> = {};
@@ -158,7 +162,15 @@ export function parseGrid(
           throw new UsageError(`${file.path}: sweeps[${i}] must be an object of flags`);
         }
         const t = tokensOf(s as Record<string, unknown>, `${file.path}: sweeps[${i}]`);
-        flagGroups(t, sweepTypes); // unknown flags fail here, naming the file
+        for (const g of flagGroups(t, sweepTypes)) { // unknown flags fail here, naming the file
+          const name = flagName(g[0])!;
+          if (experimentFlags.has(name)) {
+            throw new UsageError(
+              `${file.path}: sweeps[${i}] sets "${name}", which chooses the experiment that stage ` +
+                "one trains; give it at the top level of the grid, for training and every sweep",
+            );
+          }
+        }
         return t;
       });
     }
@@ -180,7 +192,9 @@ export function parseGrid(
   const seeds = typeof own.seeds === "string" ? list("seeds", own.seeds) : [];
   const models = typeof own.models === "string" ? list("models", own.models) : [];
   for (const s of seeds) {
-    if (!/^\d+$/.test(s)) throw new UsageError(`--seeds must list integers, got "${s}"`);
+    if (!/^\d+$/.test(s) || Number(s) > MAX_SEED) {
+      throw new UsageError(`--seeds must list integers from 0 to ${MAX_SEED}, got "${s}"`);
+    }
   }
   for (const [name, items] of [["seeds", seeds.map(Number)], ["models", models]] as const) {
     const twice = items.find((x, i) => items.indexOf(x as never) !== i);

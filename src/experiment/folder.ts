@@ -35,10 +35,13 @@ export interface ExperimentFolder {
 }
 
 /**
- * Reads `dir/checkpoint.safetensors` (checksum verified). A folder without a finished checkpoint
- * is a one-line `UsageError` naming it.
+ * Reads `dir/checkpoint.safetensors` (checksum verified). An empty `dir`, or a folder without a
+ * finished checkpoint, is a one-line `UsageError` naming it.
  */
 export async function readExperimentFolder(dir: string): Promise<ExperimentFolder> {
+  if (dir.trim() === "") {
+    throw new UsageError(`an experiment folder must be named, got "${dir}"`);
+  }
   const clean = dir.replace(/\/+$/, "") || "/";
   const path = folderPaths(clean).checkpoint;
   if (!(await exists(path))) {

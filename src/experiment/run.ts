@@ -10,6 +10,7 @@
  * @module
  */
 
+import { ensureDatasetInstalled } from "./system.ts";
 import type { GpuContext } from "../gpu/device.ts";
 import { UsageError } from "../util/errors.ts";
 import {
@@ -60,11 +61,13 @@ export interface LoadedData extends DataSplits {
 }
 
 /**
- * Reads the configured dataset on the CPU and records its fingerprint in `config` (and the
+ * Reads the configured dataset on the CPU (installing Debian's package of it first where it
+ * has one and is missing, see src/experiment/system.ts) and records its fingerprint in `config` (and the
  * experiment id derived from it unless `--experiment-id` gave one): what names the experiment
  * folder, with no GPU needed.
  */
 export async function readDataOf(config: TrainConfig) {
+  if (!config.dataDir) await ensureDatasetInstalled(config.dataset);
   const data = await loadDataset({
     dataset: config.dataset,
     dataDir: config.dataDir,

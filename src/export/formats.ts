@@ -19,7 +19,8 @@
  * - `model_int8.safetensors` or `model_f16.safetensors` (with post-training quantisation): each
  *   dense and convolution weight as I8 levels in its own layout with `<name>.scale` F32 per output
  *   channel (`w = q · scale`, the scale broadcast over the output axis), or as F16;
- * - `meta.json`: method, k, strategy, accuracy, sparsity, and bytes raw and gzipped per file.
+ * - `meta.json` (src/export/meta.ts): method, k, strategy, allocation and its file's sha256,
+ *   accuracy, sparsity, and bytes raw and gzipped per file.
  *
  * Every safetensors file carries the model spec (`spec`, JSON) in its metadata, so
  * `loadExported` rebuilds the model from any of the three.
@@ -46,6 +47,7 @@ import { decodeDeepCompressed, encodeDeepCompressed, type StoredValues } from ".
 import type { SharedWeights } from "../quant/weight_sharing.ts";
 import { f16Weight, int8Weight, type PtqFormat, type PtqWeight } from "../quant/ptq_model.ts";
 import { f16Bits, f16Value } from "../quant/ptq.ts";
+import { type ExportInfo, type ExportMeta, type FileSize, META_FILE } from "./meta.ts";
 
 /** The exported files, by format. */
 export const EXPORT_FILES = {
@@ -59,33 +61,16 @@ export const EXPORT_FILES = {
 /** The weight-shared file, written beside the others when the point was weight-shared. */
 export const QUANTIZED_FILE = "model_q.safetensors";
 
-/** What meta.json records besides the files' sizes. */
-export interface ExportInfo {
-  /** Pruning method. */
-  method: string;
-  /** Target sparsity in percent. */
-  k: number;
-  /** Recovery strategy. */
-  strategy: string;
-  /** Test accuracy of the exported model. */
-  accuracy: number;
-  /** Test loss. */
-  loss: number;
-  /** Sparsity over the pruned parameters. */
-  sparsity: number;
-  /** The experiment the model came from. */
-  experiment: string;
-  /** Dataset name (`mnist`, `fashion`, or `custom` for --data-dir). */
-  dataset: string;
-}
-
-/** Sizes of one exported file. */
-export interface FileSize {
-  /** Bytes on disk. */
-  bytes: number;
-  /** Bytes after gzip -9. */
-  gzip_bytes: number;
-}
+/** Every file that holds the model, in the order `deno task eval FOLDER` reads them. */
+export const MODEL_FILES = [
+  EXPORT_FILES.dense,
+  EXPORT_FILES.compact,
+  EXPORT_FILES.csr,
+  QUANTIZED_FILE,
+  "model_int8.safetensors",
+  "model_f16.safetensors",
+  EXPORT_FILES.dcz,
+] as const;
 
 /**
  * Writes the exported folder of a pruned model: `model` with `masks` applied already (pruned
@@ -97,7 +82,7 @@ export async function writeExport(
   masks: Masks,
   info: ExportInfo,
   stored: StoredValues = {},
-): Promise<ExportInfo & { hidden_compact: number[]; files: Record<string, FileSize> }> {
+): Promise<ExportMeta> {
   await ensureDir(dir);
   const meta = { spec: JSON.stringify(model.spec), method: info.method, k: String(info.k) };
   const compact = compactUnits(model);
@@ -141,7 +126,7 @@ export async function writeExport(
     sizes[name] = { bytes: bytes.length, gzip_bytes: gzipSync(bytes, { level: 9 }).length };
   }
   const out = { ...info, hidden_compact: hiddenWidths(compact.spec), files: sizes };
-  await writeJsonAtomic(`${dir}/meta.json`, out);
+  await writeJsonAtomic(`${dir}/${META_FILE}`, out);
   return out;
 }
 

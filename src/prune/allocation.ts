@@ -15,7 +15,7 @@ import type { Masks } from "../model/masks.ts";
 import type { PreparedMethod } from "./method.ts";
 import { pruneCount, pruneSmallest, sortedScores } from "./select.ts";
 import { prepareJoint } from "./global.ts";
-import { type SensitivityFile, sensitivityKs } from "./sensitivity.ts";
+import { checkSensitivityFits, type LoadedSensitivity, sensitivityKs } from "./sensitivity.ts";
 
 /** The `--allocation` choices that need no file. */
 export const ALLOCATIONS = ["uniform", "global", "erk", "lamp"] as const;
@@ -107,7 +107,7 @@ export function lampScores(scores: Float32Array): Float32Array {
 export function prepareAllocated(
   parts: ScoredTensor[],
   allocation: Allocation,
-  sensitivity?: SensitivityFile,
+  sensitivity?: LoadedSensitivity,
 ): PreparedMethod {
   if (allocation === "global") return prepareJoint(parts);
   if (allocation === "lamp") {
@@ -119,12 +119,7 @@ export function prepareAllocated(
   const sorted = parts.map((p) => sortedScores(p.scores));
   if (allocation.startsWith("sensitivity:")) {
     if (!sensitivity) throw new Error("prepareAllocated: sensitivity allocation without its file");
-    const missing = parts.find((p) => !sensitivity.layers.some((l) => l.name === p.name));
-    if (missing) {
-      throw new UsageError(
-        `${allocation.slice(12)} has no curve for ${missing.name}; scan the same --prune-params`,
-      );
-    }
+    checkSensitivityFits(sensitivity, parts.map((p) => ({ name: p.name, size: p.scores.length })));
     return {
       masks(k) {
         const ks = sensitivityKs(

@@ -10,7 +10,7 @@
 import { UsageError } from "../util/errors.ts";
 import type { Model } from "../model/network.ts";
 import { type Allocation, prepareAllocated } from "./allocation.ts";
-import type { SensitivityFile } from "./sensitivity.ts";
+import type { LoadedSensitivity } from "./sensitivity.ts";
 import type { GradientScorer, PreparedMethod, PruneMethod } from "./method.ts";
 
 /** Options of `prepareMethod`. */
@@ -22,7 +22,7 @@ export interface PrepareOptions {
   /** The sparsity levels (percent) that will be asked for, for methods that prepare each. */
   levels?: readonly number[];
   /** The scan behind a `sensitivity:PATH` allocation. */
-  sensitivity?: SensitivityFile;
+  sensitivity?: LoadedSensitivity;
   /** Scores accumulated by the training run in progress (movement pruning). */
   trainingScores?: Map<string, Float32Array>;
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { UsageError } from "../util/errors.ts";
 
 /** One layer's accuracy with only it pruned, by k. */
@@ -31,8 +32,16 @@ export interface SensitivityFile {
   layers: SensitivityCurve[];
 }
 
+/** A sensitivity file as read: its scan, where it was read from, and its content's sha256. */
+export interface LoadedSensitivity extends SensitivityFile {
+  /** The path it was read from (for messages). */
+  path: string;
+  /** sha256 (hex) of the file's text: what identifies the allocation in rows and folders. */
+  sha256: string;
+}
+
 /** Parses a sensitivity file; every problem is a one-line `UsageError` naming `path`. */
-export function parseSensitivityFile(text: string, path: string): SensitivityFile {
+export function parseSensitivityFile(text: string, path: string): LoadedSensitivity {
   const bad = (why: string) =>
     new UsageError(`${path}: not a sensitivity file from deno task sensitivity (${why})`);
   let file: SensitivityFile;
@@ -56,7 +65,29 @@ export function parseSensitivityFile(text: string, path: string): SensitivityFil
       );
     if (!ok) throw bad(`layer ${JSON.stringify(l?.name ?? "?")}: points must rise in k from 0`);
   }
-  return file;
+  return { ...file, path, sha256: createHash("sha256").update(text).digest("hex") };
+}
+
+/**
+ * Checks that a scan was made on this network: every pruned tensor (`parts`, name and entries)
+ * has a curve of the same size. A mismatch is a `UsageError` naming the layer and both sizes.
+ */
+export function checkSensitivityFits(
+  scan: LoadedSensitivity,
+  parts: readonly { name: string; size: number }[],
+): void {
+  for (const p of parts) {
+    const curve = scan.layers.find((l) => l.name === p.name);
+    if (!curve) {
+      throw new UsageError(`${scan.path} has no curve for ${p.name}; scan the same --prune-params`);
+    }
+    if (curve.size !== p.size) {
+      throw new UsageError(
+        `${scan.path} was scanned on another network: its ${p.name} has ${curve.size} weights, ` +
+          `this model's ${p.size}; run deno task sensitivity on this experiment`,
+      );
+    }
+  }
 }
 
 /**

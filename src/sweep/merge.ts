@@ -3,18 +3,23 @@
  * its sweep.csv. A point found in two files must agree on what was measured (accuracy, loss,
  * non-zeros); timings may differ, and the row already in sweep.csv (or the first shard's) is kept.
  * Shard files are left in place, so merging again is harmless and a shard still running merges
- * on the next call.
+ * on the next call. A shard file's last line cut off without its line break is the only damage
+ * that is dropped rather than refused, and the result names the file.
  *
  * @module
  */
 
 import { UsageError } from "../util/errors.ts";
 import { SHARD_FILE } from "./shard.ts";
-import { pointKey, readSweep, type SweepRow, writeSweep } from "./results.ts";
+import {
+  MEASURED_COLUMNS,
+  pointKey,
+  pointName,
+  readSweep,
+  type SweepRow,
+  writeSweep,
+} from "./results.ts";
 import { withFileLock } from "../util/files.ts";
-
-/** Columns two copies of a point must agree on: what was measured, not how fast. */
-export const MEASURED_COLUMNS = ["accuracy", "loss", "nonzeros"] as const;
 
 /** What a merge did. */
 export interface MergeResult {
@@ -24,25 +29,37 @@ export interface MergeResult {
   shardFiles: string[];
   /** Rows new to sweep.csv. */
   added: number;
+  /** Shard files whose last line was cut off (no line break): that row was not merged. */
+  cutFiles: string[];
 }
 
-/** Shard files in `dir`, ordered by shard count then index. */
+/**
+ * Shard files in `dir`, ordered by shard count then index. A link is followed; a name of the
+ * shard files' pattern that is not a file (a folder, a broken link) is a `UsageError`, so no
+ * shard is ever skipped in silence.
+ */
 export async function shardFilesIn(dir: string): Promise<string[]> {
   const names: { name: string; index: number; count: number }[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
-      const m = entry.isFile ? entry.name.match(SHARD_FILE) : null;
-      if (m) names.push({ name: entry.name, index: Number(m[1]), count: Number(m[2]) });
+      const m = entry.name.match(SHARD_FILE);
+      if (!m) continue;
+      const isFile = entry.isSymlink
+        ? await Deno.stat(`${dir}/${entry.name}`).then((s) => s.isFile, () => false)
+        : entry.isFile;
+      if (!isFile) {
+        throw new UsageError(
+          `${dir}/${entry.name}: named as a shard file but not a file (a folder or a broken link); ` +
+            "make it the shard's file or remove it",
+        );
+      }
+      names.push({ name: entry.name, index: Number(m[1]), count: Number(m[2]) });
     }
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`${dir}: cannot read the folder (${(err as Error).message})`);
   }
   return names.sort((a, b) => a.count - b.count || a.index - b.index).map((n) => n.name);
-}
-
-/** A point's name for messages: `weight k=90 finetune`. */
-function pointName(row: SweepRow): string {
-  return `${row.method} k=${row.k} ${row.strategy}`;
 }
 
 /**
@@ -67,9 +84,11 @@ export function mergeShards(dir: string, model: string): Promise<MergeResult> {
     }
     const others = merged.rows.filter((r) => r.model !== model);
     let added = 0;
+    const cutFiles: string[] = [];
     for (const name of shardFiles) {
       const path = `${dir}/${name}`;
       const file = await withFileLock(`${path}.lock`, () => readSweep(path));
+      if (file.cutTail) cutFiles.push(name);
       for (const row of file.rows) {
         if (row.model !== model) {
           throw new UsageError(
@@ -96,6 +115,6 @@ export function mergeShards(dir: string, model: string): Promise<MergeResult> {
     }
     const rows = [...others, ...[...byKey.values()].map((e) => e.row)];
     if (added > 0) await writeSweep(csvPath, rows);
-    return { rows: rows.filter((r) => r.model === model), shardFiles, added };
+    return { rows: rows.filter((r) => r.model === model), shardFiles, added, cutFiles };
   });
 }

@@ -65,6 +65,11 @@ export interface SweepRow extends CompressedSizes {
   detail: string;
   /** How the method's sparsity was spread over the layers (`--allocation`). */
   allocation: string;
+  /**
+   * The first 16 hex digits of the sha256 of the allocation's file (`sensitivity:PATH`), or ""
+   * for an allocation without one: a rescanned file is another point.
+   */
+  allocation_sha256: string;
   /** Bits per stored weight value: `32` (f32), or the weight-sharing bits (`5`, `8,5`). */
   bits: string;
   /** Epochs of centroid fine-tuning after weight sharing (0 without). */
@@ -103,6 +108,7 @@ export const SWEEP_COLUMNS = [
   "rewind",
   "detail",
   "allocation",
+  "allocation_sha256",
   "bits",
   "quantize_epochs",
   "quantize_lr",
@@ -128,6 +134,7 @@ export const TEXT_COLUMNS = new Set([
   "infer_path",
   "detail",
   "allocation",
+  "allocation_sha256",
   "bits",
 ]);
 
@@ -137,6 +144,7 @@ export const TEXT_COLUMNS = new Set([
  */
 export const NO_COMPRESSION_FIGURES = {
   allocation: "uniform",
+  allocation_sha256: "",
   bits: "32",
   quantize_epochs: 0,
   quantize_lr: 0,
@@ -171,8 +179,9 @@ const REQUIRED_COLUMNS = SWEEP_COLUMNS.filter((c) => !(c in LATER_COLUMNS));
 
 /**
  * Identity of a point: the model it was pruned from, method, strategy, k and the recovery
- * settings (epochs, learning rate, rounds, rewind target), which parameters were pruned and the
- * weight sharing after it (bits, epochs, learning rate). No two
+ * settings (epochs, learning rate, rounds, rewind target), which parameters were pruned, the
+ * allocation (and its file's checksum) and the weight sharing after it (bits, epochs, learning
+ * rate). No two
  * rows of sweep.csv share a key.
  */
 export function pointKey(
@@ -188,6 +197,7 @@ export function pointKey(
     | "prune_params"
     | "rewind"
     | "allocation"
+    | "allocation_sha256"
     | "bits"
     | "quantize_epochs"
     | "quantize_lr"
@@ -204,41 +214,47 @@ export function pointKey(
     row.prune_params,
     row.rewind,
     row.allocation ?? "uniform",
+    row.allocation_sha256 ?? "",
     row.bits ?? "32",
     Number(row.quantize_epochs ?? 0),
     Number(row.quantize_lr ?? 0),
   ].join("|");
 }
 
-/** The rows of a sweep.csv and whether its last row was damaged (and dropped). */
+/** Columns two copies of a point must agree on: what was measured, not how fast. */
+export const MEASURED_COLUMNS = ["accuracy", "loss", "nonzeros"] as const;
+
+/** A point's name for messages: `weight k=90 finetune`. */
+export function pointName(row: Pick<SweepRow, "method" | "k" | "strategy">): string {
+  return `${row.method} k=${row.k} ${row.strategy}`;
+}
+
+/** The rows of a sweep.csv and whether its last row was cut off (and dropped). */
 export interface SweepFile {
-  /** Complete, well-formed rows, one per key (a later duplicate replaces an earlier one). */
+  /** Complete, well-formed rows, one per key (a later copy that agrees replaces an earlier one). */
   rows: SweepRow[];
-  /** True when the last row was cut off or malformed; it was dropped and will be recomputed. */
+  /** True when the last row was cut off; it was dropped and will be recomputed. */
   cutTail: boolean;
 }
 
 /**
- * Parses sweep.csv text; `path` names the file in errors. Only the last row can be damaged by an
- * interrupted write elsewhere (a copy, a full disk, an editor): a last row that is cut off (no
- * line break) or malformed is dropped and reported through `cutTail`. A malformed header or any
- * earlier row is a one-line `UsageError` naming the file and line.
+ * Parses sweep.csv text; `path` names the file in errors. Every row is written whole with its
+ * line break, so only a copy or a write interrupted elsewhere (a full disk, a killed `cp`) can
+ * leave a last line without one: that line is dropped and reported through `cutTail`. Anything
+ * else malformed — the header, any row (the last, complete one included), or two rows of one
+ * point that disagree on a measured column — is a one-line `UsageError` naming the file and line.
  */
 export function parseSweepCsv(text: string, path: string): SweepFile {
   try {
     return { rows: parseWholeSweep(text, path), cutTail: false };
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    const trimmed = text.endsWith("\n") ? text.slice(0, -1) : text;
-    const lastBreak = trimmed.lastIndexOf("\n");
-    if (lastBreak < 0) {
-      if (!text.includes("\n")) return { rows: [], cutTail: true }; // even the header was cut
-      throw err;
-    }
+    if (!(err instanceof UsageError) || text === "" || text.endsWith("\n")) throw err;
+    const lastBreak = text.lastIndexOf("\n");
+    if (lastBreak < 0) return { rows: [], cutTail: true }; // even the header was cut
     try {
-      return { rows: parseWholeSweep(trimmed.slice(0, lastBreak + 1), path), cutTail: true };
+      return { rows: parseWholeSweep(text.slice(0, lastBreak + 1), path), cutTail: true };
     } catch {
-      throw err; // the damage is not (only) in the last row
+      throw err; // the damage is not (only) in the cut line
     }
   }
 }
@@ -266,7 +282,7 @@ function parseWholeSweep(text: string, path: string): SweepRow[] {
   if (new Set(header).size !== header.length) {
     throw new UsageError(`${path}: header repeats a column; ${fix}`);
   }
-  const byKey = new Map<string, SweepRow>();
+  const byKey = new Map<string, { row: SweepRow; line: number }>();
   body.forEach((record, i) => {
     const line = i + 2;
     if (record.length !== header.length) {
@@ -291,13 +307,24 @@ function parseWholeSweep(text: string, path: string): SweepRow[] {
     });
     for (const [column, value] of Object.entries(LATER_COLUMNS)) row[column] ??= value;
     const typed = row as SweepRow;
-    byKey.delete(pointKey(typed)); // a later duplicate wins and moves to the end
-    byKey.set(pointKey(typed), typed);
+    const key = pointKey(typed);
+    const earlier = byKey.get(key);
+    const differs = MEASURED_COLUMNS.find((c) => earlier && earlier.row[c] !== typed[c]);
+    if (earlier && differs) {
+      throw new UsageError(
+        `${path}: lines ${earlier.line} and ${line} hold point ${
+          pointName(typed)
+        } with ${differs} ` +
+          `${earlier.row[differs]} and ${typed[differs]}; delete the row you do not trust`,
+      );
+    }
+    byKey.delete(key); // a later copy that agrees wins and moves to the end
+    byKey.set(key, { row: typed, line });
   });
   if (!text.endsWith("\n")) {
     throw new UsageError(`${path}: cut off inside its last line; ${fix}`);
   }
-  return [...byKey.values()];
+  return [...byKey.values()].map((e) => e.row);
 }
 
 /** Reads sweep.csv (no rows when absent). */

@@ -20,7 +20,7 @@ import type { GradientScorer, PreparedMethod } from "../prune/method.ts";
 import { prepareMethod } from "../prune/prepare.ts";
 import { nmPatternOf, nmSparsity } from "../prune/nm.ts";
 import type { Allocation } from "../prune/allocation.ts";
-import type { SensitivityFile } from "../prune/sensitivity.ts";
+import type { LoadedSensitivity } from "../prune/sensitivity.ts";
 import { type EvalResult, GpuNetwork } from "../train/gpu_network.ts";
 import {
   dequantizedModel,
@@ -110,8 +110,8 @@ export interface SweepJob {
   allocation?: Allocation;
   /** Gradient scores on the GPU, for the methods that need them. */
   scorer?: GradientScorer;
-  /** The scan behind a `sensitivity:PATH` allocation. */
-  sensitivity?: SensitivityFile;
+  /** The scan behind a `sensitivity:PATH` allocation (its checksum names the points). */
+  sensitivity?: LoadedSensitivity;
   /**
    * Post-training quantisation of each point after its recovery (`--ptq`): its accuracy is
    * measured by the kernels that read the quantised weights; not with `quantize`.
@@ -138,6 +138,8 @@ export interface SweepPlan {
   pruneParams: string;
   /** `--allocation` (default `uniform`). */
   allocation?: Allocation;
+  /** The scan behind a `sensitivity:PATH` allocation, once read (its checksum names the points). */
+  sensitivity?: LoadedSensitivity;
   /** `--quantize-bits` and its fine-tuning, or none. */
   quantize?: QuantizeOptions;
   /** `--ptq`, or none. */
@@ -171,6 +173,7 @@ function rowBase(plan: SweepPlan) {
     rewind: settings.rewind,
     bits: plan.ptq ?? (plan.quantize ? formatQuantizeBits(plan.quantize.bits) : "32"),
     allocation: plan.allocation ?? "uniform",
+    allocation_sha256: plan.sensitivity?.sha256.slice(0, 16) ?? "",
     quantize_epochs: plan.quantize?.epochs ?? 0,
     quantize_lr: plan.quantize ? plan.quantize.lr : 0,
   };
@@ -242,27 +245,42 @@ export interface ExportPoint {
   pruneParams?: string;
   /** `allocation` column (default `uniform`). */
   allocation?: string;
+  /** `allocation_sha256` column: required for a `sensitivity:PATH` allocation. */
+  allocation_sha256?: string;
 }
 
 /**
- * The export folder of one point: `<method>_k<k>_<strategy>`, then `_q5` / `_q8-5` (weight
- * sharing), `_int8` / `_f16`, `_<allocation>` and `_pp<patterns>` where they differ from the
- * defaults, as the fine-tuning histories are named.
+ * The part of a point's file names that its non-default settings add: `_q5` / `_q8-5` (weight
+ * sharing), `_int8` / `_f16`, `_<allocation>` (`_sensitivity-<12 hex digits of the file's
+ * sha256>`, so two scans never share a name whatever their paths) and `_pp<patterns>`.
  */
-export function exportFolder(root: string, point: ExportPoint): string {
+function settingsSuffix(point: Omit<ExportPoint, "method" | "k" | "strategy">): string {
   const bits = point.bits ?? "32";
   const quantized = bits === "32"
     ? ""
     : /^\d/.test(bits)
     ? `_q${bits.replace(",", "-")}`
     : `_${bits}`;
-  const allocation = (point.allocation ?? "uniform") === "uniform"
-    ? ""
-    : `_${point.allocation!.replace(/[^\w.-]/g, "_")}`;
+  const allocation = point.allocation ?? "uniform";
+  let allocationPart = allocation === "uniform" ? "" : `_${allocation.replace(/[^\w.-]/g, "_")}`;
+  if (allocation.startsWith("sensitivity:")) {
+    if (!point.allocation_sha256) {
+      throw new Error(`settingsSuffix: ${allocation} without its file's checksum`);
+    }
+    allocationPart = `_sensitivity-${point.allocation_sha256.slice(0, 12)}`;
+  }
   const pruneParams = point.pruneParams ?? "default";
   const params = pruneParams === "default" ? "" : `_pp${pruneParams.replace(/[^\w.-]/g, "_")}`;
+  return `${quantized}${allocationPart}${params}`;
+}
+
+/**
+ * The export folder of one point: `<method>_k<k>_<strategy>`, then the settings that differ
+ * from the defaults (`settingsSuffix`), as the fine-tuning histories are named.
+ */
+export function exportFolder(root: string, point: ExportPoint): string {
   const method = point.method.replace(":", "-"); // nm2:4 → nm2-4
-  return `${root}/${method}_k${point.k}_${point.strategy}${quantized}${allocation}${params}`;
+  return `${root}/${method}_k${point.k}_${point.strategy}${settingsSuffix(point)}`;
 }
 
 /**
@@ -474,10 +492,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
         await writeHistory(
           `${job.historyDir}/${method}_${strategy.name}_${settings.rewind}_ft${settings.finetuneEpochs}` +
             `_lr${settings.recoveryLr}${settings.steps > 0 ? `_steps${settings.steps}` : ""}` +
-            `${
-              job.pruneParams === "default" ? "" : `_pp${job.pruneParams.replace(/[^\w.-]/g, "_")}`
-            }` +
-            `_k${k}.csv`,
+            `${settingsSuffix({ ...base, pruneParams: job.pruneParams })}_k${k}.csv`,
           result.history,
         );
       }
@@ -490,6 +505,8 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
             method,
             k,
             strategy: strategy.name,
+            allocation: base.allocation,
+            allocation_sha256: job.sensitivity?.sha256 ?? "",
             accuracy: test.accuracy,
             loss: test.loss,
             sparsity: report.sparsity,

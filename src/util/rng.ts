@@ -5,11 +5,17 @@
  * @module
  */
 
+/**
+ * The largest seed `createRng` tells apart: it keys on the seed's low 32 bits, so 2^32 would
+ * repeat seed 0. Seeds are integers in 0..MAX_SEED.
+ */
+export const MAX_SEED = 4294967295;
+
 /** A seeded generator of uniform floats in [0, 1). */
 export type Rng = () => number;
 
 /**
- * Returns a mulberry32 generator for `seed`.
+ * Returns a mulberry32 generator for `seed` (an integer in 0..MAX_SEED).
  *
  * @example
  * ```ts
