@@ -1,7 +1,9 @@
 /**
  * Seeded mutation fuzzing of wgprune's file parsers: IDX images and labels (raw and gzipped),
  * safetensors checkpoints (with and without a required checksum, then `tensorsToParams`),
- * sweep.csv, history.csv and metrics.json. Each target starts from valid files built in memory,
+ * sweep.csv, history.csv, metrics.json, Deep Compression files (`.dcz`, half of the cases with
+ * their checksum made to match again, so the decoder behind it is reached) and exports'
+ * meta.json. Each target starts from valid files built in memory,
  * applies one to three seeded mutations (bit flips, boundary bytes, truncation, garbage,
  * duplicated or deleted ranges, header fields set to huge values, edited JSON headers, dropped or
  * swapped lines, replaced CSV fields, wrongly typed JSON keys, …) and requires every case to end
@@ -14,12 +16,16 @@
  * @module
  */
 
-import { gunzipSync, gzipSync } from "node:zlib";
+import { crc32, gunzipSync, gzipSync } from "node:zlib";
 import { UsageError } from "../src/util/errors.ts";
 import { gunzip, IMAGES_MAGIC, LABELS_MAGIC, parseImages, parseLabels } from "../src/data/idx.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/model/safetensors.ts";
 import type { DecodeOptions } from "../src/model/safetensors.ts";
-import { checkParams, initModel, mlpSpec } from "../src/model/network.ts";
+import { checkParams, initModel, mlpSpec, paramInfos } from "../src/model/network.ts";
+import { sizeOf } from "../src/model/tensor.ts";
+import { decodeDeepCompressed, encodeDeepCompressed } from "../src/quant/dc_file.ts";
+import { decodeShared, shareWeights } from "../src/quant/weight_sharing.ts";
+import { type ExportMeta, parseExportMeta } from "../src/export/meta.ts";
 import {
   formatSweepCsv,
   parseSweepCsv,
@@ -943,6 +949,107 @@ function textTarget(
 }
 
 // ---------------------------------------------------------------------------------------------
+// model.dcz
+
+const DCZ_PATH = "fuzz/model.dcz";
+
+/** The seed model pruned to about a third of its weights, f32 and 5-bit shared. */
+function dczSeeds(): Uint8Array[] {
+  const model = initModel(SPEC, 3);
+  const rng = createRng(5);
+  const masks = new Map<string, Float32Array>();
+  for (const [name, t] of model.params) {
+    if (!name.endsWith(".weight")) continue;
+    const mask = Float32Array.from(t.data, () => (rng() < 0.35 ? 1 : 0));
+    t.data.forEach((_, i) => (t.data[i] *= mask[i]));
+    masks.set(name, mask);
+  }
+  const shared = shareWeights(model, masks, { conv: 4, dense: 3 });
+  return [
+    encodeDeepCompressed(model, {}, "huffman"),
+    encodeDeepCompressed(decodeShared(model, shared), { shared }, "fixed"),
+  ];
+}
+
+const DCZ_SEEDS = dczSeeds();
+
+/** The file with its trailing CRC-32 recomputed over what precedes it. */
+function resealed(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 4) return bytes;
+  const out = bytes.slice();
+  new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, -4)), true);
+  return out;
+}
+
+/**
+ * Byte mutations of a .dcz; half of the cases then get a correct checksum again, so the decoder
+ * behind the checksum is fuzzed too.
+ */
+function mutateDcz(rng: Rng, seed: Uint8Array): Mutated<Uint8Array> {
+  const m = compose(rng, seed, [[1, mutateBytes]], mutateBytes);
+  if (rng() < 0.5) return m;
+  return { input: resealed(m.input), mutation: `${m.mutation} + reseal CRC-32` };
+}
+
+/**
+ * Decodes a mutated .dcz. A file that still ends in a seed's checksum must be that seed (the
+ * checksum is verified); any decoded model has every parameter at its spec's size.
+ */
+function checkDcz(bytes: Uint8Array): void {
+  const { model } = decodeDeepCompressed(bytes, DCZ_PATH);
+  const tail = (b: Uint8Array) => b.subarray(b.length - 4).join(",");
+  for (const seed of DCZ_SEEDS) {
+    if (bytes.length >= 4 && tail(bytes) === tail(seed)) {
+      invariant(
+        bytes.length === seed.length && bytes.every((b, i) => b === seed[i]),
+        "a changed file with the seed's checksum was accepted",
+      );
+    }
+  }
+  for (const info of paramInfos(model.spec)) {
+    const t = model.params.get(info.name);
+    invariant(t !== undefined && t.data.length === sizeOf(info.shape), `${info.name} size`);
+  }
+}
+
+// meta.json of an export
+
+const META_PATH = "fuzz/meta.json";
+
+const EXPORT_META: ExportMeta = {
+  method: "weight",
+  k: 90,
+  strategy: "finetune",
+  allocation: "sensitivity:results/x/sensitivity_weight.json",
+  allocation_sha256: "cd".repeat(32),
+  accuracy: 0.9712,
+  loss: 0.0931,
+  sparsity: 0.9,
+  experiment: "mnist_h300-100_e10_lr0.001_l1_0_l2_0_b128_nobias_s0",
+  dataset: "mnist",
+  hidden_compact: [290, 97],
+  files: {
+    "model.safetensors": { bytes: 1_066_536, gzip_bytes: 180_213 },
+    "model.dcz": { bytes: 61_020, gzip_bytes: 60_871 },
+  },
+};
+
+function checkExportMeta(text: string): void {
+  const m = parseExportMeta(text, META_PATH);
+  for (const key of ["method", "strategy", "allocation", "experiment", "dataset"] as const) {
+    invariant(typeof m[key] === "string", `${key} is not text`);
+  }
+  for (const key of ["k", "accuracy", "loss", "sparsity"] as const) {
+    invariant(Number.isFinite(m[key]), `${key} = ${m[key]}`);
+  }
+  invariant(/^([0-9a-f]{64})?$/.test(m.allocation_sha256), "allocation_sha256");
+  invariant(m.hidden_compact.every((w) => Number.isInteger(w) && w >= 0), "hidden_compact");
+  for (const size of Object.values(m.files)) {
+    invariant(Number.isInteger(size.bytes) && Number.isInteger(size.gzip_bytes), "file sizes");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Targets and runner
 
 const IMAGES = idxImages(20, 5, 4);
@@ -994,6 +1101,31 @@ export const FUZZ_TARGETS: readonly FuzzTarget<unknown>[] = [
       [1, notAnObject],
     ],
     checkMetrics,
+  ),
+  {
+    name: "dcz",
+    seeds: DCZ_SEEDS,
+    mutate: mutateDcz,
+    check: (bytes) => outcome(() => previewBytes(bytes), () => checkDcz(bytes)),
+  } satisfies FuzzTarget<Uint8Array>,
+  textTarget(
+    "export-meta-json",
+    [
+      JSON.stringify(EXPORT_META, null, 2),
+      // An export written before the allocation was recorded.
+      JSON.stringify({ ...EXPORT_META, allocation: undefined, allocation_sha256: undefined }),
+    ],
+    [
+      [3, mutateTextBytes],
+      [1, dropLine],
+      [1, duplicateLine],
+      [2, cutText],
+      [4, wrongType],
+      [2, deleteKey],
+      [3, hugeNumber],
+      [1, notAnObject],
+    ],
+    checkExportMeta,
   ),
 ];
 

@@ -9,7 +9,11 @@ import {
   symbolCounts,
 } from "../src/quant/huffman.ts";
 import { absoluteIndex, relativeIndex } from "../src/quant/relative_index.ts";
-import { decodeDeepCompressed, encodeDeepCompressed } from "../src/quant/dc_file.ts";
+import {
+  decodeDeepCompressed,
+  describeDeepCompressed,
+  encodeDeepCompressed,
+} from "../src/quant/dc_file.ts";
 import { decodeShared, shareWeights } from "../src/quant/weight_sharing.ts";
 import { dequantizedModel, quantizeModelWeights } from "../src/quant/ptq_model.ts";
 import { initModel, mlpSpec, type ModelSpec } from "../src/model/network.ts";
@@ -144,6 +148,34 @@ Deno.test("Deep Compression file: sizes fall stage by stage; damage is a one-lin
   assertThrows(() => decodeDeepCompressed(new Uint8Array(20), "m.dcz"), UsageError, "WGDC");
   const cut = bytes.slice(0, bytes.length - 1000);
   assertThrows(() => decodeDeepCompressed(cut, "m.dcz"), UsageError, "m.dcz");
+});
+
+Deno.test("Deep Compression file: one changed byte anywhere is refused by its CRC-32", () => {
+  const { model } = prunedModel(mlpSpec(40, [12], 5, true), 8, 0.3);
+  const bytes = encodeDeepCompressed(model, {}, "huffman");
+  // The top byte of the last stored f32 non-zero of the last weight: the probe that once decoded.
+  const { sections } = describeDeepCompressed(bytes);
+  const payloadEnd = bytes.length - 4;
+  const lastValue = payloadEnd - sections.slice(-1)[0].bytes - 1; // before the output bias
+  for (const at of [4, 9, 20, lastValue, payloadEnd - 1, payloadEnd + 2]) {
+    const damaged = bytes.slice();
+    damaged[at] ^= 0x7f;
+    assertThrows(
+      () => decodeDeepCompressed(damaged, "m.dcz"),
+      UsageError,
+      at === 4
+        ? "m.dcz: not a valid Deep Compression file (version 125, expected 2)"
+        : "m.dcz: not a valid Deep Compression file (its CRC-32 does not match: the file is damaged)",
+    );
+  }
+  const v1 = bytes.slice();
+  v1[4] = 1;
+  assertThrows(
+    () => decodeDeepCompressed(v1, "m.dcz"),
+    UsageError,
+    "version 1 carries no checksum",
+  );
+  assertEquals(decodeDeepCompressed(bytes, "m.dcz").model.params.size, model.params.size);
 });
 
 Deno.test("Deep Compression file: int8 and f16 values round-trip to the dequantised weights", () => {

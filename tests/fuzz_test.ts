@@ -52,8 +52,8 @@ const REGRESSIONS: [target: string, index: number, mutation: string][] = [
   // JSON.parse's message quotes the text, a raw "\r" included (only "\n" is cut off).
   ["metrics-json", 7201, "truncate to 0 of 419 bytes + append 27 random bytes"],
   // Numeric fields holding a raw line break, and a header column named "method\n".
-  ["sweep-csv", 686, String.raw`line 3 field 35 -> "\"0\n\"" + swap lines 5 and 4`],
-  ["sweep-csv", 1977, String.raw`line 3 field 23 -> "\"\n\""`],
+  ["sweep-csv", 686, String.raw`line 3 field 36 -> "\"0\n\"" + swap lines 5 and 4`],
+  ["sweep-csv", 1977, String.raw`line 3 field 24 -> "\"uniform\n\""`],
   ["sweep-csv", 972, String.raw`line 1 field 2 -> "\"method\n\""`],
 ];
 

@@ -1,6 +1,6 @@
 /**
  * The numpy-only reader of model.dcz (src/export/read_dcz.py) decodes every kind of tensor to
- * exactly the weights wgprune's decoder gives. It needs python3 with numpy; where the machine has
+ * exactly the weights wgprune's decoder gives, and refuses a file whose CRC-32 does not match. It needs python3 with numpy; where the machine has
  * none (CI installs only Node), the test is reported as ignored with that reason in its name.
  */
 
@@ -75,6 +75,16 @@ Deno.test({
             for (const [name, t] of ours.params) {
               assertEquals(theirs[name], [...t.data], `${label} ${coding} ${name}`);
             }
+            // One changed byte in the payload: refused by the CRC-32, not decoded.
+            const damaged = bytes.slice();
+            damaged[damaged.length - 9] ^= 0x7f;
+            await Deno.writeFile(path, damaged);
+            const refused = new Deno.Command("python3", {
+              args: ["src/export/read_dcz.py", path],
+            }).outputSync();
+            assertEquals(refused.success, false, `${label} ${coding}: damaged file accepted`);
+            const message = new TextDecoder().decode(refused.stderr);
+            assertEquals(message.includes("CRC-32 does not match"), true, message);
           }
         }
       }

@@ -59,12 +59,11 @@ Deno.test("sweep.csv round trip keeps every value", () => {
   assertEquals(rows, [row(0, 0.9), row(50, 0.8), row(90, 0.5)]);
 });
 
-Deno.test("sweep.csv: a last row cut off or malformed is dropped, earlier rows kept", () => {
+Deno.test("sweep.csv: a last row cut off (no line break) is dropped, earlier rows kept", () => {
   for (
     const damaged of [
       CSV.slice(0, -3), // cut inside the last field
-      CSV.replace(/\n[^\n]*\n$/, "\nweight,oneshot,90\n"), // a short last row
-      CSV.replace(/,0\.9,0\.9,0\.5,/, ",0.9,0.9,x,"), // a bad accuracy in the last row only
+      CSV.replace(/\n[^\n]*\n$/, "\nweight,oneshot,90"), // cut after a few fields
     ]
   ) {
     const { rows, cutTail } = parseSweepCsv(damaged, "s.csv");
@@ -72,6 +71,19 @@ Deno.test("sweep.csv: a last row cut off or malformed is dropped, earlier rows k
     assertEquals(rows.map((r) => r.k), [0, 50]);
   }
   assertEquals(parseSweepCsv("model,meth", "s.csv"), { rows: [], cutTail: true });
+});
+
+Deno.test("sweep.csv: a complete but malformed last row is a one-line error, not dropped", () => {
+  throwsUsage(
+    () => parseSweepCsv(CSV.replace(/\n[^\n]*\n$/, "\nweight,oneshot,90\n"), "s.csv"),
+    "s.csv: line 4 has 3 fields",
+  );
+  const lines = CSV.split("\n");
+  lines[3] = lines[3].replace(",0.5,", ",x,");
+  throwsUsage(
+    () => parseSweepCsv(lines.join("\n"), "s.csv"),
+    's.csv: line 4, column accuracy: "x" is not a number',
+  );
 });
 
 Deno.test("sweep.csv: damage before the last row or in the header is a one-line error", () => {
@@ -87,12 +99,16 @@ Deno.test("sweep.csv: damage before the last row or in the header is a one-line 
   );
 });
 
-Deno.test("sweep.csv: a repeated key keeps the later row once", () => {
-  const text = formatSweepCsv([row(50, 0.1), row(0, 0.9), row(50, 0.8)]);
-  assertEquals(parseSweepCsv(text, "s.csv").rows.map((r) => [r.k, r.accuracy]), [[0, 0.9], [
+Deno.test("sweep.csv: a repeated point keeps one row when its copies agree, else is refused", () => {
+  const agreeing = formatSweepCsv([row(50, 0.8), row(0, 0.9), row(50, 0.8)]);
+  assertEquals(parseSweepCsv(agreeing, "s.csv").rows.map((r) => [r.k, r.accuracy]), [[0, 0.9], [
     50,
     0.8,
   ]]);
+  throwsUsage(
+    () => parseSweepCsv(formatSweepCsv([row(50, 0.1), row(0, 0.9), row(50, 0.8)]), "s.csv"),
+    "s.csv: lines 2 and 4 hold point weight k=50 oneshot with accuracy 0.1 and 0.8",
+  );
 });
 
 const HISTORY = formatHistoryCsv([1, 2].map((epoch) => ({

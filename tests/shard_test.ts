@@ -311,3 +311,100 @@ Deno.test("merge: shard files fold into sweep.csv once; conflicts and other mode
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The UsageError a merge of `dir` ends in (fails the test when it succeeds). */
+async function mergeError(dir: string): Promise<string> {
+  const err = await mergeShards(dir, "m").catch((e) => e);
+  assert(err instanceof UsageError, `expected a UsageError, got ${err}`);
+  return err.message;
+}
+
+Deno.test("merge: a shard's damaged or conflicting rows are refused, a cut row is named, links followed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wgprune-merge-damage-" });
+  const shard0 = `${dir}/sweep.shard-0-of-2.csv`;
+  const shard1 = `${dir}/sweep.shard-1-of-2.csv`;
+  try {
+    await writeSweep(shard0, [row("m", "weight", 0, 0.9), row("m", "weight", 30, 0.8)]);
+    await writeSweep(shard1, [row("m", "weight", 50, 0.7), row("m", "weight", 90, 0.4)]);
+    const whole = await Deno.readTextFile(shard0);
+
+    // A complete last row with text in a number field: refused, like any other malformed row.
+    const lines = whole.split("\n");
+    lines[2] = lines[2].replace(/^((?:[^,]*,){6})[^,]*/, "$1abc");
+    await Deno.writeTextFile(shard0, lines.join("\n"));
+    assertEquals(
+      await mergeError(dir),
+      `${shard0}: line 3, column accuracy: "abc" is not a number; fix or delete it, or pass --force to set it aside and start over`,
+    );
+    assertEquals(
+      await readSweep(`${dir}/sweep.csv`),
+      { rows: [], cutTail: false },
+      "nothing written",
+    );
+
+    // One file holding one point twice, measured differently: refused, nothing written.
+    await writeSweep(shard0, [
+      row("m", "weight", 0, 0.9),
+      row("m", "weight", 30, 0.8),
+      row("m", "weight", 30, 0.75),
+    ]);
+    assertEquals(
+      await mergeError(dir),
+      `${shard0}: lines 3 and 4 hold point weight k=30 oneshot with accuracy 0.8 and 0.75; delete the row you do not trust`,
+    );
+    assertEquals(
+      await readSweep(`${dir}/sweep.csv`),
+      { rows: [], cutTail: false },
+      "nothing written",
+    );
+
+    // A last row cut off without its line break (a copy interrupted): dropped, and named.
+    await Deno.writeTextFile(shard0, whole.slice(0, -5));
+    const cut = await mergeShards(dir, "m");
+    assertEquals(cut.cutFiles, ["sweep.shard-0-of-2.csv"]);
+    assertEquals(cut.rows.map((r) => r.k), [0, 50, 90]);
+    await Deno.remove(`${dir}/sweep.csv`);
+
+    // A shard file that is a link to the file kept elsewhere is followed.
+    await Deno.mkdir(`${dir}/kept`);
+    await Deno.writeTextFile(`${dir}/kept/shard0.csv`, whole);
+    await Deno.remove(shard0);
+    await Deno.symlink(`${dir}/kept/shard0.csv`, shard0);
+    const linked = await mergeShards(dir, "m");
+    assertEquals(linked.shardFiles, ["sweep.shard-0-of-2.csv", "sweep.shard-1-of-2.csv"]);
+    assertEquals(linked.rows.map((r) => r.k), [0, 30, 50, 90]);
+
+    // A broken link, or a folder, of a shard file's name: refused, never skipped.
+    await Deno.remove(`${dir}/kept/shard0.csv`);
+    assertEquals(
+      await mergeError(dir),
+      `${shard0}: named as a shard file but not a file (a folder or a broken link); make it the shard's file or remove it`,
+    );
+    await Deno.remove(shard0);
+    await Deno.mkdir(shard0);
+    assert((await mergeError(dir)).startsWith(`${shard0}: named as a shard file`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("grid: a sweep that sets a flag choosing the experiment is refused, naming it", () => {
+  const types = {
+    k: { type: "string" },
+    "output-dir": { type: "string" },
+    "prune-params": { type: "string" },
+  } as const;
+  const experimentFlags = new Set(["output-dir"]);
+  const file = (sweep: Record<string, string>) => ({
+    path: "g.json",
+    text: JSON.stringify({ seeds: [0], sweeps: [{ k: "50" }, sweep] }),
+  });
+  assertThrows(
+    () => parseGrid([], types, file({ "output-dir": "G/sweepdir" }), experimentFlags),
+    UsageError,
+    'g.json: sweeps[1] sets "output-dir", which chooses the experiment that stage one trains; give it at the top level of the grid, for training and every sweep',
+  );
+  // What a sweep prunes is its own.
+  const { spec } = parseGrid([], types, file({ "prune-params": "all" }), experimentFlags);
+  assertEquals(spec.sweeps, [["--k", "50"], ["--prune-params", "all"]]);
+});

@@ -7,9 +7,9 @@ tensors (pruned weights 0, shared and quantised weights at the values they stand
 .npz in the layouts of wgprune's model.safetensors (a dense weight [in, out], a convolution
 [out, in, kh, kw]). As a module, `read_dcz(path)` returns the spec and the tensors.
 
-Format (src/quant/dc_file.ts): b"WGDC", u32 version 1, u32 header length, the JSON header
-(raw DEFLATE), then
-one section per parameter. A weight's section holds its relative-index stream (Deep
+Format (src/quant/dc_file.ts): b"WGDC", u32 version 2, u32 header length, the JSON header
+(raw DEFLATE), one section per parameter, then u32 CRC-32 (zlib.crc32) of every byte before
+it, verified before anything is decoded. A weight's section holds its relative-index stream (Deep
 Compression, Han et al. 2016: code c < 2^b - 1 = that many zeros before the next non-zero;
 2^b - 1 = skip that many, no weight), then its value stream (cluster or int8 symbols), both
 at fixed width or Huffman-coded with canonical codes (bits least significant first within a
@@ -83,10 +83,14 @@ def read_dcz(path):
     if raw[:4] != b"WGDC":
         raise ValueError(f"{path}: not a Deep Compression file")
     version, header_len = struct.unpack("<II", raw[4:12])
-    if version != 1:
-        raise ValueError(f"{path}: version {version}, expected 1")
-    header = json.loads(zlib.decompress(raw[12:12 + header_len], -15))
-    payload = raw[12 + header_len:]
+    if version != 2:
+        raise ValueError(f"{path}: version {version}, expected 2")
+    body = raw[:-4]
+    (stored,) = struct.unpack("<I", raw[-4:])
+    if zlib.crc32(body) != stored:
+        raise ValueError(f"{path}: its CRC-32 does not match: the file is damaged")
+    header = json.loads(zlib.decompress(body[12:12 + header_len], -15))
+    payload = body[12 + header_len:]
     tensors = {}
     for e in header["tensors"]:
         section = payload[e["offset"]:e["offset"] + e["bytes"]]
@@ -128,7 +132,11 @@ def read_dcz(path):
 if __name__ == "__main__":
     if len(sys.argv) not in (2, 3):
         sys.exit("usage: python3 read_dcz.py model.dcz [out.npz]")
-    spec, params = read_dcz(sys.argv[1])
+    try:
+        spec, params = read_dcz(sys.argv[1])
+    except (OSError, ValueError) as err:
+        print(f"read_dcz.py: {err}", file=sys.stderr)
+        sys.exit(2)
     for name, t in params.items():
         print(f"{name} {list(t.shape)} nonzeros {np.count_nonzero(t)}")
     if len(sys.argv) == 3:

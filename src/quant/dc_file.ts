@@ -8,16 +8,19 @@
  * (`coding: "huffman"`, src/quant/huffman.ts: the final size). The relative-index width is
  * chosen per tensor as the one that makes its stream smallest.
  *
- * Layout, little-endian: the 4 bytes `WGDC`, u32 version (1), u32 header length, the header as
- * UTF-8 JSON compressed with raw DEFLATE (RFC 1951; the file's own metadata, kept small) (model spec, and per parameter its name, shape, how it is coded, its counts, code
- * lengths and where its bytes lie), then the payload sections. Positions run over the tensor in
+ * Layout, little-endian: the 4 bytes `WGDC`, u32 version (2), u32 header length, the header as
+ * UTF-8 JSON compressed with raw DEFLATE (RFC 1951; the file's own metadata, kept small: model
+ * spec, and per parameter its name, shape, how it is coded, its counts, code lengths and where
+ * its bytes lie), the payload sections, then u32 CRC-32 (ISO-HDLC, as gzip and PNG use it) of
+ * every byte before it. The checksum is verified before anything else is read: a flipped bit
+ * anywhere is refused, never decoded into other weights. Positions run over the tensor in
  * PyTorch's layout (`[out, in]` for a dense weight, `[out, in, kh, kw]` for a convolution),
  * row-major.
  *
  * @module
  */
 
-import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { crc32, deflateRawSync, inflateRawSync } from "node:zlib";
 import { UsageError } from "../util/errors.ts";
 import { checkParams, type Model, type ModelSpec, paramInfos } from "../model/network.ts";
 import { fromOutputMajor, outputMajor, sizeOf } from "../model/tensor.ts";
@@ -29,7 +32,9 @@ import { f16Bits, f16Value } from "./ptq.ts";
 import { f16Weight, int8Weight, type PtqFormat, type PtqWeight } from "./ptq_model.ts";
 
 const MAGIC = "WGDC";
-const VERSION = 1;
+const VERSION = 2;
+/** Bytes of the trailing checksum. */
+const CHECKSUM_BYTES = 4;
 /** Relative-index widths tried per tensor. */
 const INDEX_BITS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 
@@ -206,7 +211,7 @@ export function encodeDeepCompressed(
     ),
     { level: 9 },
   );
-  const out = new Uint8Array(12 + header.length + offset);
+  const out = new Uint8Array(12 + header.length + offset + CHECKSUM_BYTES);
   const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(MAGIC), 0);
   view.setUint32(4, VERSION, true);
@@ -217,6 +222,7 @@ export function encodeDeepCompressed(
     out.set(s, at);
     at += s.length;
   }
+  view.setUint32(at, crc32(out.subarray(0, at)), true);
   return out;
 }
 
@@ -356,11 +362,21 @@ export function decodeDeepCompressed(
     throw bad("it does not start with WGDC");
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(4, true) !== VERSION) {
-    throw bad(`version ${view.getUint32(4, true)}, expected 1`);
+  const version = view.getUint32(4, true);
+  if (version !== VERSION) {
+    throw bad(
+      version === 1
+        ? "version 1 carries no checksum; export the model again"
+        : `version ${version}, expected ${VERSION}`,
+    );
+  }
+  const body = bytes.length - CHECKSUM_BYTES;
+  if (body < 12) throw bad("shorter than its header and checksum");
+  if (crc32(bytes.subarray(0, body)) !== view.getUint32(body, true)) {
+    throw bad("its CRC-32 does not match: the file is damaged");
   }
   const headerLength = view.getUint32(8, true);
-  if (12 + headerLength > bytes.length) throw bad("the header runs past the end");
+  if (12 + headerLength > body) throw bad("the header runs past the end");
   let header: Header;
   try {
     header = JSON.parse(
@@ -370,7 +386,7 @@ export function decodeDeepCompressed(
   } catch {
     throw bad("its header is not a model description");
   }
-  const payload = bytes.subarray(12 + headerLength);
+  const payload = bytes.subarray(12 + headerLength, body);
   const params = new Map<string, { shape: number[]; data: Float32Array }>();
   const shared: SharedWeights = new Map();
   const ptq = new Map<string, PtqWeight>();

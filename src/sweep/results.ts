@@ -264,6 +264,11 @@ function quote(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
+/** Text for a one-line message: as it is, or JSON-quoted when it holds a line break. */
+function oneLine(text: string): string {
+  return /[\r\n]/.test(text) ? JSON.stringify(text) : text;
+}
+
 /** Parses sweep.csv text that must be whole: every row complete and well-formed. */
 function parseWholeSweep(text: string, path: string): SweepRow[] {
   if (text === "") return [];
@@ -313,7 +318,7 @@ function parseWholeSweep(text: string, path: string): SweepRow[] {
     if (earlier && differs) {
       throw new UsageError(
         `${path}: lines ${earlier.line} and ${line} hold point ${
-          pointName(typed)
+          oneLine(pointName(typed))
         } with ${differs} ` +
           `${earlier.row[differs]} and ${typed[differs]}; delete the row you do not trust`,
       );
