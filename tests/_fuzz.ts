@@ -38,6 +38,7 @@ import { parseMetricsJson } from "../src/experiment/metrics.ts";
 import type { TrainMetrics } from "../src/experiment/metrics.ts";
 import type { EpochRecord } from "../src/train/trainer.ts";
 import { createRng, type Rng } from "../src/util/rng.ts";
+import { prunedAtRandom } from "./_pruned.ts";
 
 /** How a case ended: the parser accepted the input, or refused it with a one-line UsageError. */
 export type Outcome = "ok" | "rejected";
@@ -955,15 +956,7 @@ const DCZ_PATH = "fuzz/model.dcz";
 
 /** The seed model pruned to about a third of its weights, f32 and 5-bit shared. */
 function dczSeeds(): Uint8Array[] {
-  const model = initModel(SPEC, 3);
-  const rng = createRng(5);
-  const masks = new Map<string, Float32Array>();
-  for (const [name, t] of model.params) {
-    if (!name.endsWith(".weight")) continue;
-    const mask = Float32Array.from(t.data, () => (rng() < 0.35 ? 1 : 0));
-    t.data.forEach((_, i) => (t.data[i] *= mask[i]));
-    masks.set(name, mask);
-  }
+  const { model, masks } = prunedAtRandom(SPEC, 3, 0.35);
   const shared = shareWeights(model, masks, { conv: 4, dense: 3 });
   return [
     encodeDeepCompressed(model, {}, "huffman"),

@@ -16,8 +16,9 @@ import {
 } from "../src/quant/dc_file.ts";
 import { decodeShared, shareWeights } from "../src/quant/weight_sharing.ts";
 import { dequantizedModel, quantizeModelWeights } from "../src/quant/ptq_model.ts";
-import { initModel, mlpSpec, type ModelSpec } from "../src/model/network.ts";
+import { mlpSpec, type ModelSpec } from "../src/model/network.ts";
 import { UsageError } from "../src/util/errors.ts";
+import { prunedAtRandom } from "./_pruned.ts";
 import { createRng } from "../src/util/rng.ts";
 
 Deno.test("bit streams: values and codes round-trip, least significant bit first", () => {
@@ -77,19 +78,6 @@ Deno.test("relative index: the paper's filler rule, round trips at every width",
   }
 });
 
-function prunedModel(spec: ModelSpec, seed: number, keep: number) {
-  const model = initModel(spec, seed);
-  const rng = createRng(seed);
-  const masks = new Map<string, Float32Array>();
-  for (const [name, t] of model.params) {
-    if (!name.endsWith(".weight")) continue;
-    const mask = Float32Array.from(t.data, () => (rng() < keep ? 1 : 0));
-    t.data.forEach((_, i) => (t.data[i] *= mask[i]));
-    masks.set(name, mask);
-  }
-  return { model, masks };
-}
-
 Deno.test("Deep Compression file: bit-exact round trips, fixed and Huffman, MLP and CNN", () => {
   const cnn: ModelSpec = {
     input: [1, 8, 8],
@@ -101,7 +89,7 @@ Deno.test("Deep Compression file: bit-exact round trips, fixed and Huffman, MLP 
     ],
   };
   for (const spec of [mlpSpec(30, [17, 9], 4, true), mlpSpec(784, [300], 10, false), cnn]) {
-    const { model, masks } = prunedModel(spec, 4, 0.1);
+    const { model, masks } = prunedAtRandom(spec, 4, 0.1);
     const shared = shareWeights(model, masks, { conv: 4, dense: 3 });
     const quantized = decodeShared(model, shared);
     for (const coding of ["fixed", "huffman"] as const) {
@@ -129,7 +117,7 @@ Deno.test("Deep Compression file: bit-exact round trips, fixed and Huffman, MLP 
 });
 
 Deno.test("Deep Compression file: sizes fall stage by stage; damage is a one-line error", () => {
-  const { model, masks } = prunedModel(mlpSpec(784, [300, 100], 10, true), 5, 0.08);
+  const { model, masks } = prunedAtRandom(mlpSpec(784, [300, 100], 10, true), 5, 0.08);
   const shared = shareWeights(model, masks, { conv: 8, dense: 5 });
   const q = decodeShared(model, shared);
   const dense = [...model.params.values()].reduce((s, t) => s + t.data.byteLength, 0);
@@ -151,7 +139,7 @@ Deno.test("Deep Compression file: sizes fall stage by stage; damage is a one-lin
 });
 
 Deno.test("Deep Compression file: one changed byte anywhere is refused by its CRC-32", () => {
-  const { model } = prunedModel(mlpSpec(40, [12], 5, true), 8, 0.3);
+  const { model } = prunedAtRandom(mlpSpec(40, [12], 5, true), 8, 0.3);
   const bytes = encodeDeepCompressed(model, {}, "huffman");
   // The top byte of the last stored f32 non-zero of the last weight: the probe that once decoded.
   const { sections } = describeDeepCompressed(bytes);
@@ -179,7 +167,7 @@ Deno.test("Deep Compression file: one changed byte anywhere is refused by its CR
 });
 
 Deno.test("Deep Compression file: int8 and f16 values round-trip to the dequantised weights", () => {
-  const { model } = prunedModel(mlpSpec(50, [20], 7, true), 6, 0.2);
+  const { model } = prunedAtRandom(mlpSpec(50, [20], 7, true), 6, 0.2);
   for (const format of ["int8", "f16"] as const) {
     const weights = quantizeModelWeights(model, format);
     const reference = dequantizedModel(model, weights);

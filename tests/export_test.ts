@@ -12,6 +12,7 @@ import { applyMasks, prunableParams } from "../src/model/masks.ts";
 import { getPruneMethod } from "../src/prune/registry.ts";
 import { columnsOfCsr, csrOfColumns, csrOfRows, rowsOfCsr } from "../src/model/csr.ts";
 import { EXPORT_FILES, loadExported, writeExport } from "../src/export/formats.ts";
+import { readExportMeta } from "../src/export/meta.ts";
 import { decodeSafetensors } from "../src/model/safetensors.ts";
 import { createRng } from "../src/util/rng.ts";
 
@@ -112,18 +113,72 @@ Deno.test("deno task export writes a folder that deno task eval reads back", asy
     await writeIdxDir(`${tmp}/a`);
     const small = ["--hidden", "16", "--epochs", "1", "--batch-size", "32", "--num-valid", "200"];
     const common = [...small, "--data-dir", `${tmp}/a`, "--output-dir", `${tmp}/out`];
-    const exported = await runCli("export", [...common, "--method", "weight", "--k", "90"]);
+    // Inside a Slurm array task: the scheduler's variables choose a sweep's shard, nothing else.
+    const array = { SLURM_ARRAY_TASK_ID: "2", SLURM_ARRAY_TASK_COUNT: "4" };
+    const trained = await runCli("train", common, array);
+    assertEquals(trained.code, 0, trained.stderr);
+    const exported = await runCli("export", [...common, "--method", "weight", "--k", "90"], array);
     assertEquals(exported.code, 0, exported.stderr);
     const folder = exported.stdout.match(/^export: (\S+)\/ /)![1];
-    const meta = JSON.parse(await Deno.readTextFile(`${folder}/meta.json`));
+    const meta = await readExportMeta(`${folder}/meta.json`);
+    assertEquals([meta.allocation, meta.allocation_sha256], ["uniform", ""]);
     for (const file of Object.values(EXPORT_FILES).filter((f) => f !== EXPORT_FILES.masks)) {
-      const evaluated = await runCli("eval", [`${folder}/${file}`, "--data-dir", `${tmp}/a`]);
+      const evaluated = await runCli(
+        "eval",
+        [`${folder}/${file}`, "--data-dir", `${tmp}/a`],
+        array,
+      );
       assertEquals(evaluated.code, 0, evaluated.stderr);
       assert(
         evaluated.stdout.includes(`test accuracy ${(meta.accuracy * 100).toFixed(2)}%`),
         `${file}: ${evaluated.stdout} vs ${meta.accuracy}`,
       );
     }
+    // The folder export printed: every model file, one line each with its size on disk.
+    const all = await runCli("eval", [folder, "--data-dir", `${tmp}/a`, "--repeats", "1"]);
+    assertEquals(all.code, 0, all.stderr);
+    const lines = all.stdout.split("\n");
+    assertEquals(lines.length, 4, all.stdout);
+    for (
+      const [i, file] of [
+        EXPORT_FILES.dense,
+        EXPORT_FILES.compact,
+        EXPORT_FILES.csr,
+        EXPORT_FILES.dcz,
+      ].entries()
+    ) {
+      assert(
+        new RegExp(
+          `^eval: ${folder}/${file} \\(\\w+\\): test accuracy ${
+            (meta.accuracy * 100).toFixed(2)
+          }%, loss [\\d.]+, [\\d.]+ ms per pass over \\d+ images, ${meta.files[file].bytes} bytes$`,
+        ).test(lines[i]),
+        lines[i],
+      );
+    }
+    assertOneLineError(
+      await runCli("eval", [`${tmp}/a`]),
+      2,
+      `eval: error: ${tmp}/a: holds none of model.safetensors, model_compact.safetensors, model_csr.safetensors, model_q.safetensors, model_int8.safetensors, model_f16.safetensors, model.dcz; give an export folder or one of its files`,
+    );
+
+    // One stored weight's top byte changed: refused by the file's checksum, exit 2.
+    const dcz = await Deno.readFile(`${folder}/${EXPORT_FILES.dcz}`);
+    dcz[dcz.length - 4 - 4 * 10 - 1] ^= 0x7f; // inside the values, before the output bias
+    await Deno.writeFile(`${tmp}/damaged.dcz`, dcz);
+    assertOneLineError(
+      await runCli("eval", [`${tmp}/damaged.dcz`, "--data-dir", `${tmp}/a`]),
+      2,
+      `eval: error: ${tmp}/damaged.dcz: not a valid Deep Compression file (its CRC-32 does not match: the file is damaged)`,
+    );
+
+    // A meta.json that is not JSON, beside the model evaluated: named, exit 2.
+    await Deno.writeTextFile(`${folder}/meta.json`, '{"dataset": "mnist", "accuracy": ');
+    assertOneLineError(
+      await runCli("eval", [`${folder}/model.safetensors`]),
+      2,
+      `eval: error: ${folder}/meta.json: not the meta.json of an export (not valid JSON)`,
+    );
     assertOneLineError(
       await runCli("export", [...common, "--method", "weight,unit", "--k", "90"]),
       2,

@@ -8,8 +8,8 @@ import { assertEquals } from "./_assert.ts";
 import { decodeDeepCompressed, encodeDeepCompressed } from "../src/quant/dc_file.ts";
 import { decodeShared, shareWeights } from "../src/quant/weight_sharing.ts";
 import { dequantizedModel, quantizeModelWeights } from "../src/quant/ptq_model.ts";
-import { initModel, mlpSpec, type Model, type ModelSpec } from "../src/model/network.ts";
-import { createRng } from "../src/util/rng.ts";
+import { mlpSpec, type Model, type ModelSpec } from "../src/model/network.ts";
+import { prunedAtRandom } from "./_pruned.ts";
 
 function hasNumpy(): boolean {
   try {
@@ -37,15 +37,7 @@ Deno.test({
     const tmp = await Deno.makeTempDir({ prefix: "wgprune-dcz-py-" });
     try {
       for (const spec of [mlpSpec(300, [120, 40], 10, true), CNN]) {
-        const model = initModel(spec, 2);
-        const rng = createRng(2);
-        const masks = new Map<string, Float32Array>();
-        for (const [name, t] of model.params) {
-          if (!name.endsWith(".weight")) continue;
-          const mask = Float32Array.from(t.data, () => (rng() < 0.07 ? 1 : 0));
-          t.data.forEach((_, i) => (t.data[i] *= mask[i]));
-          masks.set(name, mask);
-        }
+        const { model, masks } = prunedAtRandom(spec, 2, 0.07);
         const shared = shareWeights(model, masks, { conv: 4, dense: 5 });
         const int8 = quantizeModelWeights(model, "int8");
         const f16 = quantizeModelWeights(model, "f16");

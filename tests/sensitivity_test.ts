@@ -9,6 +9,7 @@ import { UsageError } from "../src/util/errors.ts";
 import { assertOneLineError, runCli, smallMlpFlags } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { readSweep } from "../src/sweep/results.ts";
+import { readExportMeta } from "../src/export/meta.ts";
 import { assertClose } from "./_close.ts";
 
 const FILE: SensitivityFile = {
@@ -95,6 +96,53 @@ Deno.test("deno task sensitivity scans each layer alone; the sweep allocates fro
     assertEquals(row.allocation, `sensitivity:${path}`);
     // Per-layer counts round, so the total lands within a weight or two of 80%.
     assert(Math.abs(row.sparsity - 0.8) < 0.002, `${row.sparsity}`);
+    const text = await Deno.readTextFile(path);
+    const sha = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+    const hex = [...new Uint8Array(sha)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    assertEquals(row.allocation_sha256, hex.slice(0, 16));
+
+    // The same layer names and shape of file, but the sizes of a wider network: refused.
+    const wider = JSON.parse(text);
+    wider.layers[0].size = 784000;
+    wider.layers[1].size = 1000000;
+    await Deno.writeTextFile(`${tmp}/wider.json`, JSON.stringify(wider));
+    const exportArgs = [...common, "--method", "weight", "--k", "50", "--infer-repeats", "1"];
+    assertOneLineError(
+      await runCli("sweep", [...exportArgs, "--allocation", `sensitivity:${tmp}/wider.json`]),
+      2,
+      `sweep: error: ${tmp}/wider.json was scanned on another network: its layers.0.weight has 784000 weights, this model's ${
+        file.layers[0].size
+      }; run deno task sensitivity on this experiment`,
+    );
+
+    // Two files whose paths sanitise alike, one rescanned: two export folders, each meta.json
+    // naming its allocation and the file's sha256.
+    await Deno.mkdir(`${tmp}/sc`);
+    const rescanned = JSON.parse(text);
+    rescanned.layers[0].points[1].accuracy -= 0.01;
+    await Deno.writeTextFile(`${tmp}/sc/a.json`, text);
+    await Deno.writeTextFile(`${tmp}/sc_a.json`, JSON.stringify(rescanned));
+    const folders: string[] = [];
+    for (const file of [`${tmp}/sc/a.json`, `${tmp}/sc_a.json`]) {
+      const exported = await runCli("export", [
+        ...exportArgs,
+        "--allocation",
+        `sensitivity:${file}`,
+      ]);
+      assertEquals(exported.code, 0, exported.stderr);
+      const folder = exported.stdout.match(/^export: (\S+)\/ /)![1];
+      const meta = await readExportMeta(`${folder}/meta.json`);
+      assertEquals(meta.allocation, `sensitivity:${file}`);
+      const bytes = await Deno.readFile(file);
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      assertEquals(
+        meta.allocation_sha256,
+        [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""),
+      );
+      assert(folder.endsWith(`_sensitivity-${meta.allocation_sha256.slice(0, 12)}`), folder);
+      folders.push(folder);
+    }
+    assert(folders[0] !== folders[1], `both exports went to ${folders[0]}`);
     assertOneLineError(
       await runCli("sensitivity", [...common, "--method", "unit"]),
       2,

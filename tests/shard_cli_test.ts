@@ -193,6 +193,36 @@ Deno.test("sharding misuse: one line, exit code 2", async () => {
       2,
       /^grid: error: .*missing\.json: cannot read/,
     );
+    assertOneLineError(
+      await runCli("grid", [...flags, "--stage", "merge"], {
+        SLURM_ARRAY_TASK_ID: "1",
+        SLURM_ARRAY_TASK_COUNT: "2",
+      }),
+      2,
+      "grid: error: the merge stage runs once, not per shard; run it outside the array (SLURM_ARRAY_TASK_ID is set)",
+    );
+    // A sweep of the grid that would train elsewhere than its training stage: refused.
+    const study = `${tmp}/study.json`;
+    await Deno.writeTextFile(
+      study,
+      JSON.stringify({
+        seeds: [0],
+        hidden: "16,8",
+        epochs: 1,
+        "limit-train": 2000,
+        sweeps: [{
+          method: "weight",
+          k: 50,
+          "infer-repeats": 1,
+          "output-dir": `${tmp}/G/sweepdir`,
+        }],
+      }),
+    );
+    assertOneLineError(
+      await runCli("grid", ["--stage", "train", "--grid", study]),
+      2,
+      `grid: error: ${study}: sweeps[0] sets "output-dir", which chooses the experiment that stage one trains; give it at the top level of the grid, for training and every sweep`,
+    );
     // Two experiments of different widths are not seeds of one study.
     const a = await runCli("sweep", [
       ...flags,

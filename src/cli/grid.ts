@@ -47,6 +47,8 @@ job (the shard comes from --shard, or from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_
                   {"seeds": [0, 1, 2], "models": ["mlp"], "k": "90,95",
                    "sweeps": [{"method": "weight,unit"},
                               {"method": "weight", "finetune-epochs": 2}]}
+                  a sweep's object holds sweep flags only; flags that choose the experiment
+                  (data, network, training, output-dir) go at the top level
   --seeds LIST    seeds to train each model with (--seed of each experiment)
   --models LIST   models (--model of each experiment)
   --stage NAME    plan, train, sweep or merge
