@@ -1,4 +1,4 @@
-import { assert, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { getPipeline, ShaderError } from "../src/gpu/kernel.ts";
 
@@ -42,4 +42,19 @@ Deno.test("the adapter is a real WebGPU adapter and names itself", async () => {
     gpu.device.limits.maxStorageBufferBindingSize >= 128 * 1024 * 1024,
     "raised storage binding limit",
   );
+});
+
+Deno.test("the device keeps WebGPU's default limits but for buffer sizes, and no optional features", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const limits = gpu.device.limits;
+  // WebGPU's defaults: every kernel fits them, so it runs on any device.
+  assertEquals(limits.maxComputeInvocationsPerWorkgroup, 256);
+  assertEquals(limits.maxComputeWorkgroupSizeX, 256);
+  assertEquals(limits.maxComputeWorkgroupStorageSize, 16384);
+  assertEquals(limits.maxStorageBuffersPerShaderStage, 8);
+  // Dawn lists "core-features-and-limits" for every core device; nothing else is asked for.
+  const optional = [...gpu.device.features].map(String).filter((f) =>
+    f !== "core-features-and-limits"
+  );
+  assertEquals(optional, []);
 });

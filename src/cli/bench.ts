@@ -35,7 +35,8 @@ import { benchNm } from "./bench_nm.ts";
 import { parseNm } from "../prune/nm.ts";
 
 const USAGE = `Usage: deno task bench [--batches 128,1000] [--epoch-samples N] [--no-epoch]
-                       [--kernel auto|tiled|uniform|workgroup] [--vs-torch] [--out FILE]
+                       [--kernel auto|tiled|uniform|workgroup] [--vs-torch [--torch-device cpu|cuda]]
+                       [--out FILE]
                        [--model mlp|lenet-300-100|lenet5|lenet5-caffe|cnn-small]
        deno task bench --sparse [--sparse-rows 1000]
        deno task bench --nm N:M[,N:M...] [--sparse-rows 1000] [--out FILE]
@@ -45,8 +46,9 @@ products at the MLP's layer shapes and batch sizes, plus the 10000×784 · 784×
 records which one the tuner picks for each (results/kernel_tuning.json, read by train and sweep).
 Then the dense forward pass over 10000 samples, the dispatch overhead of one training step, and
 one training epoch of --model (default the MLP) on random data, with the chosen kernels (--kernel
-forces one). --vs-torch runs src/reference/pytorch_bench.py on the same cores and prints both
-side by side (needs python3 with torch: apt-get install python3-torch).
+forces one). --vs-torch runs src/reference/pytorch_bench.py on the same cores (--torch-device cuda:
+on the GPU, eager) and prints both side by side (needs python3 with torch: apt-get install
+python3-torch).
 --sparse instead times the sparse CSR kernel against the dense one over densities at each layer
 shape and records where sparse wins (results/sparse_crossover.json, read by --infer auto).
 --nm instead times the dense, sparse CSR and N:M kernels on weights pruned to each N:M pattern at
@@ -137,10 +139,12 @@ async function runTorchBench(
   samples: number,
   epoch: boolean,
   model: ModelName,
+  device: "cpu" | "cuda",
 ): Promise<TorchBench | undefined> {
   const script = new URL("../reference/pytorch_bench.py", import.meta.url).pathname;
   const threads = String(navigator.hardwareConcurrency);
   const args = [script, "--samples", String(samples), "--threads", threads, "--model", model];
+  args.push("--device", device);
   if (!epoch) args.push("--no-epoch");
   // The first python3 that imports torch: the one on PATH, then Debian's (python3-torch).
   for (const python of ["python3", "/usr/bin/python3"]) {
@@ -176,6 +180,7 @@ if (import.meta.main) {
       sparse: { type: "boolean", default: false },
       nm: { type: "string" },
       "vs-torch": { type: "boolean", default: false },
+      "torch-device": { type: "string", default: "cpu" },
       ...KERNEL_FLAG,
       "sparse-rows": { type: "string", default: "1000" },
       model: { type: "string", default: "mlp" },
@@ -186,6 +191,10 @@ if (import.meta.main) {
       return;
     }
     // Every flag is checked, and the output folder proven writable, before any benchmarking.
+    const torchDevice = flags["torch-device"];
+    if (torchDevice !== "cpu" && torchDevice !== "cuda") {
+      throw new UsageError(`--torch-device must be cpu or cuda, got "${torchDevice}"`);
+    }
     const batches = flags.batches.split(",").map((s) =>
       numberFlag("batches", s.trim(), { integer: true, min: 1, max: 100000 })
     );
@@ -305,7 +314,7 @@ if (import.meta.main) {
     let torch: TorchBench | undefined;
     const product = rows[rows.length - 1];
     if (flags["vs-torch"]) {
-      torch = await runTorchBench(samples, !flags["no-epoch"], modelName);
+      torch = await runTorchBench(samples, !flags["no-epoch"], modelName, torchDevice);
       if (torch) {
         console.log(
           `side by side (wgprune / PyTorch ${torch.torch} on ${torch.device}, ` +

@@ -80,6 +80,16 @@ export class ShaderError extends Error {
   }
 }
 
+/**
+ * Supplies the text of shader files by name under `shaders/` (`matmul.wgsl`), for a runtime that
+ * cannot read them itself: a browser page gets them from the server that served it. Files given
+ * here are never read from disk.
+ */
+export function provideShaderSources(sources: Record<string, string>): void {
+  for (const [file, text] of Object.entries(sources)) sourceCache.set(file, text);
+}
+
+/** A shader file's text: supplied (`provideShaderSources`), else read once from `shaders/`. */
 function readShader(file: string): string {
   let src = sourceCache.get(file);
   if (src === undefined) {
