@@ -59,9 +59,12 @@ const F32_PEAK: [RegExp, number][] = [
  */
 const LIMIT_S = { kernels: 200, bench: 150, train: 150, sweep: 90 };
 
+/** How much longer each step may take with `--quick`, a dry run on a CPU fallback. */
+const QUICK_LIMIT_FACTOR = 6;
+
 /** How one child process ended. */
 interface Step {
-  /** Exit code (124 when it ran past its limit). */
+  /** Exit code (124 when it ran past its limit and was stopped). */
   code: number;
   /** Wall seconds. */
   seconds: number;
@@ -71,6 +74,7 @@ interface Step {
 
 /** Runs `deno <args>` with a time limit. */
 async function step(args: string[], limitS: number): Promise<Step> {
+  if (quickRun) limitS *= QUICK_LIMIT_FACTOR;
   const t0 = performance.now();
   try {
     const out = await new Deno.Command(Deno.execPath(), {
@@ -81,7 +85,12 @@ async function step(args: string[], limitS: number): Promise<Step> {
       signal: AbortSignal.timeout(limitS * 1000),
     }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    return { code: out.code, seconds: (performance.now() - t0) / 1000, output: text };
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      code: out.signal !== null && seconds >= limitS ? 124 : out.code,
+      seconds,
+      output: text,
+    };
   } catch (err) {
     return { code: 124, seconds: (performance.now() - t0) / 1000, output: String(err) };
   }
@@ -122,6 +131,9 @@ interface BenchFile {
   torch?: { device: string; torch: string; matmul_gflops: number; epoch_s: number | null };
 }
 
+/** True for a `--quick` run (see `QUICK_LIMIT_FACTOR`). */
+let quickRun = false;
+
 /** Runs the check; returns its figures. */
 async function gpuCheck(options: {
   quick: boolean;
@@ -129,6 +141,7 @@ async function gpuCheck(options: {
   denoFlags: string[];
   tmp: string;
 }): Promise<Record<string, unknown>> {
+  quickRun = options.quick;
   const run = ["run", ...options.denoFlags, "--unstable-webgpu", "--allow-all"];
   const kernels = await step(
     // Type checking is the CPU machines' job (and needs @types/node, which is not packed).
