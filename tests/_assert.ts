@@ -1,14 +1,35 @@
 /**
- * Minimal assertions for the test suite (JSR's @std/assert cannot be reached from our machines).
+ * Minimal assertions for the test suite (JSR's @std/assert cannot be reached from our machines);
+ * deep equality is fast-deep-equal's.
  *
  * @module
  */
 
-/** Throws unless `actual` deep-equals `expected` (compared as JSON). */
+import equal from "fast-deep-equal/es6";
+
+/**
+ * Throws unless `actual` deep-equals `expected` structurally (fast-deep-equal's ES6 comparison:
+ * Maps and Sets by content, typed arrays element by element, NaN equal to NaN, key sets exact).
+ */
 export function assertEquals<T>(actual: T, expected: T, message = ""): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
+  if (!equal(actual, expected)) {
+    throw new Error(
+      `${message ? message + ": " : ""}expected ${show(expected)}, got ${show(actual)}`,
+    );
+  }
+}
+
+/** A value for a failure message: JSON, with Maps, Sets and typed arrays spelled out. */
+function show(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (v instanceof Map) return { Map: [...v] };
+    if (v instanceof Set) return { Set: [...v] };
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+      return { [v.constructor.name]: Array.from(v as unknown as ArrayLike<number>) };
+    }
+    if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+    return v === undefined ? "undefined" : v;
+  });
 }
 
 /** Throws unless `condition` is true. */

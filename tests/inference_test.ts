@@ -237,7 +237,7 @@ Deno.test("--infer nm and auto choose the N:M kernel only for N:M weights, auto 
   assertEquals(paths("auto", measured(0.5, "nm")), ["nm", "dense", "dense"]);
   // Measured slower: auto keeps what the table chose instead.
   assertEquals(paths("auto", measured(2, "dense")), ["dense", "dense", "dense"]);
-  // Not measured on this adapter (or not this pattern): the density crossover decides, as before.
+  // Not measured on this adapter (or not this pattern): the density crossover decides.
   assertEquals(paths("auto"), ["dense", "dense", "dense"]);
   assertEquals(
     paths("auto", { adapter: "test", layers: [{ ...measured(0.5, "nm").layers[0], n: 1 }] }),

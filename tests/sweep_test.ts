@@ -1,5 +1,6 @@
 /**
- * Every recovery strategy through `runSweep` on a tiny model: rows keyed and written once,
+ * Every recovery strategy and every pruning method of the registry through `runSweep` on a tiny
+ * model: rows keyed and written once,
  * training curves kept, pruned weights exactly zero, a rerun computing nothing, `--force`
  * recomputing in place.
  */
@@ -13,6 +14,9 @@ import { prunableParams } from "../src/model/masks.ts";
 import { destroySplit, uploadSplit } from "../src/train/splits.ts";
 import { trainModel } from "../src/train/trainer.ts";
 import { STRATEGIES } from "../src/recover/registry.ts";
+import { PRUNE_METHODS } from "../src/prune/registry.ts";
+import { MOVEMENT_STRATEGIES } from "../src/prune/movement.ts";
+import { gpuScorer } from "../src/train/gradient_scores.ts";
 import type { RecoveryOptions } from "../src/recover/strategy.ts";
 import { runSweep, type SweepJob } from "../src/sweep/run_sweep.ts";
 import { readSweep } from "../src/sweep/results.ts";
@@ -159,6 +163,48 @@ Deno.test("every strategy prunes and recovers a CNN's filters through runSweep",
       assertEquals(row.nonzeros_1, 2 * 6 * 9, `${name} conv 1 (pruned filters of its own)`);
       assertEquals(row.compact_hidden, "3-2", `${name}: filters removed physically`);
     }
+  } finally {
+    destroySplit(train);
+    destroySplit(test);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("every method of the registry prunes through runSweep at k = 50", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const train = uploadSplit(gpu, split(512, 1), "methods-train");
+  const test = uploadSplit(gpu, split(200, 2), "methods-test");
+  const data = { train, valid: test, test };
+  const dir = await Deno.makeTempDir({ prefix: "wgprune-methods-" });
+  try {
+    const spec = mlpSpec(20, [12], 10, true);
+    const init = initModel(spec, 0);
+    const trained = await trainOnce(gpu, init, train);
+    const prunable = prunableParams(spec);
+    const scorer = gpuScorer(gpu, data, {
+      batchSize: 32,
+      batches: 2,
+      seed: 0,
+      init: () => Promise.resolve(init),
+    });
+    for (const name of PRUNE_METHODS.keys()) {
+      // Movement's scores accumulate while fine-tuning: it needs a strategy that trains.
+      const strategy = PRUNE_METHODS.get(name)!.needsTrainingScores
+        ? MOVEMENT_STRATEGIES[0]
+        : "oneshot";
+      const base = { trained, model: "0123456789abcdef", data, methods: [name], ks: [50] };
+      const rows = await runSweep(gpu, {
+        ...sweepJob({ ...base, prunable, init, dir }, { strategy }),
+        scorer,
+      });
+      const row = rows.find((r) => r.method === name);
+      assert(row !== undefined, `${name}: no row`);
+      // Unit and std prune whole units or by a threshold: near k, not exactly.
+      assert(Math.abs(row.sparsity - 0.5) <= 0.1, `${name}: sparsity ${row.sparsity}`);
+      assertEquals(row.nonzeros_1, 12 * 10, `${name}: the output layer is not pruned`);
+      assert(row.accuracy > 0.2, `${name}: accuracy ${row.accuracy} (chance is 0.1)`);
+    }
+    scorer.release?.();
   } finally {
     destroySplit(train);
     destroySplit(test);

@@ -253,7 +253,8 @@ export const GRADUAL_FLAGS = {
 
 /** Help text of the gradual-pruning flags. */
 export const GRADUAL_HELP = `Gradual pruning during training (Zhu & Gupta 2017):
-  --prune weight|unit|global  prune while training with this method (default: no pruning)
+  --prune METHOD            prune while training with this method, a --method name of the
+                            sweep such as weight, unit or global (default: no pruning)
   --target-sparsity S       final sparsity as a fraction in [0, 1), e.g. 0.95
   --schedule polynomial|constant  sparsity schedule (default polynomial)
   --begin-step N            first pruning step (default 0)

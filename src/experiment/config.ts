@@ -133,7 +133,7 @@ export function modelIdentity(c: TrainConfig): string {
   const rest = model === "mlp" ? mlp : { ...common, model };
   // Which parameters a sweep prunes does not change the trained model; gradual pruning's does.
   const prune = c.gradual ? { pruneParams: c.pruneParams } : {};
-  // He-normal leaves the identity as it was before --init existed (see the id above).
+  // He-normal is left out of the identity (see the id above), so He-normal runs keep their ids.
   const scheme = init === "he" ? {} : { init };
   return JSON.stringify({ ...rest, ...prune, ...scheme, customData: Boolean(c.dataDir) });
 }

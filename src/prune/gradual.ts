@@ -13,7 +13,7 @@ import type { PruneMethod } from "./method.ts";
 import { prepareMethod, type PrepareOptions } from "./prepare.ts";
 import { type ScheduleConfig, sparsityAt } from "./schedule.ts";
 
-/** A mask schedule for `trainMlp`, plus access to the latest masks. */
+/** A mask schedule for `trainModel`, plus access to the latest masks. */
 export interface GradualPruner {
   /** Steps between mask updates. */
   everySteps: number;

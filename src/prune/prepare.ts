@@ -1,7 +1,7 @@
 /**
  * Prepares a method for a model with an allocation: the one entry point the sweep and the
- * recovery strategies use. `uniform` keeps a method's own preparation (exactly what it always
- * did); any other allocation takes the method's per-entry scores and spreads the sparsity by
+ * recovery strategies use. `uniform` keeps a method's own preparation (its own rule for each
+ * layer); any other allocation takes the method's per-entry scores and spreads the sparsity by
  * src/prune/allocation.ts.
  *
  * @module
