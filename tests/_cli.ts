@@ -6,7 +6,8 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { MEASURED_COLUMNS, pointKey, type SweepRow } from "../src/sweep/results.ts";
+import { MEASURED_COLUMNS, type SweepRow } from "../src/sweep/results.ts";
+import { pointKey } from "../src/sweep/point_id.ts";
 
 /** What a spawned command printed and how it ended. */
 export interface CliResult {

@@ -9,7 +9,8 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { assertOneLineError, assertSameSweep, runCli, smallMlpDir, smallMlpFlags } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
-import { pointKey, readSweep } from "../src/sweep/results.ts";
+import { readSweep } from "../src/sweep/results.ts";
+import { pointKey } from "../src/sweep/point_id.ts";
 
 /** Spawns the sweep as shard `index` of an Indexed Job with `count` completions. */
 function indexedShard(args: string[], index: number, count: number): Promise<Deno.CommandOutput> {

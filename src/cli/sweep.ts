@@ -30,8 +30,8 @@ import { ensureTrained, loadData } from "../experiment/run.ts";
 import { experimentPaths } from "../experiment/paths.ts";
 import { readSnapshot } from "../experiment/checkpoints.ts";
 import {
-  exportFolder,
   plannedPoints,
+  planPointId,
   runSweep,
   selectPoints,
   type SweepPlan,
@@ -39,7 +39,7 @@ import {
 import { keysOfShard, type Shard, shardFileName } from "../sweep/shard.ts";
 import { shardFromEnvironment } from "../cluster/shard_env.ts";
 import { parseInferMode, readCrossovers, readNmSpeeds } from "../train/infer_paths.ts";
-import { formatQuantizeBits, parseQuantizeBits } from "../quant/weight_sharing.ts";
+import { parseQuantizeBits } from "../quant/weight_sharing.ts";
 import { parsePtq } from "../quant/ptq_model.ts";
 import type { QuantizeOptions } from "../recover/weight_sharing.ts";
 import { writeSweepReport } from "../report/sweep_report.ts";
@@ -526,16 +526,8 @@ export async function runSweepRequest(
       return;
     }
     if (mode === "export") {
-      const bits = ptq ?? (quantize ? formatQuantizeBits(quantize.bits) : "32");
-      const folder = exportFolder(`${paths.dir}/export`, {
-        method: methods[0],
-        k: sweepKs[0],
-        strategy: recovery.strategy,
-        bits,
-        pruneParams: config.pruneParams,
-        allocation,
-        allocation_sha256: sensitivity?.sha256.slice(0, 16),
-      });
+      const folder = planPointId({ ...plan, sensitivity }, methods[0], sweepKs[0])
+        .folder(`${paths.dir}/export`);
       const meta = await readExportMeta(`${folder}/${META_FILE}`);
       console.log(
         `export: ${folder}/ (test accuracy ${(meta.accuracy * 100).toFixed(2)}%, sparsity ${

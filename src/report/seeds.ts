@@ -10,7 +10,8 @@
 import { stringify } from "csv-stringify/sync";
 import { writeFileAtomic } from "../util/files.ts";
 import { mean, sampleStd } from "../util/stats.ts";
-import { pointKey, type SweepRow } from "../sweep/results.ts";
+import type { SweepRow } from "../sweep/results.ts";
+import { pointKey } from "../sweep/point_id.ts";
 import { seriesLabel } from "../sweep/table.ts";
 import { type Panel, renderPanels, type Series } from "./charts.ts";
 

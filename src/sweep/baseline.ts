@@ -19,13 +19,8 @@ import { trainModel } from "../train/trainer.ts";
 import type { DataSplits, GpuSplit } from "../train/splits.ts";
 import type { TrainingSettings } from "../recover/strategy.ts";
 import { compressedSizes, gzipBytes, timeForward } from "./measure.ts";
-import {
-  NO_COMPRESSION_FIGURES,
-  pointKey,
-  readModelRows,
-  type SweepRow,
-  updateSweep,
-} from "./results.ts";
+import { pointKey } from "./point_id.ts";
+import { NO_COMPRESSION_FIGURES, readModelRows, type SweepRow, updateSweep } from "./results.ts";
 
 /** Method name of the baseline's rows. */
 export const SMALL_DENSE = "small-dense";
@@ -83,20 +78,28 @@ async function measured(gpu: GpuContext, model: Model, split: GpuSplit, repeats:
   }
 }
 
+/**
+ * The identifying fields of the baseline's rows of the trained model `model` (every field of a
+ * point but k): trained from scratch for the experiment's epochs at its learning rate.
+ */
+export function smallDenseFields(model: string, training: TrainingSettings, pruneParams: string) {
+  return {
+    ...NO_COMPRESSION_FIGURES,
+    model,
+    method: SMALL_DENSE,
+    strategy: "scratch",
+    finetune_epochs: training.epochs,
+    recovery_lr: training.learningRate,
+    steps: 0,
+    prune_params: pruneParams,
+    rewind: "none",
+  };
+}
+
 /** Trains and measures the small dense networks; merges their rows into sweep.csv. */
 export async function runSmallDenseBaseline(gpu: GpuContext, job: BaselineJob): Promise<void> {
   const t = job.training;
-  const base = {
-    ...NO_COMPRESSION_FIGURES,
-    model: job.model,
-    method: SMALL_DENSE,
-    strategy: "scratch",
-    finetune_epochs: t.epochs,
-    recovery_lr: t.learningRate,
-    steps: 0,
-    prune_params: job.pruneParams,
-    rewind: "none",
-  };
+  const base = smallDenseFields(job.model, t, job.pruneParams);
   const existing = new Set((await updateSweep(job.csvPath, () => undefined)).map(pointKey));
   if (job.shard) {
     for (const row of await readModelRows(job.shard.mergedCsvPath, job.model)) {

@@ -11,15 +11,9 @@
 
 import { UsageError } from "../util/errors.ts";
 import { SHARD_FILE } from "./shard.ts";
-import {
-  MEASURED_COLUMNS,
-  pointKey,
-  pointName,
-  readSweep,
-  type SweepRow,
-  writeSweep,
-} from "./results.ts";
+import { MEASURED_COLUMNS, pointName, readSweep, type SweepRow, writeSweep } from "./results.ts";
 import { withFileLock } from "../util/files.ts";
+import { pointKey } from "./point_id.ts";
 
 /** What a merge did. */
 export interface MergeResult {

@@ -9,6 +9,7 @@
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
 import { UsageError, writeFailure } from "../util/errors.ts";
+import { pointKey } from "./point_id.ts";
 import type { CompressedSizes } from "./measure.ts";
 import { exists, readTextOrFail, withFileLock, writeFileAtomic } from "../util/files.ts";
 
@@ -176,50 +177,6 @@ const LATER_COLUMNS: Record<string, string | number> = {
 
 /** Columns a row cannot do without. */
 const REQUIRED_COLUMNS = SWEEP_COLUMNS.filter((c) => !(c in LATER_COLUMNS));
-
-/**
- * Identity of a point: the model it was pruned from, method, strategy, k and the recovery
- * settings (epochs, learning rate, rounds, rewind target), which parameters were pruned, the
- * allocation (and its file's checksum) and the weight sharing after it (bits, epochs, learning
- * rate). No two
- * rows of sweep.csv share a key.
- */
-export function pointKey(
-  row: Pick<
-    SweepRow,
-    | "model"
-    | "method"
-    | "strategy"
-    | "k"
-    | "finetune_epochs"
-    | "recovery_lr"
-    | "steps"
-    | "prune_params"
-    | "rewind"
-    | "allocation"
-    | "allocation_sha256"
-    | "bits"
-    | "quantize_epochs"
-    | "quantize_lr"
-  >,
-): string {
-  return [
-    row.model,
-    row.method,
-    row.strategy,
-    Number(row.k),
-    Number(row.finetune_epochs),
-    Number(row.recovery_lr),
-    Number(row.steps),
-    row.prune_params,
-    row.rewind,
-    row.allocation ?? "uniform",
-    row.allocation_sha256 ?? "",
-    row.bits ?? "32",
-    Number(row.quantize_epochs ?? 0),
-    Number(row.quantize_lr ?? 0),
-  ].join("|");
-}
 
 /** Columns two copies of a point must agree on: what was measured, not how fast. */
 export const MEASURED_COLUMNS = ["accuracy", "loss", "nonzeros"] as const;

@@ -51,9 +51,10 @@ import {
 import { type QuantizeOptions, shareAndRetrain } from "../recover/weight_sharing.ts";
 import { formatQuantizeBits, type SharedWeights } from "../quant/weight_sharing.ts";
 import { compactUnits } from "../model/compact.ts";
-import { openSweep, pointKey, readModelRows, type SweepRow, updateSweep } from "./results.ts";
+import { openSweep, readModelRows, type SweepRow, updateSweep } from "./results.ts";
+import { PointId, pointKey } from "./point_id.ts";
 import { EPOCH_COST, pointCost } from "./shard.ts";
-import { SMALL_DENSE } from "./baseline.ts";
+import { SMALL_DENSE, smallDenseFields } from "./baseline.ts";
 
 /** Everything a sweep needs. */
 export interface SweepJob {
@@ -211,7 +212,7 @@ export function plannedPoints(plan: SweepPlan): PlannedPoint[] {
       points.push({
         method: SMALL_DENSE,
         k,
-        key: `||${SMALL_DENSE}|${k}`,
+        key: pointKey({ ...smallDenseFields("", plan.training, plan.pruneParams), k }),
         cost: 1 + EPOCH_COST * plan.training.epochs,
       });
     }
@@ -231,56 +232,9 @@ export function selectPoints(
 /** sweep.csv's `infer_path` letter of each kernel: dense, sparse CSR, N:M. */
 const INFER_PATH_LETTER: Record<InferPath, string> = { dense: "d", sparse: "s", nm: "n" };
 
-/** What names a point's export folder (as in sweep.csv). */
-export interface ExportPoint {
-  /** Pruning method. */
-  method: string;
-  /** Target sparsity in percent. */
-  k: number;
-  /** Recovery strategy. */
-  strategy: string;
-  /** `bits` column (default `32`). */
-  bits?: string;
-  /** `prune_params` column (default `default`). */
-  pruneParams?: string;
-  /** `allocation` column (default `uniform`). */
-  allocation?: string;
-  /** `allocation_sha256` column: required for a `sensitivity:PATH` allocation. */
-  allocation_sha256?: string;
-}
-
-/**
- * The part of a point's file names that its non-default settings add: `_q5` / `_q8-5` (weight
- * sharing), `_int8` / `_f16`, `_<allocation>` (`_sensitivity-<12 hex digits of the file's
- * sha256>`, so two scans never share a name whatever their paths) and `_pp<patterns>`.
- */
-function settingsSuffix(point: Omit<ExportPoint, "method" | "k" | "strategy">): string {
-  const bits = point.bits ?? "32";
-  const quantized = bits === "32"
-    ? ""
-    : /^\d/.test(bits)
-    ? `_q${bits.replace(",", "-")}`
-    : `_${bits}`;
-  const allocation = point.allocation ?? "uniform";
-  let allocationPart = allocation === "uniform" ? "" : `_${allocation.replace(/[^\w.-]/g, "_")}`;
-  if (allocation.startsWith("sensitivity:")) {
-    if (!point.allocation_sha256) {
-      throw new Error(`settingsSuffix: ${allocation} without its file's checksum`);
-    }
-    allocationPart = `_sensitivity-${point.allocation_sha256.slice(0, 12)}`;
-  }
-  const pruneParams = point.pruneParams ?? "default";
-  const params = pruneParams === "default" ? "" : `_pp${pruneParams.replace(/[^\w.-]/g, "_")}`;
-  return `${quantized}${allocationPart}${params}`;
-}
-
-/**
- * The export folder of one point: `<method>_k<k>_<strategy>`, then the settings that differ
- * from the defaults (`settingsSuffix`), as the fine-tuning histories are named.
- */
-export function exportFolder(root: string, point: ExportPoint): string {
-  const method = point.method.replace(":", "-"); // nm2:4 → nm2-4
-  return `${root}/${method}_k${point.k}_${point.strategy}${settingsSuffix(point)}`;
+/** The identity of the point (`method`, `k`) of a sweep of `plan`, without a model id. */
+export function planPointId(plan: SweepPlan, method: string, k: number): PointId {
+  return new PointId({ ...rowBase(plan), model: "", method, k });
 }
 
 /**
@@ -289,11 +243,11 @@ export function exportFolder(root: string, point: ExportPoint): string {
  */
 export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow[]> {
   const strategy = getStrategy(job.recovery.strategy);
-  const settings = strategy.rowSettings(job.recovery, job.training);
   const log = job.log ?? (() => {});
   const progressOf = job.progress ?? SILENT_PROGRESS;
   const base = { model: job.model, ...rowBase(job) };
-  const keyOf = (method: string, k: number) => pointKey({ ...base, method, k });
+  const pointOf = (method: string, k: number) => new PointId({ ...base, method, k });
+  const keyOf = (method: string, k: number) => pointOf(method, k).key();
   const existing = new Set((await openSweep(job.csvPath, job.model, job.force, log)).map(pointKey));
   if (job.shard) {
     for (const row of await readModelRows(job.shard.mergedCsvPath, job.model)) {
@@ -303,11 +257,7 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
   const selected = job.shard?.select ?? (() => true);
   const exported = (method: string, k: number) =>
     job.exportDir === undefined ||
-    existsSync(
-      `${
-        exportFolder(job.exportDir, { ...base, method, k, pruneParams: job.pruneParams })
-      }/meta.json`,
-    );
+    existsSync(`${pointOf(method, k).folder(job.exportDir)}/meta.json`);
   const done = (method: string, k: number) => existing.has(keyOf(method, k)) && exported(method, k);
   const mine = job.methods.flatMap((method) =>
     levelsOf(method, job.ks).filter((k) => selected(method, k)).map((k) => ({ method, k }))
@@ -489,16 +439,11 @@ export async function runSweep(gpu: GpuContext, job: SweepJob): Promise<SweepRow
       }
       if (result.history.length > 0) {
         await ensureDir(job.historyDir);
-        await writeHistory(
-          `${job.historyDir}/${method}_${strategy.name}_${settings.rewind}_ft${settings.finetuneEpochs}` +
-            `_lr${settings.recoveryLr}${settings.steps > 0 ? `_steps${settings.steps}` : ""}` +
-            `${settingsSuffix({ ...base, pruneParams: job.pruneParams })}_k${k}.csv`,
-          result.history,
-        );
+        await writeHistory(pointOf(method, k).historyFile(job.historyDir), result.history);
       }
       if (job.exportDir !== undefined) {
         await writeExport(
-          exportFolder(job.exportDir, { ...base, method, k, pruneParams: job.pruneParams }),
+          pointOf(method, k).folder(job.exportDir),
           pruned,
           result.masks,
           {
