@@ -18,6 +18,7 @@ import { expandGrid, flagGroups, parseGrid, pickFlags } from "../src/cluster/gri
 import { mergeShards } from "../src/sweep/merge.ts";
 import { readSweep, type SweepRow, writeSweep } from "../src/sweep/results.ts";
 import { UsageError } from "../src/util/errors.ts";
+import { getStrategy } from "../src/recover/registry.ts";
 import { createRng } from "../src/util/rng.ts";
 
 Deno.test("--shard I/N: 0 <= I < N, one-line errors otherwise", () => {
@@ -88,14 +89,7 @@ function studyItems(): ShardItem[] {
       for (const epochs of [0, 2]) {
         items.push({
           key: `${method}|${k}|${epochs}`,
-          cost: pointCost({
-            method,
-            strategy: epochs ? "finetune" : "oneshot",
-            finetuneEpochs: epochs,
-            steps: 0,
-            quantizeEpochs: 0,
-            trainingEpochs: 10,
-          }),
+          cost: pointCost({ method, finetuneEpochs: epochs, steps: 0, quantizeEpochs: 0 }),
         });
       }
     }
@@ -104,20 +98,20 @@ function studyItems(): ShardItem[] {
 }
 
 Deno.test("point costs: fine-tuning and retraining cost more than one-shot, by their epochs", () => {
-  const base = {
-    method: "weight",
-    strategy: "oneshot",
-    finetuneEpochs: 0,
-    steps: 0,
-    quantizeEpochs: 0,
-    trainingEpochs: 10,
-  };
+  const base = { method: "weight", finetuneEpochs: 0, steps: 0, quantizeEpochs: 0 };
   assertEquals(pointCost(base), 1);
-  assertEquals(pointCost({ ...base, strategy: "finetune", finetuneEpochs: 2 }), 17);
-  assertEquals(pointCost({ ...base, strategy: "iterative", finetuneEpochs: 1, steps: 3 }), 25);
-  assertEquals(pointCost({ ...base, strategy: "rewind" }), 81);
+  assertEquals(pointCost({ ...base, finetuneEpochs: 2 }), 17); // finetune 2
+  assertEquals(pointCost({ ...base, finetuneEpochs: 1, steps: 3 }), 25); // iterative 3 × 1
+  // A rewinding strategy's row holds its retraining's epochs (here the experiment's 10).
+  const rewind = getStrategy("rewind").rowSettings(
+    { strategy: "rewind", finetuneEpochs: 0, finetuneLr: 0, steps: 0, rewind: "init" },
+    { batchSize: 128, learningRate: 0.001, epochs: 10, seed: 0 },
+  );
+  assertEquals(pointCost({ ...base, finetuneEpochs: rewind.finetuneEpochs }), 81);
   assertEquals(pointCost({ ...base, quantizeEpochs: 1 }), 9);
-  assert(pointCost({ ...base, method: "synflow" }) > pointCost(base));
+  assertEquals(pointCost({ ...base, method: "synflow" }), 21);
+  assertEquals(pointCost({ ...base, method: "movement", finetuneEpochs: 1 }), 17);
+  assertEquals(pointCost({ ...base, method: "nm2:4" }), 1);
 });
 
 Deno.test("assignment: every point once, the same from any order, loads balanced by cost", () => {

@@ -75,6 +75,11 @@ export interface PruneMethod {
   /** True when its scores come from loss gradients on the GPU (a `GradientScorer`). */
   needsGradients?: boolean;
   /**
+   * What scoring costs beyond reading the weights, for balancing sharded sweeps: gradient
+   * `passes` over a batch set (each about one one-shot point) and training `epochs`.
+   */
+  scoringCost?: { passes?: number; epochs?: number };
+  /**
    * Preparation that needs the GPU and the sparsity levels up front (a method whose masks at
    * each k come from their own iterative schedule, e.g. SynFlow); `prepareMethod` prefers it.
    */

@@ -22,6 +22,8 @@ export const movementPruning: PruneMethod = {
   description:
     "the smallest −Σ w·∂L/∂w accumulated while fine-tuning (--strategy finetune|gradual)",
   needsTrainingScores: true,
+  // Its scores come from a dense fine-tuning before the masked one.
+  scoringCost: { epochs: 1 },
   prepare() {
     throw new UsageError(
       "movement scores are accumulated while fine-tuning; use --strategy finetune or --schedule gradual",

@@ -17,6 +17,7 @@ export const snipPruning: PruneMethod = {
   name: "snip",
   description: "per parameter, the k% smallest |w·∂L/∂w| at initialisation (use --rewind init)",
   needsGradients: true,
+  scoringCost: { passes: 1 },
   prepare() {
     throw new UsageError("snip scores need loss gradients; run it through deno task sweep");
   },

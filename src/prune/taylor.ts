@@ -24,6 +24,7 @@ export const taylorPruning: PruneMethod = {
   name: "taylor",
   description: "per parameter, the k% smallest |w·∂L/∂w| summed over --score-batches batches",
   needsGradients: true,
+  scoringCost: { passes: 1 },
   prepare() {
     throw new UsageError("taylor scores need loss gradients; run it through deno task sweep");
   },

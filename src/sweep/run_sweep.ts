@@ -199,11 +199,9 @@ export function plannedPoints(plan: SweepPlan): PlannedPoint[] {
       key: pointKey({ ...base, model: "", method, k }),
       cost: pointCost({
         method,
-        strategy: base.strategy,
         finetuneEpochs: base.finetune_epochs,
         steps: base.steps,
         quantizeEpochs: base.quantize_epochs,
-        trainingEpochs: plan.training.epochs,
       }),
     }))
   );

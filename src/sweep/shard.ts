@@ -10,6 +10,7 @@
  */
 
 import { UsageError } from "../util/errors.ts";
+import { getPruneMethod } from "../prune/registry.ts";
 
 /** One shard of N: `index` in [0, count). */
 export interface Shard {
@@ -54,40 +55,31 @@ export const SHARD_FILE = /^sweep\.shard-(\d+)-of-(\d+)\.csv$/;
  */
 export const EPOCH_COST = 8;
 
-/** What a point's cost depends on: its row settings and the experiment's training epochs. */
+/**
+ * What a point's cost depends on: its method and its row's recovery settings, which each strategy
+ * declares (`RecoveryStrategy.rowSettings`: a rewinding strategy's epochs are the retraining's).
+ */
 export interface PointCostInput {
-  /** Method name (`synflow` prepares over 100 rounds, gradient scores need a pass). */
+  /** Method name; the method declares its scoring cost (`PruneMethod.scoringCost`). */
   method: string;
-  /** Recovery strategy name. */
-  strategy: string;
-  /** Fine-tuning epochs per round (sweep.csv `finetune_epochs`). */
+  /** Training epochs per round after pruning (sweep.csv `finetune_epochs`). */
   finetuneEpochs: number;
-  /** Iterative rounds (0 otherwise). */
+  /** Rounds (sweep.csv `steps`: iterative's, 0 for a single round). */
   steps: number;
   /** Centroid fine-tuning epochs after weight sharing. */
   quantizeEpochs: number;
-  /** The experiment's training epochs (rewinding strategies retrain for that long). */
-  trainingEpochs: number;
 }
 
 /**
- * Expected cost of a point in one-shot points: 1 for pruning and measuring, plus `EPOCH_COST`
- * per epoch of training it does. Only the ratios matter: they balance the shards and never change
- * a result.
+ * Expected cost of a point in one-shot points: 1 for pruning and measuring, the method's scoring
+ * (passes, and epochs at `EPOCH_COST` each), plus `EPOCH_COST` per epoch of training after
+ * pruning. Only the ratios matter: they balance the shards and never change a result.
  */
 export function pointCost(p: PointCostInput): number {
-  const rounds = p.strategy === "iterative" ? Math.max(1, p.steps) : 1;
-  const retrain = p.strategy === "rewind" || p.strategy === "lr-rewind"
-    ? p.finetuneEpochs || p.trainingEpochs
-    : p.finetuneEpochs;
-  const prepare = p.method === "synflow"
-    ? 20
-    : p.method === "taylor" || p.method === "snip"
-    ? 1
-    : p.method === "movement"
-    ? EPOCH_COST
-    : 0;
-  return 1 + prepare + EPOCH_COST * (rounds * retrain + p.quantizeEpochs);
+  const scoring = getPruneMethod(p.method).scoringCost ?? {};
+  const rounds = Math.max(1, p.steps);
+  const epochs = (scoring.epochs ?? 0) + rounds * p.finetuneEpochs + p.quantizeEpochs;
+  return 1 + (scoring.passes ?? 0) + EPOCH_COST * epochs;
 }
 
 /**
