@@ -14,7 +14,7 @@ import type { SweepRow } from "../sweep/results.ts";
 import { prunableParams } from "../model/masks.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
 import { nmPatternOf } from "../prune/nm.ts";
-import { writeSweepReport } from "../report/sweep_report.ts";
+import { reportSummary, writeSweepReport } from "../report/sweep_report.ts";
 import { type ExperimentFolder, readExperimentFolder } from "../experiment/folder.ts";
 
 const USAGE = `Usage: deno task merge EXPERIMENT_DIR [EXPERIMENT_DIR ...]
@@ -40,13 +40,13 @@ export function writeFolderReport(folder: ExperimentFolder, rows: SweepRow[]): P
     methods,
     ks,
     folder.seed,
-    {
+    reportSummary({
       experiment: folder.id,
       dataset: folder.dataset,
-      "dense test accuracy": `${(folder.testAccuracy * 100).toFixed(2)}%`,
+      denseAccuracy: folder.testAccuracy,
       adapter: folder.adapter,
-      points: String(rows.length),
-    },
+      points: rows.length,
+    }),
   );
 }
 

@@ -42,7 +42,7 @@ import { parseInferMode, readCrossovers, readNmSpeeds } from "../train/infer_pat
 import { parseQuantizeBits } from "../quant/weight_sharing.ts";
 import { parsePtq } from "../quant/ptq_model.ts";
 import type { QuantizeOptions } from "../recover/weight_sharing.ts";
-import { writeSweepReport } from "../report/sweep_report.ts";
+import { reportSummary, writeSweepReport } from "../report/sweep_report.ts";
 
 /** Default sparsity levels (percent). */
 const DEFAULT_KS = [0, 25, 50, 60, 70, 80, 90, 95, 97, 99, 99.5, 99.9];
@@ -546,13 +546,13 @@ export async function runSweepRequest(
       methods,
       sweepKs,
       config.seed,
-      {
+      reportSummary({
         experiment: config.experimentId,
         dataset: loaded.data.name,
-        "dense test accuracy": `${(trained.metrics.test_accuracy * 100).toFixed(2)}%`,
+        denseAccuracy: trained.metrics.test_accuracy,
         adapter: `${gpu.adapter} via ${gpu.backend}`,
-        points: String(rows.length),
-      },
+        points: rows.length,
+      }),
     );
     console.log(markdown);
     console.error(`sweep: wrote ${paths.dir}/{sweep.csv,sweep.md,report.html,*.png}`);

@@ -330,6 +330,23 @@ document.body.dataset.chartPoints = JSON.stringify(Object.fromEntries(
 `;
 }
 
+/** The facts at the head of report.html: experiment, dataset, dense accuracy, adapter, points. */
+export function reportSummary(facts: {
+  experiment: string;
+  dataset: string;
+  denseAccuracy: number;
+  adapter: string;
+  points: number;
+}): Record<string, string> {
+  return {
+    experiment: facts.experiment,
+    dataset: facts.dataset,
+    "dense test accuracy": `${(facts.denseAccuracy * 100).toFixed(2)}%`,
+    adapter: facts.adapter,
+    points: String(facts.points),
+  };
+}
+
 /** Writes sweep.md, the PNG figures and report.html into `dir`; returns the markdown table. */
 export async function writeSweepReport(
   dir: string,
