@@ -9,17 +9,9 @@ import { assert, assertEquals } from "./_assert.ts";
 import { runCli } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { readExportMeta } from "../src/export/meta.ts";
+import { pythonHas } from "./_python.ts";
 
-function hasScipy(): boolean {
-  try {
-    return new Deno.Command("python3", { args: ["-c", "import numpy, scipy"], stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-const READY = hasScipy();
+const READY = pythonHas("numpy", "scipy");
 
 Deno.test({
   name: READY

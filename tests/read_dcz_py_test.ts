@@ -1,7 +1,8 @@
 /**
  * The numpy-only reader of model.dcz (src/export/read_dcz.py) decodes every kind of tensor to
- * exactly the weights wgprune's decoder gives, and refuses a file whose CRC-32 does not match. It needs python3 with numpy; where the machine has
- * none (CI installs only Node), the test is reported as ignored with that reason in its name.
+ * exactly the weights wgprune's decoder gives, and refuses a file whose CRC-32 does not match.
+ * It needs python3 with numpy (CI installs Debian's); where the machine has none, the test is
+ * reported as ignored.
  */
 
 import { assertEquals } from "./_assert.ts";
@@ -10,15 +11,7 @@ import { decodeShared, shareWeights } from "../src/quant/weight_sharing.ts";
 import { dequantizedModel, quantizeModelWeights } from "../src/quant/ptq_model.ts";
 import { mlpSpec, type Model, type ModelSpec } from "../src/model/network.ts";
 import { prunedAtRandom } from "./_pruned.ts";
-
-function hasNumpy(): boolean {
-  try {
-    return new Deno.Command("python3", { args: ["-c", "import numpy"], stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
+import { pythonHas } from "./_python.ts";
 
 const CNN: ModelSpec = {
   input: [1, 8, 8],
@@ -32,7 +25,7 @@ const CNN: ModelSpec = {
 
 Deno.test({
   name: "read_dcz.py (python3 + numpy) decodes shared, int8, f16 and f32 tensors exactly",
-  ignore: !hasNumpy(),
+  ignore: !pythonHas("numpy"),
   async fn() {
     const tmp = await Deno.makeTempDir({ prefix: "wgprune-dcz-py-" });
     try {

@@ -78,17 +78,37 @@ function sweepJob(
   };
 }
 
-Deno.test("every strategy runs through runSweep; rerun resumes, --force recomputes", async () => {
+/** The tiny MLP of these tests trained one epoch, its data on the GPU and a scratch folder. */
+interface TinyMlp {
+  gpu: GpuContext;
+  data: { train: GpuSplit; valid: GpuSplit; test: GpuSplit };
+  dir: string;
+  init: Model;
+  trained: Model;
+  prunable: readonly string[];
+}
+
+/** Runs `body` on a freshly trained tiny MLP (20-12-10), freeing its data and folder after. */
+async function withTinyMlp(prefix: string, body: (t: TinyMlp) => Promise<void>): Promise<void> {
   const gpu = await getGpu({ quiet: true });
-  const train = uploadSplit(gpu, split(512, 1), "sweep-train");
-  const test = uploadSplit(gpu, split(200, 2), "sweep-test");
-  const data = { train, valid: test, test };
-  const dir = await Deno.makeTempDir({ prefix: "wgprune-sweep-" });
+  const train = uploadSplit(gpu, split(512, 1), `${prefix}-train`);
+  const test = uploadSplit(gpu, split(200, 2), `${prefix}-test`);
+  const dir = await Deno.makeTempDir({ prefix: `wgprune-${prefix}-` });
   try {
     const spec = mlpSpec(20, [12], 10, true);
     const init = initModel(spec, 0);
     const trained = await trainOnce(gpu, init, train);
-    const prunable = prunableParams(spec);
+    const data = { train, valid: test, test };
+    await body({ gpu, data, dir, init, trained, prunable: prunableParams(spec) });
+  } finally {
+    destroySplit(train);
+    destroySplit(test);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("every strategy runs through runSweep; rerun resumes, --force recomputes", async () => {
+  await withTinyMlp("sweep", async ({ gpu, data, dir, init, trained, prunable }) => {
     const base = { trained, model: "0123456789abcdef", data, methods: ["weight"], ks: [0, 50] };
     const job = (options: Partial<RecoveryOptions>) =>
       sweepJob({ ...base, prunable, init, dir }, options);
@@ -116,11 +136,7 @@ Deno.test("every strategy runs through runSweep; rerun resumes, --force recomput
     assertEquals(await Deno.readTextFile(`${dir}/sweep.csv`), before, "a rerun computes nothing");
     const forced = await runSweep(gpu, { ...job({ strategy: "oneshot" }), force: true });
     assertEquals(forced.length, 2 * STRATEGIES.size, "--force replaces rows in place");
-  } finally {
-    destroySplit(train);
-    destroySplit(test);
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("every strategy prunes and recovers a CNN's filters through runSweep", async () => {
@@ -171,16 +187,7 @@ Deno.test("every strategy prunes and recovers a CNN's filters through runSweep",
 });
 
 Deno.test("every method of the registry prunes through runSweep at k = 50", async () => {
-  const gpu = await getGpu({ quiet: true });
-  const train = uploadSplit(gpu, split(512, 1), "methods-train");
-  const test = uploadSplit(gpu, split(200, 2), "methods-test");
-  const data = { train, valid: test, test };
-  const dir = await Deno.makeTempDir({ prefix: "wgprune-methods-" });
-  try {
-    const spec = mlpSpec(20, [12], 10, true);
-    const init = initModel(spec, 0);
-    const trained = await trainOnce(gpu, init, train);
-    const prunable = prunableParams(spec);
+  await withTinyMlp("methods", async ({ gpu, data, dir, init, trained, prunable }) => {
     const scorer = gpuScorer(gpu, data, {
       batchSize: 32,
       batches: 2,
@@ -205,9 +212,5 @@ Deno.test("every method of the registry prunes through runSweep at k = 50", asyn
       assert(row.accuracy > 0.2, `${name}: accuracy ${row.accuracy} (chance is 0.1)`);
     }
     scorer.release?.();
-  } finally {
-    destroySplit(train);
-    destroySplit(test);
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
