@@ -72,7 +72,7 @@ const CASES: [string, string[], string][] = [
     ["--hidden", "0x10"],
     'train: error: --hidden must be a comma list of positive integers like 1000,1000,500,200, got "0x10"',
   ],
-  ["train", ["--schedule", "x"], "train: error: --schedule needs --prune METHOD"],
+  ["train", ["--sparsity-schedule", "x"], "train: error: --sparsity-schedule needs --prune METHOD"],
   ["train", ["--frequency", "10"], "train: error: --frequency needs --prune METHOD"],
   ["train", ["--output-dir", ""], 'train: error: --output-dir must name a folder, got ""'],
   ["train", ["--data-dir", ""], 'train: error: --data-dir must name a folder, got ""'],

@@ -245,7 +245,7 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
 export const GRADUAL_FLAGS = {
   prune: { type: "string" },
   "target-sparsity": { type: "string" },
-  schedule: { type: "string" },
+  "sparsity-schedule": { type: "string" },
   "begin-step": { type: "string" },
   "end-step": { type: "string" },
   frequency: { type: "string" },
@@ -256,7 +256,8 @@ export const GRADUAL_HELP = `Gradual pruning during training (Zhu & Gupta 2017):
   --prune METHOD            prune while training with this method, a --method name of the
                             sweep such as weight, unit or global (default: no pruning)
   --target-sparsity S       final sparsity as a fraction in [0, 1), e.g. 0.95
-  --schedule polynomial|constant  sparsity schedule (default polynomial)
+  --sparsity-schedule polynomial|constant  how sparsity rises to the target (default
+                            polynomial)
   --begin-step N            first pruning step (default 0)
   --end-step N              step at which the target is reached (default: 75% of all steps)
   --frequency N             steps between mask updates (default 100)`;
@@ -270,7 +271,7 @@ export function toGradualConfig(
   totalSteps: number,
 ): GradualConfig | undefined {
   const method = v.prune as string | undefined;
-  const given = ["target-sparsity", "schedule", "begin-step", "end-step", "frequency"].filter((f) =>
+  const given = ["target-sparsity", "sparsity-schedule", "begin-step", "end-step", "frequency"].filter((f) =>
     v[f] !== undefined
   );
   if (method === undefined) {
@@ -289,9 +290,9 @@ export function toGradualConfig(
   if (target >= 1) {
     throw new UsageError(`--target-sparsity must be a fraction in [0, 1), got ${target}`);
   }
-  const kind = String(v.schedule ?? "polynomial");
+  const kind = String(v["sparsity-schedule"] ?? "polynomial");
   if (kind !== "polynomial" && kind !== "constant") {
-    throw new UsageError(`--schedule must be polynomial or constant, got "${kind}"`);
+    throw new UsageError(`--sparsity-schedule must be polynomial or constant, got "${kind}"`);
   }
   const begin = numberFlag("begin-step", String(v["begin-step"] ?? "0"), { integer: true, min: 0 });
   const end = v["end-step"] === undefined

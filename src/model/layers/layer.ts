@@ -16,6 +16,7 @@ import type { Op } from "../../gpu/kernel.ts";
 import type { PtqFormat } from "../../kernels/matmul_quantized.ts";
 import type { NmPattern } from "../../kernels/nm_pack.ts";
 import type { Rng } from "../../util/rng.ts";
+import type { Tensor } from "../tensor.ts";
 import type { InitScheme } from "./init.ts";
 
 /** A fully connected layer: y[rows, units] = x[rows, in] · W[in, units] (+ b[units]). */
@@ -32,6 +33,17 @@ export interface DenseSpec {
 export interface ReluSpec {
   /** Layer kind. */
   kind: "relu";
+}
+
+/**
+ * Leaky rectified linear unit, elementwise: y = x for x > 0, else slope · x
+ * (torch.nn.LeakyReLU(negative_slope)).
+ */
+export interface LeakyReluSpec {
+  /** Layer kind. */
+  kind: "leaky_relu";
+  /** Slope for negative inputs (PyTorch's default is 0.01). */
+  slope: number;
 }
 
 /**
@@ -70,7 +82,13 @@ export interface FlattenSpec {
 }
 
 /** Any layer of a model. */
-export type LayerSpec = DenseSpec | ReluSpec | Conv2dSpec | MaxPool2dSpec | FlattenSpec;
+export type LayerSpec =
+  | DenseSpec
+  | ReluSpec
+  | LeakyReluSpec
+  | Conv2dSpec
+  | MaxPool2dSpec
+  | FlattenSpec;
 
 /** One parameter a layer declares: its name within the layer and its shape. */
 export interface ParamDecl {
@@ -173,6 +191,56 @@ export interface SparseForwardContext {
   relu: boolean;
 }
 
+/**
+ * How a layer with output units (dense units, convolution filters) is cut to fewer of them, and
+ * how it stops reading a producer's removed units: Torch-Pruning's `prune_out_channels` /
+ * `prune_in_channels` split (Fang et al. 2023, "DepGraph"). Compaction (src/model/compact.ts),
+ * the small-dense baseline and unit pruning ask these instead of switching on the kind.
+ * `params` are the layer's parameters in `params` order: the weight first, then the bias if any.
+ */
+export interface UnitStructure {
+  /** Output units of the layer. */
+  count(spec: LayerSpec): number;
+  /** The same layer with `units` output units. */
+  resized(spec: LayerSpec, units: number): LayerSpec;
+  /** The output unit each weight entry feeds, by flat index into the weight's layout. */
+  unitOf(shape: readonly number[], index: number): number;
+  /** The parameters keeping only output units `kept` (ascending). */
+  pruneOut(params: readonly Tensor[], kept: readonly number[]): Tensor[];
+  /**
+   * True when this layer can drop inputs that read a producer's units in blocks of `span`
+   * consecutive inputs (a dense layer after a flatten reads H·W per channel; a convolution reads
+   * one channel per unit, span 1).
+   */
+  readsUnits(span: number): boolean;
+  /** The parameters keeping only the inputs of a producer's units `kept`, `span` inputs each. */
+  pruneIn(params: readonly Tensor[], kept: readonly number[], span: number): Tensor[];
+  /**
+   * True when a removed input unit's constant output can be folded into this layer's bias
+   * exactly: it has a bias, and (a padded convolution does not) sees that constant everywhere.
+   */
+  foldsConstants(spec: LayerSpec, params: readonly Tensor[]): boolean;
+  /** Adds to the bias (params[1], in place) what input unit `unit`, constant `c`, contributed. */
+  foldConstant(params: readonly Tensor[], unit: number, span: number, c: number): void;
+}
+
+/**
+ * A layer that maps each channel on its own (ReLU, pooling, flatten): compaction sees through it
+ * from a producer to the layer that reads the producer's units.
+ */
+export interface ChannelMap {
+  /** The output where the input channel is the constant `c` everywhere. */
+  constant(c: number): number;
+  /**
+   * Inputs of the next layer per input channel, for a layer that flattens `input` ([C, ...]);
+   * absent: the layer keeps the channel axis.
+   */
+  span?(input: readonly number[]): number;
+}
+
+/** The weight representations a kind's forward can read besides dense f32. */
+export type CompressedForward = "csr" | "nm" | "ptq";
+
 /** A layer kind: everything the rest of wgprune needs to know about it. */
 export interface LayerKind {
   /** The `kind` of its specs. */
@@ -194,6 +262,20 @@ export interface LayerKind {
   ): Float32Array[];
   /** True when the output overwrites the input in place (y and x are one buffer). */
   inPlace: boolean;
+  /** Present on kinds with output units that structured pruning and compaction can remove. */
+  units?: UnitStructure;
+  /** Present on kinds that map each channel on its own (compaction sees through them). */
+  channelwise?: ChannelMap;
+  /**
+   * The compressed weights its inference forward reads (`forwardOps` with `ctx.nm` or
+   * `ctx.quantized`, `sparseForwardOps` for `csr`); none when absent.
+   */
+  compressedForwards?: readonly CompressedForward[];
+  /**
+   * Which `--quantize-bits` share its weight's codebook size: `conv` (the paper's C) or `dense`
+   * (F); absent for kinds without a weight.
+   */
+  sharingGroup?: "conv" | "dense";
   /**
    * True when the output is the input's memory seen in another shape (flatten): no dispatches
    * either way, and the gradients share one buffer too.
