@@ -2,7 +2,8 @@ import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { initModel, mlpSpec, type ModelSpec } from "../src/model/network.ts";
 import { parseInitScheme } from "../src/model/layers/init.ts";
 import { deriveExperimentId, modelIdentity } from "../src/experiment/config.ts";
-import { parseFlags, toTrainConfig, TRAIN_FLAGS } from "../src/cli/train_options.ts";
+import { parseFlags } from "../src/cli/flags.ts";
+import { toTrainConfig, TRAIN_FLAGS } from "../src/cli/train_options.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { assertOneLineError, runCli } from "./_cli.ts";
 

@@ -18,7 +18,8 @@ import { PRUNE_METHODS } from "../src/prune/registry.ts";
 import { MOVEMENT_STRATEGIES } from "../src/prune/movement.ts";
 import { gpuScorer } from "../src/train/gradient_scores.ts";
 import type { RecoveryOptions } from "../src/recover/strategy.ts";
-import { runSweep, type SweepJob } from "../src/sweep/run_sweep.ts";
+import { runSweep } from "../src/sweep/run_sweep.ts";
+import type { SweepJob } from "../src/sweep/job.ts";
 import { readSweep } from "../src/sweep/results.ts";
 import { createRng } from "../src/util/rng.ts";
 

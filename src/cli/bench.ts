@@ -7,7 +7,7 @@
  */
 
 import { runMain } from "./main.ts";
-import { numberFlag, parseFlags } from "./train_options.ts";
+import { numberFlag, parseFlags } from "./flags.ts";
 import { getGpu, type GpuContext } from "../gpu/device.ts";
 import { createStorage } from "../gpu/buffers.ts";
 import {
@@ -21,7 +21,8 @@ import { createRelu } from "../kernels/elementwise.ts";
 import { median } from "../util/stats.ts";
 import { createRng } from "../util/rng.ts";
 import { GpuNetwork } from "../train/gpu_network.ts";
-import { KERNEL_FLAG, parseKernel, TUNING_FILE } from "./kernel_option.ts";
+import { KERNEL_FLAG, parseKernel } from "./kernel_option.ts";
+import { TUNING_FILE } from "../experiment/kernels.ts";
 import { ensureWritableDir, folderOf, writeJsonAtomic } from "../util/files.ts";
 import { medianOpMs } from "../gpu/timing.ts";
 import { UsageError } from "../util/errors.ts";

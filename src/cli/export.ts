@@ -6,8 +6,8 @@
  */
 
 import { runMain } from "./main.ts";
-import { sweepCommand } from "./sweep.ts";
+import { exportCommand } from "./sweep.ts";
 
 if (import.meta.main) {
-  await runMain("export", () => sweepCommand(Deno.args, "export"));
+  await runMain("export", () => exportCommand(Deno.args));
 }

@@ -9,7 +9,7 @@
  */
 
 import { runMain } from "./main.ts";
-import { checkPath, numberFlag, parseFlags } from "./train_options.ts";
+import { checkPath, numberFlag, parseFlags } from "./flags.ts";
 import { UsageError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/files.ts";
 

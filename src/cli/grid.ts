@@ -10,14 +10,17 @@
 import { runMain } from "./main.ts";
 import { UsageError } from "../util/errors.ts";
 import { exists, readTextOrFail } from "../util/files.ts";
-import { parseSweepArgs, runSweepRequest, SWEEP_FLAGS, type SweepRequest } from "./sweep.ts";
+import { parseSweepArgs, SWEEP_FLAGS } from "./sweep_flags.ts";
+import { logToStderr, terminalProgress } from "./progress.ts";
+import { runSweepRequest, type SweepRequest } from "../experiment/sweep_service.ts";
 import { trainCommand } from "./train.ts";
-import { checkPath, numberFlag, TRAIN_FLAGS } from "./train_options.ts";
+import { checkPath, numberFlag } from "./flags.ts";
+import { TRAIN_FLAGS } from "./train_options.ts";
 import { mergeFolder } from "./merge.ts";
 import { reportSeeds } from "./report.ts";
 import { expandGrid, type FlagTypes, gridFileOf, parseGrid, pickFlags } from "../cluster/grid.ts";
 import { shardFromEnvironment } from "../cluster/shard_env.ts";
-import { type PlannedPoint, plannedPoints, selectPoints } from "../sweep/run_sweep.ts";
+import { type PlannedPoint, plannedPoints, selectPoints } from "../sweep/plan.ts";
 import {
   assignShards,
   EPOCH_COST,
@@ -241,7 +244,10 @@ export async function gridCommand(args: string[]): Promise<void> {
     if (!(await exists(`${dir}/checkpoint.safetensors`))) {
       console.error(`grid: ${dir} is not trained yet; this shard trains it first`);
     }
-    await runSweepRequest(p.request, "sweep", { shard, select });
+    await runSweepRequest(p.request, { progress: terminalProgress, log: logToStderr }, {
+      shard,
+      select,
+    });
   }
 }
 

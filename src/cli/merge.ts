@@ -7,7 +7,7 @@
  */
 
 import { runMain } from "./main.ts";
-import { parseCommandLine } from "./train_options.ts";
+import { parseCommandLine } from "./flags.ts";
 import { UsageError } from "../util/errors.ts";
 import { mergeShards } from "../sweep/merge.ts";
 import type { SweepRow } from "../sweep/results.ts";

@@ -8,7 +8,7 @@
  */
 
 import { runMain } from "./main.ts";
-import { checkFolder, parseCommandLine } from "./train_options.ts";
+import { checkFolder, parseCommandLine } from "./flags.ts";
 import { UsageError } from "../util/errors.ts";
 import { ensureWritableDir, folderOf } from "../util/files.ts";
 import { readSweep } from "../sweep/results.ts";

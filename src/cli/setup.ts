@@ -8,7 +8,7 @@
  */
 
 import { runMain } from "./main.ts";
-import { parseFlags } from "./train_options.ts";
+import { parseFlags } from "./flags.ts";
 import { ensureSystem } from "../experiment/system.ts";
 
 if (import.meta.main) {

@@ -5,10 +5,10 @@
  */
 
 import { runMain } from "./main.ts";
+import { parseFlags } from "./flags.ts";
 import {
   GRADUAL_FLAGS,
   GRADUAL_HELP,
-  parseFlags,
   toGradualConfig,
   toTrainConfig,
   TRAIN_FLAGS,
@@ -16,7 +16,8 @@ import {
 } from "./train_options.ts";
 import { logToStderr, terminalProgress } from "./progress.ts";
 import { getGpu } from "../gpu/device.ts";
-import { parseKernel, setupKernels } from "./kernel_option.ts";
+import { parseKernel } from "./kernel_option.ts";
+import { setupKernels } from "../experiment/kernels.ts";
 import { prunableParams } from "../model/masks.ts";
 import { deriveExperimentId } from "../experiment/config.ts";
 import { ensureTrained, loadData } from "../experiment/run.ts";

@@ -6,7 +6,8 @@
  */
 
 import { defaultInit, parseModelName } from "../model/zoo.ts";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
+import { checkFolder, checkPath, numberFlag } from "./flags.ts";
 import { UsageError } from "../util/errors.ts";
 import { MAX_SEED } from "../util/rng.ts";
 import { type DatasetName, DATASETS } from "../data/datasets.ts";
@@ -75,85 +76,6 @@ Kernels:
 ${KERNEL_HELP}
   -h, --help                show this help`;
 
-/** Parses raw argv with the given option table; unknown flags become one-line usage errors. */
-export function parseFlags<T extends ParseArgsConfig["options"]>(
-  args: string[],
-  options: T,
-): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>["values"] {
-  return parseCommandLine(args, options, false).values;
-}
-
-/**
- * Parses raw argv into flags and, when `positionals` is true, positional arguments (paths);
- * unknown flags become one-line usage errors.
- */
-export function parseCommandLine<T extends ParseArgsConfig["options"]>(
-  args: string[],
-  options: T,
-  positionals: boolean,
-): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: true }>> {
-  try {
-    return parseArgs({
-      args: joinNegativeValues(args, options),
-      options,
-      strict: true,
-      allowPositionals: positionals,
-    }) as ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: true }>>;
-  } catch (err) {
-    // Node's messages can span lines and suggest positional arguments, which we do not take.
-    const message = (err as Error).message.split(". To specify a positional")[0]
-      .split("\n").map((s) => s.trim()).filter((s) => s.length > 0).join(" ")
-      .replace(/\.$/, "");
-    throw new UsageError(`${message} (see --help)`);
-  }
-}
-
-/**
- * `--epochs -1` means the value -1 to a user, but parseArgs reads `-1` as a flag and calls the
- * option ambiguous; joins `--name -1` into `--name=-1` for string-valued options so that the
- * range check names the value instead.
- */
-function joinNegativeValues(args: string[], options: ParseArgsConfig["options"]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const name = args[i].startsWith("--") && !args[i].includes("=") ? args[i].slice(2) : "";
-    const next = args[i + 1];
-    if (
-      name && options?.[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)
-    ) {
-      out.push(`${args[i]}=${next}`);
-      i++;
-    } else out.push(args[i]);
-  }
-  return out;
-}
-
-/** A plain decimal number as users write it: `3`, `-0.5`, `1e-3`; not `0x32`, `Infinity` or ``. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-/** Parses a number flag, checking its range. Only plain decimal notation is accepted. */
-export function numberFlag(
-  name: string,
-  raw: string,
-  opts: { integer?: boolean; min?: number; max?: number; minExclusive?: boolean } = {},
-): number {
-  const value = Number(raw);
-  const kind = opts.integer ? "an integer" : "a number";
-  const bad = !DECIMAL.test(raw) || !Number.isFinite(value) ||
-    (opts.integer && !Number.isInteger(value)) ||
-    (opts.min !== undefined && (opts.minExclusive ? value <= opts.min : value < opts.min)) ||
-    (opts.max !== undefined && value > opts.max);
-  if (bad) {
-    const range = opts.min !== undefined
-      ? ` ${opts.minExclusive ? ">" : ">="} ${opts.min}${
-        opts.max !== undefined ? ` and <= ${opts.max}` : ""
-      }`
-      : "";
-    throw new UsageError(`--${name} must be ${kind}${range}, got "${raw}"`);
-  }
-  return value;
-}
-
 /** Parses `--hidden 1000,1000,500,200`. */
 export function parseHidden(raw: string): number[] {
   const parts = raw.split(",").map((s) => s.trim());
@@ -174,21 +96,6 @@ export function checkExperimentId(id: string): string {
     );
   }
   return id;
-}
-
-/**
- * Checks a path given on the command line (`what` names it in the error: `--out`, `PATH`): an
- * empty or blank path is a `UsageError`, never the current or root folder by accident.
- */
-export function checkPath(what: string, raw: string, kind: "folder" | "file"): string {
-  if (raw.trim() === "") throw new UsageError(`${what} must name a ${kind}, got "${raw}"`);
-  return raw;
-}
-
-/** Checks a folder flag: not empty; trailing slashes are dropped (`out/` is `out`). */
-export function checkFolder(what: string, dir: string): string {
-  const trimmed = checkPath(what, dir, "folder").replace(/\/+$/, "");
-  return trimmed === "" ? "/" : trimmed;
 }
 
 /** Checks `--output-dir` (see `checkFolder`). */
@@ -271,9 +178,8 @@ export function toGradualConfig(
   totalSteps: number,
 ): GradualConfig | undefined {
   const method = v.prune as string | undefined;
-  const given = ["target-sparsity", "sparsity-schedule", "begin-step", "end-step", "frequency"].filter((f) =>
-    v[f] !== undefined
-  );
+  const given = ["target-sparsity", "sparsity-schedule", "begin-step", "end-step", "frequency"]
+    .filter((f) => v[f] !== undefined);
   if (method === undefined) {
     if (given.length > 0) throw new UsageError(`--${given[0]} needs --prune METHOD`);
     return undefined;

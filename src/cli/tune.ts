@@ -9,7 +9,8 @@
  */
 
 import { runMain } from "./main.ts";
-import { checkOutputDir, numberFlag, parseFlags, parseHidden } from "./train_options.ts";
+import { numberFlag, parseFlags } from "./flags.ts";
+import { checkOutputDir, parseHidden } from "./train_options.ts";
 import { getGpu } from "../gpu/device.ts";
 import { shapeKey } from "../kernels/matmul.ts";
 import {
@@ -22,7 +23,7 @@ import {
   type TuningEntry,
 } from "../kernels/matmul_tuner.ts";
 import { ensureWritableDir } from "../util/files.ts";
-import { TUNING_FILE } from "./kernel_option.ts";
+import { TUNING_FILE } from "../experiment/kernels.ts";
 
 const USAGE = `Usage: deno task tune [--hidden 1000,1000,500,200] [--inputs 784] [--classes 10]
                       [--batch-size 128] [--output-dir results] [--force]

@@ -43,6 +43,9 @@ labels = idx(sys.argv[3])  # t10k-labels-idx1-ubyte(.gz)
 p = 0
 for layer in spec["layers"]:
     kind = layer["kind"]
+    if kind == "leaky_relu":  # x > 0 ? x : slope·x
+        x = np.where(x > 0, x, layer["slope"] * x)
+        continue
     if kind in ("relu", "flatten", "maxpool2d"):
         x = (np.maximum(x, 0) if kind == "relu" else x.reshape(len(x), -1) if kind == "flatten"
              else maxpool2d(x, layer["kernel"], layer["stride"]))

@@ -1,5 +1,6 @@
 /**
  * Elementwise kernels: ReLU (shaders/relu.wgsl), ReLU backward (shaders/relu_backward.wgsl),
+ * leaky ReLU (shaders/leaky_relu.wgsl), leaky ReLU backward (shaders/leaky_relu_backward.wgsl),
  * mask apply (shaders/mask_apply.wgsl), transpose (shaders/transpose.wgsl) and per-sample
  * transpose (shaders/batch_transpose.wgsl).
  *
@@ -76,6 +77,85 @@ export function createReluBackward(
   }
   const { grid, rowStride } = elementwiseGrid(RELU_BACKWARD_SPEC, count);
   return createOp(gpu, RELU_BACKWARD_SPEC, {}, buffers, { count, row_stride: rowStride }, grid);
+}
+
+/** Bindings of shaders/leaky_relu.wgsl. */
+export const LEAKY_RELU_SPEC: KernelSpec = {
+  workgroupSize: 256,
+  file: "leaky_relu.wgsl",
+  params: [["count", "u32"], ["row_stride", "u32"], ["slope", "f32"]],
+  bindings: [{ name: "x", type: "array<f32>", access: "read_write" }],
+};
+
+/** Throws unless `slope` is a finite number ≥ 0 (the leaky ReLU kernels' negative slope). */
+function checkSlope(kernel: string, slope: number): void {
+  if (!Number.isFinite(slope) || slope < 0) {
+    throw new RangeError(`${kernel}: slope must be a finite number ≥ 0, got ${slope}`);
+  }
+}
+
+/**
+ * `x ← x > 0 ? x : slope·x` in place over `count` elements; `slope` (finite, ≥ 0) reaches the
+ * shader as an f32.
+ *
+ * @example
+ * ```ts
+ * const op = await createLeakyRelu(gpu, 128 * 1000, 0.01, { x });
+ * ```
+ */
+export function createLeakyRelu(
+  gpu: GpuContext,
+  count: number,
+  slope: number,
+  buffers: { x: GPUBuffer },
+): Promise<Op> {
+  const name = "leaky_relu";
+  checkDim(name, "count", count);
+  checkSlope(name, slope);
+  checkBuffer(name, "x", buffers.x, count, `[${count}]`);
+  const { grid, rowStride } = elementwiseGrid(LEAKY_RELU_SPEC, count);
+  return createOp(gpu, LEAKY_RELU_SPEC, {}, buffers, { count, row_stride: rowStride, slope }, grid);
+}
+
+/** Bindings of shaders/leaky_relu_backward.wgsl. */
+export const LEAKY_RELU_BACKWARD_SPEC: KernelSpec = {
+  workgroupSize: 256,
+  file: "leaky_relu_backward.wgsl",
+  params: [["count", "u32"], ["row_stride", "u32"], ["slope", "f32"]],
+  bindings: [
+    { name: "dy", type: "array<f32>", access: "read" },
+    { name: "act", type: "array<f32>", access: "read" },
+    { name: "dx", type: "array<f32>", access: "read_write" },
+  ],
+};
+
+/**
+ * `dx = act > 0 ? dy : slope·dy` over `count` elements, from the leaky ReLU's output `act` (for
+ * slope ≥ 0, act > 0 exactly where its input was > 0).
+ *
+ * @example
+ * ```ts
+ * const op = await createLeakyReluBackward(gpu, 128 * 1000, 0.01, { dy, act, dx });
+ * ```
+ */
+export function createLeakyReluBackward(
+  gpu: GpuContext,
+  count: number,
+  slope: number,
+  buffers: { dy: GPUBuffer; act: GPUBuffer; dx: GPUBuffer },
+): Promise<Op> {
+  const name = "leaky_relu_backward";
+  checkDim(name, "count", count);
+  checkSlope(name, slope);
+  for (const key of ["dy", "act", "dx"] as const) {
+    checkBuffer(name, key, buffers[key], count, `[${count}]`);
+  }
+  const { grid, rowStride } = elementwiseGrid(LEAKY_RELU_BACKWARD_SPEC, count);
+  return createOp(gpu, LEAKY_RELU_BACKWARD_SPEC, {}, buffers, {
+    count,
+    row_stride: rowStride,
+    slope,
+  }, grid);
 }
 
 /**

@@ -56,6 +56,28 @@ export function reluBackwardRef(dy: Float32Array, act: Float32Array): Float32Arr
   return dy.map((g, i) => (act[i] > 0 ? g : 0));
 }
 
+/**
+ * Reference of leaky_relu.wgsl: x > 0 ? x : slope·x, with `slope` rounded to f32 as the shader's
+ * uniform holds it (the f64 product of two f32 values is exact, so one rounding to f32 follows).
+ */
+export function leakyReluRef(x: Float32Array, slope: number): Float32Array {
+  const a = Math.fround(slope);
+  return x.map((v) => (v > 0 ? v : a * v));
+}
+
+/**
+ * Reference of leaky_relu_backward.wgsl: dx = act > 0 ? dy : slope·dy, `slope` rounded to f32 as
+ * in `leakyReluRef`; `act` is the leaky ReLU's output.
+ */
+export function leakyReluBackwardRef(
+  dy: Float32Array,
+  act: Float32Array,
+  slope: number,
+): Float32Array {
+  const a = Math.fround(slope);
+  return dy.map((g, i) => (act[i] > 0 ? g : a * g));
+}
+
 /** `w ⊙ mask` (mask 0 → exactly 0). */
 export function maskApplyRef(w: Float32Array, mask: Float32Array): Float32Array {
   return w.map((x, i) => (mask[i] !== 0 ? x : 0));

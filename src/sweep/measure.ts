@@ -19,7 +19,7 @@ import type { SparsityReport } from "../model/masks.ts";
 
 /** Times (ms) of `repeats` forward passes over a split with parameters already set on `net`. */
 export async function timeForward(
-  net: GpuNetwork,
+  net: Pick<GpuNetwork, "evaluate">,
   split: GpuSplit,
   repeats: number,
 ): Promise<number[]> {

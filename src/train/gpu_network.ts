@@ -50,14 +50,17 @@ export interface EvalResult {
   accuracy: number;
 }
 
-/** Options of a GPU network. */
+/**
+ * Options of a GPU network. A network built without `batch` and `adam` evaluates only
+ * (src/train/inference_network.ts builds those); `bindTrain` refuses it.
+ */
 export interface GpuNetworkOptions {
-  /** Training batch size (rows per step). */
-  batch: number;
+  /** Training batch size (rows per step); absent for an inference network. */
+  batch?: number;
   /** Rows per evaluation chunk. */
   evalBatch: number;
-  /** Adam hyper-parameters. */
-  adam: AdamConfig;
+  /** Adam hyper-parameters; absent for an inference network. */
+  adam?: AdamConfig;
   /** Parameters that are not updated (layer freezing), by name. */
   frozen?: ReadonlySet<string>;
   /**
@@ -429,6 +432,11 @@ export class GpuNetwork {
   async bindTrain(split: GpuSplit): Promise<void> {
     const gpu = this.#gpu;
     const { batch, adam } = this.#options;
+    if (batch === undefined || adam === undefined) {
+      throw new Error(
+        "GpuNetwork: built for inference (no batch size or optimiser); it cannot train",
+      );
+    }
     if (this.#options.ptq) {
       throw new Error("GpuNetwork: a post-training-quantised network is for evaluation only");
     }
@@ -579,7 +587,7 @@ export class GpuNetwork {
 
   /** Number of full batches of the bound training split. */
   get stepsPerEpoch(): number {
-    return Math.floor((this.#trainSplit?.count ?? 0) / this.#options.batch);
+    return Math.floor((this.#trainSplit?.count ?? 0) / (this.#options.batch ?? 1));
   }
 
   /** Starts an epoch: uploads the sample order and zeroes cursor, loss and accuracy sums. */
@@ -603,7 +611,7 @@ export class GpuNetwork {
       readF32(this.#gpu, this.#train.stats, 2),
       readU32(this.#gpu, this.#train.correct, 1),
     ]);
-    const samples = Math.max(1, steps * this.#options.batch);
+    const samples = Math.max(1, steps * (this.#options.batch ?? 1));
     return { loss: stats[1] / samples, accuracy: correct[0] / samples, lastLoss: stats[0] };
   }
 
