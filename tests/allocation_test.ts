@@ -5,7 +5,7 @@ import {
   parseAllocation,
   prepareAllocated,
 } from "../src/prune/allocation.ts";
-import { prepareMethod } from "../src/prune/prepare.ts";
+import { prepareFromWeights, prepareMethod } from "../src/prune/prepare.ts";
 import { getPruneMethod } from "../src/prune/registry.ts";
 import { initModel, mlpSpec } from "../src/model/network.ts";
 import { prunableParams } from "../src/model/masks.ts";
@@ -65,12 +65,12 @@ Deno.test("prepareMethod: uniform is the method's own masks; structured methods 
   const model = initModel(mlpSpec(30, [20, 10], 4, false), 1);
   const prunable = prunableParams(model.spec);
   const weight = getPruneMethod("weight");
-  const own = weight.prepare(model, prunable, 0).masks(70).masks;
+  const own = prepareFromWeights(weight, model, prunable, 0).masks(70).masks;
   const viaUniform = (await prepareMethod(weight, model, prunable, 0, { allocation: "uniform" }))
     .masks(70).masks;
   const viaGlobal = (await prepareMethod(weight, model, prunable, 0, { allocation: "global" }))
     .masks(70).masks;
-  const global = getPruneMethod("global").prepare(model, prunable, 0).masks(70).masks;
+  const global = prepareFromWeights(getPruneMethod("global"), model, prunable, 0).masks(70).masks;
   for (const name of prunable) {
     assertEquals([...viaUniform.get(name)!], [...own.get(name)!]);
     assertEquals([...viaGlobal.get(name)!], [...global.get(name)!]);

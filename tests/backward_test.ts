@@ -1,7 +1,8 @@
-import { assert } from "./_assert.ts";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { assertClose } from "./_close.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import {
+  activationShapes,
   initModel,
   mlpSpec,
   type Model,
@@ -14,6 +15,7 @@ import { createRng } from "../src/util/rng.ts";
 import { GpuNetwork } from "../src/train/gpu_network.ts";
 import { destroySplit, uploadSplit } from "../src/train/splits.ts";
 import { gatherRef } from "../src/reference/kernels.ts";
+import { UsageError } from "../src/util/errors.ts";
 
 /** A model of `spec` with seeded weights and small random biases. */
 function modelWithBiases(spec: ModelSpec, seed: number): Model {
@@ -41,10 +43,35 @@ function cnnSpec(bias: boolean): ModelSpec {
   };
 }
 
+/**
+ * Leaky ReLUs after a padded convolution and between dense layers; the first sits on the
+ * (non-negative) input, where its forward is the identity and its backward is skipped (the first
+ * layer gets no dx).
+ */
+function leakySpec(bias: boolean): ModelSpec {
+  return {
+    input: [2, 5, 5],
+    layers: [
+      { kind: "leaky_relu", slope: 0.1 },
+      { kind: "conv2d", filters: 3, kernel: 3, stride: 1, padding: 1, bias },
+      { kind: "leaky_relu", slope: 0.1 },
+      { kind: "maxpool2d", kernel: 2, stride: 2 },
+      { kind: "flatten" },
+      { kind: "dense", units: 7, bias },
+      { kind: "leaky_relu", slope: 0.01 },
+      { kind: "dense", units: 4, bias },
+    ],
+  };
+}
+
 // The CPU reference itself is checked against central finite differences of its own loss.
-Deno.test("reference network gradients match finite differences (MLP and CNN)", () => {
+Deno.test("reference network gradients match finite differences (MLP, CNN, leaky ReLU)", () => {
   const rng = createRng(3);
-  const specs = [false, true].flatMap((bias) => [mlpSpec(5, [4], 3, bias), cnnSpec(bias)]);
+  const specs = [false, true].flatMap((bias) => [
+    mlpSpec(5, [4], 3, bias),
+    cnnSpec(bias),
+    leakySpec(bias),
+  ]);
   for (const spec of specs) {
     const model = modelWithBiases(spec, 1);
     const rows = 3;
@@ -70,6 +97,18 @@ Deno.test("reference network gradients match finite differences (MLP and CNN)", 
       }
     }
   }
+});
+
+Deno.test("leaky_relu specs with a negative, non-finite or missing slope are refused", () => {
+  for (const slope of [-0.01, NaN, Infinity, undefined]) {
+    const spec = {
+      input: [4],
+      layers: [{ kind: "leaky_relu", slope }, { kind: "dense", units: 2, bias: false }],
+    } as ModelSpec;
+    assertThrows(() => activationShapes(spec), UsageError, "leaky_relu: slope must be");
+  }
+  const ok: ModelSpec = { input: [4], layers: [{ kind: "leaky_relu", slope: 0 }] };
+  assertEquals(activationShapes(ok), [[4], [4]]);
 });
 
 async function gpuGradients(model: Model, rows: number, seed: number) {
@@ -140,6 +179,24 @@ const SPECS: [string, ModelSpec][] = [
       { kind: "dense", units: 9, bias: true },
       { kind: "relu" },
       { kind: "dense", units: 4, bias: false },
+    ],
+  }],
+  [
+    "leaky_relu → conv → leaky_relu → pool → flatten → dense → leaky_relu → dense, no biases",
+    leakySpec(false),
+  ],
+  [
+    "leaky_relu → conv → leaky_relu → pool → flatten → dense → leaky_relu → dense, biases",
+    leakySpec(true),
+  ],
+  ["dense → leaky_relu(0.2) → dense → leaky_relu(0) → dense", {
+    input: [13],
+    layers: [
+      { kind: "dense", units: 11, bias: true },
+      { kind: "leaky_relu", slope: 0.2 },
+      { kind: "dense", units: 7, bias: true },
+      { kind: "leaky_relu", slope: 0 },
+      { kind: "dense", units: 5, bias: false },
     ],
   }],
 ];

@@ -1,6 +1,7 @@
 // Convolution and pooling kernels against the layers' CPU references (src/model/layers/*.ts), on
 // odd shapes: |gpu − ref| ≤ atol + rtol·|ref|. Whole-network gradients of CNNs, and the references
 // against finite differences, are in backward_test.ts.
+import { prepareFromWeights } from "../src/prune/prepare.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { assertClose } from "./_close.ts";
 import { getGpu } from "../src/gpu/device.ts";
@@ -300,7 +301,7 @@ Deno.test("unit pruning of a convolution removes whole filters, smallest L2 norm
   const spec = modelSpec("lenet5", { features: 784, classes: 10, hidden: [], bias: false });
   const model = initModel(spec, 3);
   const prunable = prunableParams(spec);
-  const { masks } = unitPruning.prepare(model, prunable, 0).masks(50);
+  const { masks } = prepareFromWeights(unitPruning, model, prunable, 0).masks(50);
   for (const name of ["layers.0.weight", "layers.1.weight", "layers.2.weight"]) {
     const { shape, data } = model.params.get(name)!;
     const mask = masks.get(name)!;

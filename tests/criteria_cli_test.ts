@@ -86,7 +86,7 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
       const [flags, message] of [
         [
           ["--method", "movement", "--k", "80"],
-          "sweep: error: --method movement scores while fine-tuning; it needs --strategy finetune or --schedule gradual, not oneshot",
+          "sweep: error: --method movement scores while fine-tuning; it needs --strategy finetune or gradual, not oneshot",
         ],
         [
           ["--method", "unit", "--allocation", "erk"],

@@ -4,6 +4,7 @@
  * arrays are those scipy expects; `export` and `eval` agree end to end.
  */
 
+import { prepareFromWeights } from "../src/prune/prepare.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { assertOneLineError, runCli } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
@@ -62,7 +63,7 @@ Deno.test("every exported format predicts exactly what the pruned model predicts
   try {
     for (const method of ["weight", "unit"]) {
       const prunable = prunableParams(spec);
-      const { masks } = getPruneMethod(method).prepare(model, prunable, 0).masks(60);
+      const { masks } = prepareFromWeights(getPruneMethod(method), model, prunable, 0).masks(60);
       const pruned = applyMasks(model, masks);
       const info = {
         method,

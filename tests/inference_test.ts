@@ -5,6 +5,7 @@
  * path gives the dense path's logits within 1e-5 + 1e-5·|logit| for N:M-pruned networks.
  */
 
+import { prepareFromWeights } from "../src/prune/prepare.ts";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { assertClose } from "./_close.ts";
 import { choosePaths, type NmSpeedTable, parseInferMode } from "../src/train/infer_paths.ts";
@@ -12,7 +13,13 @@ import type { NmPattern } from "../src/kernels/nm_pack.ts";
 import { fastestPath } from "../src/train/infer_paths.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { getGpu } from "../src/gpu/device.ts";
-import { initModel, mlpSpec, type Model, outputSize } from "../src/model/network.ts";
+import {
+  initModel,
+  mlpSpec,
+  type Model,
+  type ModelSpec,
+  outputSize,
+} from "../src/model/network.ts";
 import { applyMasks, prunableParams } from "../src/model/masks.ts";
 import { compactUnits } from "../src/model/compact.ts";
 import { getPruneMethod } from "../src/prune/registry.ts";
@@ -67,7 +74,7 @@ Deno.test("sparse and compacted inference match masked dense, prediction by pred
         90,
       ]] as const
     ) {
-      const { masks } = getPruneMethod(method).prepare(model, prunable, 0).masks(k);
+      const { masks } = prepareFromWeights(getPruneMethod(method), model, prunable, 0).masks(k);
       const pruned = applyMasks(model, masks);
       const dense = await logitsOf(pruned, [], split);
       const compact = compactUnits(pruned);
@@ -104,7 +111,8 @@ Deno.test("sparse and compacted inference match masked dense, prediction by pred
 Deno.test("--infer auto runs sparse exactly the layers below their crossover", () => {
   const spec = mlpSpec(30, [20, 10], 4, false);
   const model = initModel(spec, 1);
-  const { masks } = getPruneMethod("weight").prepare(model, ["layers.0.weight"], 0).masks(90);
+  const { masks } = prepareFromWeights(getPruneMethod("weight"), model, ["layers.0.weight"], 0)
+    .masks(90);
   const pruned = applyMasks(model, masks);
   const table = {
     adapter: "test",
@@ -142,7 +150,9 @@ Deno.test("N:M inference matches the masked dense network, alone and beside spar
   try {
     for (const [n, m] of [[2, 4], [1, 4], [2, 8]]) {
       const pattern = { n, m };
-      const { masks } = getPruneMethod(`nm${n}:${m}`).prepare(model, prunable, 0).masks(0);
+      const { masks } = prepareFromWeights(getPruneMethod(`nm${n}:${m}`), model, prunable, 0).masks(
+        0,
+      );
       const pruned = applyMasks(model, masks);
       const dense = await logitsOf(pruned, [], split);
       // auto on a table where N:M won everywhere: the same layers as --infer nm.
@@ -223,7 +233,8 @@ Deno.test("N:M inference matches the masked dense network, alone and beside spar
 Deno.test("--infer nm and auto choose the N:M kernel only for N:M weights, auto only where measured", () => {
   const spec = mlpSpec(32, [16, 8], 4, false);
   const model = initModel(spec, 1);
-  const { masks } = getPruneMethod("nm2:4").prepare(model, ["layers.0.weight"], 0).masks(0);
+  const { masks } = prepareFromWeights(getPruneMethod("nm2:4"), model, ["layers.0.weight"], 0)
+    .masks(0);
   const pruned = applyMasks(model, masks);
   const row = { inputs: 32, outputs: 16, n: 2, m: 4, dense_ms: 1, sparse_ms: 3 };
   const measured = (nmMs: number, path: "nm" | "dense" | "sparse"): NmSpeedTable => ({
@@ -274,4 +285,38 @@ Deno.test("--infer nm and auto choose the N:M kernel only for N:M weights, auto 
     UsageError,
     '--infer must be dense, sparse, auto or nm, got "fast"',
   );
+});
+
+Deno.test("sparse inference through leaky ReLUs matches masked dense", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const rng = createRng(22);
+  const spec: ModelSpec = {
+    input: [40],
+    layers: [
+      { kind: "dense", units: 48, bias: true },
+      { kind: "leaky_relu", slope: 0.1 },
+      { kind: "dense", units: 32, bias: true },
+      { kind: "leaky_relu", slope: 0.01 },
+      { kind: "dense", units: 10, bias: true },
+    ],
+  };
+  const model = initModel(spec, 4, "torch");
+  const split = uploadSplit(gpu, {
+    count: ROWS,
+    features: 40,
+    pixels: new Uint8Array(ROWS * 40).map(() => Math.floor(rng() * 256)),
+    labels: new Uint8Array(ROWS).map(() => Math.floor(rng() * 10)),
+  }, "inference-leaky");
+  try {
+    const prunable = prunableParams(spec);
+    const { masks } = prepareFromWeights(getPruneMethod("weight"), model, prunable, 0).masks(70);
+    const pruned = applyMasks(model, masks);
+    const dense = await logitsOf(pruned, [], split);
+    // Every layer sparse: the leaky ReLUs run in place on transposed activations, padding included.
+    const sparse = await logitsOf(pruned, [...prunable, "layers.2.weight"], split);
+    // f32 sums of ≤ 48 O(1) terms in another order: 1e-5 absolute + 1e-4 relative.
+    assertClose("leaky sparse logits", sparse.logits, dense.logits, 1e-5, 1e-4);
+  } finally {
+    destroySplit(split);
+  }
 });

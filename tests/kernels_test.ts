@@ -1,8 +1,10 @@
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { readF32, readU32, uploadStorage, writeStorage } from "../src/gpu/buffers.ts";
 import { submitOps } from "../src/gpu/kernel.ts";
 import {
+  createLeakyRelu,
+  createLeakyReluBackward,
   createMaskApply,
   createRelu,
   createReluBackward,
@@ -16,12 +18,15 @@ import {
   adamRef,
   biasGradRef,
   gatherRef,
+  leakyReluBackwardRef,
+  leakyReluRef,
   maskApplyRef,
   reluBackwardRef,
   reluRef,
   softmaxXentRef,
 } from "../src/reference/kernels.ts";
-import { createRng, permutation, uniformArray } from "../src/util/rng.ts";
+import { createRng, permutation, type Rng, uniformArray } from "../src/util/rng.ts";
+import { ShapeError } from "../src/kernels/shapes.ts";
 import { assertClose } from "./_close.ts";
 
 const COUNTS = [1, 3, 255, 257, 1000, 70_001];
@@ -91,6 +96,86 @@ Deno.test("relu_backward matches reference", async () => {
     );
     Object.values(bufs).forEach((b) => b.destroy());
     op.destroy();
+  }
+});
+
+/** Negative slopes the leaky ReLU tests cover: 0 (a ReLU), PyTorch's default, f32-inexact, > 1. */
+const SLOPES = [0, 0.01, 0.3, 1.5];
+
+/** `count` values in [−1, 1), every seventh exactly 0 (the kink: there dx = slope·dy). */
+function withZeros(rng: Rng, count: number): Float32Array {
+  return uniformArray(rng, count).map((v, i) => (i % 7 === 3 ? 0 : v));
+}
+
+// WGSL rounds an f32 product correctly and the references multiply the f32-rounded slope in f64,
+// exact before their one rounding, so both kernels match to the bit except where a driver flushes
+// a subnormal product to zero: atol = 2⁻¹²⁶ (the least normal f32), rtol = 0.
+const LEAKY_ATOL = 2 ** -126;
+
+Deno.test("leaky_relu (in place) matches reference", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const rng = createRng(14);
+  for (const slope of SLOPES) {
+    for (const count of COUNTS) {
+      const x = withZeros(rng, count);
+      const buf = uploadStorage(gpu, x, "x");
+      const op = await createLeakyRelu(gpu, count, slope, { x: buf });
+      submitOps(gpu, [op]);
+      assertClose(
+        `leaky_relu slope=${slope} n=${count}`,
+        await readF32(gpu, buf, count),
+        leakyReluRef(x, slope),
+        LEAKY_ATOL,
+        0,
+      );
+      buf.destroy();
+      op.destroy();
+    }
+  }
+});
+
+Deno.test("leaky_relu_backward matches reference", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const rng = createRng(15);
+  for (const slope of SLOPES) {
+    for (const count of COUNTS) {
+      const dy = uniformArray(rng, count);
+      const act = leakyReluRef(withZeros(rng, count), slope);
+      const bufs = {
+        dy: uploadStorage(gpu, dy, "dy"),
+        act: uploadStorage(gpu, act, "act"),
+        dx: uploadStorage(gpu, new Float32Array(count).fill(9), "dx"),
+      };
+      const op = await createLeakyReluBackward(gpu, count, slope, bufs);
+      submitOps(gpu, [op]);
+      assertClose(
+        `leaky_relu_backward slope=${slope} n=${count}`,
+        await readF32(gpu, bufs.dx, count),
+        leakyReluBackwardRef(dy, act, slope),
+        LEAKY_ATOL,
+        0,
+      );
+      Object.values(bufs).forEach((b) => b.destroy());
+      op.destroy();
+    }
+  }
+});
+
+Deno.test("leaky_relu kernels refuse a negative or non-finite slope and a short buffer", async () => {
+  const gpu = await getGpu({ quiet: true });
+  const buf = uploadStorage(gpu, new Float32Array(4), "x");
+  try {
+    for (const slope of [-0.01, NaN, Infinity]) {
+      await assertRejects(() => createLeakyRelu(gpu, 4, slope, { x: buf }), RangeError, "slope");
+      await assertRejects(
+        () => createLeakyReluBackward(gpu, 4, slope, { dy: buf, act: buf, dx: buf }),
+        RangeError,
+        "slope",
+      );
+    }
+    await assertRejects(() => createLeakyRelu(gpu, 5, 0.01, { x: buf }), ShapeError, "[5]");
+  } finally {
+    buf.destroy();
   }
 });
 

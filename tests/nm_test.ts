@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { prepareFromWeights } from "../src/prune/prepare.ts";
 import { nmMask, nmPruning, parseNm } from "../src/prune/nm.ts";
 import { getPruneMethod } from "../src/prune/registry.ts";
 import { initModel, mlpSpec } from "../src/model/network.ts";
@@ -39,11 +40,11 @@ Deno.test("nm methods: parsing, registry names, fixed sparsity", () => {
   assertEquals(getPruneMethod("nm1:4").name, "nm1:4");
   const model = initModel(mlpSpec(16, [8], 4, true), 2);
   const prunable = prunableParams(model.spec);
-  const masks = nmPruning({ n: 1, m: 4 }).prepare(model, prunable, 0).masks(0).masks;
+  const masks = prepareFromWeights(nmPruning({ n: 1, m: 4 }), model, prunable, 0).masks(0).masks;
   const m = masks.get("layers.0.weight")!;
   assertEquals(m.filter((v) => v === 1).length, 16 * 8 / 4);
   assertThrows(
-    () => nmPruning({ n: 2, m: 4 }).prepare(model, ["layers.0.bias"], 0),
+    () => prepareFromWeights(nmPruning({ n: 2, m: 4 }), model, ["layers.0.bias"], 0),
     UsageError,
     "nm2:4 prunes dense and convolution weights",
   );

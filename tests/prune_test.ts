@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "./_assert.ts";
+import { prepareFromWeights } from "../src/prune/prepare.ts";
 import { pruneCount, pruneSmallest, sortedScores } from "../src/prune/select.ts";
-import { getPruneMethod, PRUNE_METHODS } from "../src/prune/registry.ts";
+import { getPruneMethod, methodNames } from "../src/prune/registry.ts";
 import { UsageError } from "../src/util/errors.ts";
 import {
   hiddenWidths,
@@ -51,7 +52,7 @@ Deno.test("pruneSmallest prunes exactly n, ties broken by lowest index", () => {
 
 Deno.test("weight: exact per-layer masks on a fixture; output layer untouched", () => {
   const p = fixture();
-  const { masks } = getPruneMethod("weight").prepare(p, prunable(p), 0).masks(50);
+  const { masks } = prepareFromWeights(getPruneMethod("weight"), p, prunable(p), 0).masks(50);
   // W0 |w| = [.5 .1 0 .3 0 .2]: prune 3 → the two zeros (index 2, 4) and 0.1 (index 1).
   assertEquals(mask(masks, "layers.0.weight"), [1, 0, 0, 1, 0, 1]);
   // W1 |w| = [.4 .4 0 .1 .9 .05]: prune 3 → 0 (2), 0.05 (5), 0.1 (3).
@@ -82,7 +83,7 @@ Deno.test("--prune-params: default, all, and name patterns choose the pruned par
   // The output layer and biases are pruned when asked for.
   const model = initModel(spec, 1);
   const names = prunableParams(spec, "all");
-  const { masks } = getPruneMethod("weight").prepare(model, names, 0).masks(50);
+  const { masks } = prepareFromWeights(getPruneMethod("weight"), model, names, 0).masks(50);
   assertEquals(mask(masks, "layers.2.weight").filter((x) => x === 0).length, 2);
   assertEquals(mask(masks, "layers.2.bias").filter((x) => x === 0).length, 1);
 });
@@ -90,7 +91,7 @@ Deno.test("--prune-params: default, all, and name patterns choose the pruned par
 Deno.test("unit: prunes whole columns by L2 norm", () => {
   const p = fixture();
   // W0 columns: c0 = (.5, -.3) → .58, c1 = (-.1, 0) → .1, c2 = (0, .2) → .2
-  const { masks } = getPruneMethod("unit").prepare(p, prunable(p), 0).masks(34); // 1 unit
+  const { masks } = prepareFromWeights(getPruneMethod("unit"), p, prunable(p), 0).masks(34); // 1 unit
   assertEquals(mask(masks, "layers.0.weight"), [1, 0, 1, 1, 0, 1]);
   // W1 columns: c0 = (.4, 0, .9) → .98, c1 = (-.4, .1, -.05) → .41; round(.34·2) = 1 unit
   assertEquals(mask(masks, "layers.1.weight"), [1, 0, 1, 0, 1, 0]);
@@ -101,14 +102,14 @@ Deno.test("global: one threshold over all prunable layers", () => {
   const p = fixture();
   // All prunable |w|: W0 [.5 .1 0 .3 0 .2], W1 [.4 .4 0 .1 .9 .05]; prune 6 of 12:
   // the three zeros, .05, then the two 0.1s (W0[1] before W1[3] by position).
-  const { masks } = getPruneMethod("global").prepare(p, prunable(p), 0).masks(50);
+  const { masks } = prepareFromWeights(getPruneMethod("global"), p, prunable(p), 0).masks(50);
   assertEquals(mask(masks, "layers.0.weight"), [1, 0, 0, 1, 0, 1]);
   assertEquals(mask(masks, "layers.1.weight"), [1, 1, 0, 0, 1, 0]);
 });
 
 Deno.test("std: reports s and reaches exactly k over prunable weights", () => {
   const p = mlp([20, 30, 10, 3], false, 5);
-  const result = getPruneMethod("std").prepare(p, prunable(p), 0).masks(70);
+  const result = prepareFromWeights(getPruneMethod("std"), p, prunable(p), 0).masks(70);
   const pruned = applyMasks(p, result.masks);
   const report = sparsityOf(pruned, prunable(p));
   assertEquals(
@@ -121,7 +122,7 @@ Deno.test("std: reports s and reaches exactly k over prunable weights", () => {
 Deno.test("weight, unit and random reach exactly round(k%·n) per layer for every k", () => {
   const p = mlp([30, 21, 13, 4], false, 2);
   for (const name of ["weight", "random"]) {
-    const prep = getPruneMethod(name).prepare(p, prunable(p), 1);
+    const prep = prepareFromWeights(getPruneMethod(name), p, prunable(p), 1);
     for (const k of [0, 25, 50, 90, 99.5]) {
       const { masks } = prep.masks(k);
       for (const [param, m] of masks) {
@@ -130,7 +131,7 @@ Deno.test("weight, unit and random reach exactly round(k%·n) per layer for ever
       }
     }
   }
-  const unit = getPruneMethod("unit").prepare(p, prunable(p), 0);
+  const unit = prepareFromWeights(getPruneMethod("unit"), p, prunable(p), 0);
   const { masks } = unit.masks(50);
   assertEquals(
     masks.get("layers.0.weight")!.reduce((s, x) => s + (x === 0 ? 1 : 0), 0),
@@ -141,7 +142,9 @@ Deno.test("weight, unit and random reach exactly round(k%·n) per layer for ever
 Deno.test("random differs from weight and is seeded", () => {
   const p = mlp([30, 21, 4], false, 2);
   const first = (name: string) =>
-    getPruneMethod(name).prepare(p, prunable(p), 1).masks(50).masks.get("layers.0.weight")!;
+    prepareFromWeights(getPruneMethod(name), p, prunable(p), 1).masks(50).masks.get(
+      "layers.0.weight",
+    )!;
   const [a, b, w] = [first("random"), first("random"), first("weight")];
   assertEquals([...a], [...b]);
   assert(a.some((x, i) => x !== w[i]), "random equals magnitude pruning");
@@ -155,7 +158,7 @@ Deno.test("unknown method lists the valid ones", () => {
     assert(err instanceof UsageError, "UsageError");
     assertEquals(
       err.message,
-      `unknown pruning method "magic"; valid methods: ${[...PRUNE_METHODS.keys()].join(", ")}`,
+      `unknown pruning method "magic"; valid methods: ${methodNames().join(", ")}`,
     );
   }
 });
@@ -163,7 +166,7 @@ Deno.test("unknown method lists the valid ones", () => {
 Deno.test("compactUnits removes dead units and keeps the function", () => {
   const p = mlp([6, 8, 5, 3], true, 3);
   p.params.get("layers.0.bias")!.data.set([0.1, -0.2, 0.3, 0, 0.05, -0.1, 0.2, 0.4]);
-  const { masks } = getPruneMethod("unit").prepare(p, prunable(p), 0).masks(50);
+  const { masks } = prepareFromWeights(getPruneMethod("unit"), p, prunable(p), 0).masks(50);
   const pruned = applyMasks(p, masks);
   const small = compactUnits(pruned);
   // round(50% · 8) = 4 and round(50% · 5) = 3 units pruned.
@@ -218,7 +221,9 @@ Deno.test("compactUnits removes pruned filters with what reads them, through poo
     for (const [name, t] of model.params) {
       if (name.endsWith("bias")) t.data.set(t.data.map(() => rng() - 0.5));
     }
-    const { masks } = getPruneMethod("unit").prepare(model, prunable(model), 0).masks(50);
+    const { masks } = prepareFromWeights(getPruneMethod("unit"), model, prunable(model), 0).masks(
+      50,
+    );
     const pruned = applyMasks(model, masks);
     const small = compactUnits(pruned);
     const got = hiddenWidths(small.spec);

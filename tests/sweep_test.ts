@@ -14,8 +14,7 @@ import { prunableParams } from "../src/model/masks.ts";
 import { destroySplit, uploadSplit } from "../src/train/splits.ts";
 import { trainModel } from "../src/train/trainer.ts";
 import { STRATEGIES } from "../src/recover/registry.ts";
-import { PRUNE_METHODS } from "../src/prune/registry.ts";
-import { MOVEMENT_STRATEGIES } from "../src/prune/movement.ts";
+import { getPruneMethod, METHOD_FAMILIES, methodNames } from "../src/prune/registry.ts";
 import { gpuScorer } from "../src/train/gradient_scores.ts";
 import type { RecoveryOptions } from "../src/recover/strategy.ts";
 import { runSweep } from "../src/sweep/run_sweep.ts";
@@ -187,7 +186,7 @@ Deno.test("every strategy prunes and recovers a CNN's filters through runSweep",
   }
 });
 
-Deno.test("every method of the registry prunes through runSweep at k = 50", async () => {
+Deno.test("every method and family of the registry prunes through runSweep", async () => {
   await withTinyMlp("methods", async ({ gpu, data, dir, init, trained, prunable }) => {
     const scorer = gpuScorer(gpu, data, {
       batchSize: 32,
@@ -195,11 +194,13 @@ Deno.test("every method of the registry prunes through runSweep at k = 50", asyn
       seed: 0,
       init: () => Promise.resolve(init),
     });
-    for (const name of PRUNE_METHODS.keys()) {
-      // Movement's scores accumulate while fine-tuning: it needs a strategy that trains.
-      const strategy = PRUNE_METHODS.get(name)!.needsTrainingScores
-        ? MOVEMENT_STRATEGIES[0]
-        : "oneshot";
+    for (const entry of methodNames()) {
+      // A family runs its default member (nm: 2:4, whose level is fixed at 50%).
+      const family = METHOD_FAMILIES.get(entry);
+      const method = family ? family.member(family.defaultParameter) : getPruneMethod(entry);
+      const name = method.name;
+      // Movement's scores accumulate while fine-tuning: the strategies it declares train.
+      const strategy = method.strategies?.names[0] ?? "oneshot";
       const base = { trained, model: "0123456789abcdef", data, methods: [name], ks: [50] };
       const rows = await runSweep(gpu, {
         ...sweepJob({ ...base, prunable, init, dir }, { strategy }),

@@ -5,6 +5,7 @@
  * rounds of SynFlow keep a path from input to output.
  */
 
+import { prepareFromWeights } from "../src/prune/prepare.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import {
@@ -120,7 +121,7 @@ Deno.test("synflow keeps a path where global magnitude at initialisation collaps
   const k = 99;
   const kept = (masks: Map<string, Float32Array>) =>
     prunable.map((name) => masks.get(name)!.reduce((s, v) => s + v, 0));
-  const magnitude = getPruneMethod("global").prepare(model, prunable, 0).masks(k).masks;
+  const magnitude = prepareFromWeights(getPruneMethod("global"), model, prunable, 0).masks(k).masks;
   assertEquals(kept(magnitude)[0], 0, "global magnitude leaves the first layer empty");
   assertEquals(synflowR(positive(model, magnitude)), 0, "so no path remains");
   const scorer: GradientScorer = {

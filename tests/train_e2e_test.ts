@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "./_assert.ts";
+import { prepareFromWeights } from "../src/prune/prepare.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { loadDataset } from "../src/data/datasets.ts";
 import { initModel, mlpSpec } from "../src/model/network.ts";
@@ -67,7 +68,12 @@ Deno.test("masked fine-tuning recovers a heavily pruned model; pruned weights st
     };
     const spec = mlpSpec(784, [64], 10, false);
     const dense = await trainModel(ctx.gpu, { ...job, model: initModel(spec, 1), epochs: 2 });
-    const { masks } = getPruneMethod("weight").prepare(dense.model, prunableParams(spec), 0)
+    const { masks } = prepareFromWeights(
+      getPruneMethod("weight"),
+      dense.model,
+      prunableParams(spec),
+      0,
+    )
       .masks(97);
     const pruned = applyMasks(dense.model, masks);
     const before = await evaluateModel(ctx.gpu, pruned, ctx.test);
@@ -93,7 +99,8 @@ Deno.test("rewinding restores exactly the saved weights of surviving entries", a
   const spec = mlpSpec(20, [16], 10, false);
   const init = initModel(spec, 3);
   const trained = initModel(spec, 4);
-  const { masks } = getPruneMethod("weight").prepare(trained, prunableParams(spec), 0).masks(80);
+  const { masks } = prepareFromWeights(getPruneMethod("weight"), trained, prunableParams(spec), 0)
+    .masks(80);
   const net = await GpuNetwork.create(gpu, init, { batch: 1, evalBatch: 1, adam: { lr: 0 } });
   net.setMasks(masks);
   const rewound = await net.getModel();

@@ -27,6 +27,69 @@ import { median } from "../util/stats.ts";
 /** Rounds of the three kernels timed in turn; each kernel's median over them is kept. */
 const ROUNDS = 3;
 
+/** Median ms per batch of one layer shape on the dense, CSR and N:M kernels. */
+async function timeShape(
+  gpu: GpuContext,
+  rng: () => number,
+  rows: number,
+  inputs: number,
+  outputs: number,
+  pattern: NmPattern,
+): Promise<Record<InferPath, number>> {
+  const stride = transposedStride(rows);
+  const xData = uniformArray(rng, rows * inputs);
+  const w = uniformArray(rng, inputs * outputs);
+  const mask = nmMask(w, [inputs, outputs], pattern);
+  const pruned = w.map((v, i) => v * mask[i]);
+  const packed = packNm(pruned, inputs, outputs, pattern);
+  const csr = csrOfColumns(pruned, inputs, outputs);
+  // X row-major, in a buffer the N:M kernel can window, and transposed for the CSR kernel.
+  const x = createStorage(gpu, nmInputBytes(rows, inputs), "x", NM_INPUT_USAGE);
+  writeStorage(gpu, x, xData);
+  const buffers = [
+    x,
+    uploadStorage(gpu, uniformArray(rng, inputs * stride), "xt"),
+    createStorage(gpu, Math.max(rows, stride) * outputs * 4, "y"),
+    uploadStorage(gpu, pruned, "w"),
+    uploadStorage(gpu, packed.values, "nm_values"),
+    uploadStorage(gpu, packed.offsets, "nm_offsets"),
+  ];
+  const [, xt, y, wBuf, nmValues, nmOffsets] = buffers;
+  const gpuCsr = uploadCsr(gpu, csr, "w");
+  buffers.push(gpuCsr.indptr, gpuCsr.indices, gpuCsr.values);
+  const ops: Record<InferPath, Op> = {
+    dense: await createMatmul(gpu, { m: rows, n: outputs, k: inputs, relu: true }, {
+      a: x,
+      b: wBuf,
+      c: y,
+    }),
+    sparse: await createSparseMatmulT(gpu, {
+      rows,
+      inputs,
+      outputs,
+      nnz: gpuCsr.nnz,
+      relu: true,
+      outTransposed: true,
+    }, { xt, y, ...gpuCsr }),
+    nm: await createNmMatmul(gpu, { rows, inputs, outputs, pattern, relu: true }, {
+      x,
+      values: nmValues,
+      offsets: nmOffsets,
+      y,
+    }),
+  };
+  const times: Record<InferPath, number[]> = { dense: [], sparse: [], nm: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of ["dense", "sparse", "nm"] as const) {
+      times[name].push(await medianOpMs(gpu, ops[name]));
+    }
+  }
+  for (const op of Object.values(ops)) op.destroy();
+  for (const b of buffers) b.destroy();
+  const ms = { dense: median(times.dense), sparse: median(times.sparse), nm: median(times.nm) };
+  return ms;
+}
+
 /**
  * Times every layer shape under every pattern for `rows` samples, prints the comparison and the
  * path chosen for each, and stores the rows for this adapter in `path` (rows of other adapters,
@@ -48,57 +111,7 @@ export async function benchNm(
   console.log("in×out       pattern   dense ms  sparse ms    N:M ms  speedup  auto");
   for (const pattern of patterns) {
     for (const [inputs, outputs] of layers) {
-      const stride = transposedStride(rows);
-      const xData = uniformArray(rng, rows * inputs);
-      const w = uniformArray(rng, inputs * outputs);
-      const mask = nmMask(w, [inputs, outputs], pattern);
-      const pruned = w.map((v, i) => v * mask[i]);
-      const packed = packNm(pruned, inputs, outputs, pattern);
-      const csr = csrOfColumns(pruned, inputs, outputs);
-      // X row-major, in a buffer the N:M kernel can window, and transposed for the CSR kernel.
-      const x = createStorage(gpu, nmInputBytes(rows, inputs), "x", NM_INPUT_USAGE);
-      writeStorage(gpu, x, xData);
-      const buffers = [
-        x,
-        uploadStorage(gpu, uniformArray(rng, inputs * stride), "xt"),
-        createStorage(gpu, Math.max(rows, stride) * outputs * 4, "y"),
-        uploadStorage(gpu, pruned, "w"),
-        uploadStorage(gpu, packed.values, "nm_values"),
-        uploadStorage(gpu, packed.offsets, "nm_offsets"),
-      ];
-      const [, xt, y, wBuf, nmValues, nmOffsets] = buffers;
-      const gpuCsr = uploadCsr(gpu, csr, "w");
-      buffers.push(gpuCsr.indptr, gpuCsr.indices, gpuCsr.values);
-      const ops: Record<InferPath, Op> = {
-        dense: await createMatmul(gpu, { m: rows, n: outputs, k: inputs, relu: true }, {
-          a: x,
-          b: wBuf,
-          c: y,
-        }),
-        sparse: await createSparseMatmulT(gpu, {
-          rows,
-          inputs,
-          outputs,
-          nnz: gpuCsr.nnz,
-          relu: true,
-          outTransposed: true,
-        }, { xt, y, ...gpuCsr }),
-        nm: await createNmMatmul(gpu, { rows, inputs, outputs, pattern, relu: true }, {
-          x,
-          values: nmValues,
-          offsets: nmOffsets,
-          y,
-        }),
-      };
-      const times: Record<InferPath, number[]> = { dense: [], sparse: [], nm: [] };
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const name of ["dense", "sparse", "nm"] as const) {
-          times[name].push(await medianOpMs(gpu, ops[name]));
-        }
-      }
-      for (const op of Object.values(ops)) op.destroy();
-      for (const b of buffers) b.destroy();
-      const ms = { dense: median(times.dense), sparse: median(times.sparse), nm: median(times.nm) };
+      const ms = await timeShape(gpu, rng, rows, inputs, outputs, pattern);
       const chosen = fastestPath(ms);
       table.layers.push({
         inputs,

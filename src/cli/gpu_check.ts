@@ -134,15 +134,20 @@ interface BenchFile {
 /** True for a `--quick` run (see `QUICK_LIMIT_FACTOR`). */
 let quickRun = false;
 
-/** Runs the check; returns its figures. */
-async function gpuCheck(options: {
+/** Options of the check. */
+interface CheckOptions {
+  /** `--quick`: smaller runs. */
   quick: boolean;
+  /** `--peak-gflops`: the adapter's f32 peak, when the table does not know it. */
   peakGflops?: number;
+  /** Flags every deno command gets (e.g. `--node-modules-dir`). */
   denoFlags: string[];
+  /** Scratch folder. */
   tmp: string;
-}): Promise<Record<string, unknown>> {
-  quickRun = options.quick;
-  const run = ["run", ...options.denoFlags, "--unstable-webgpu", "--allow-all"];
+}
+
+/** The kernel test files, run on this machine's GPU. */
+async function kernelTests(options: CheckOptions) {
   const kernels = await step(
     // Type checking is the CPU machines' job (and needs @types/node, which is not packed).
     [
@@ -157,11 +162,20 @@ async function gpuCheck(options: {
   );
   const counts = kernels.output.match(/(\d+) passed \| (\d+) failed/);
   console.error(`gpu-check: kernel tests ${counts?.[0] ?? `exit ${kernels.code}`}`);
+  return {
+    passed: counts ? Number(counts[1]) : null,
+    failed: counts ? Number(counts[2]) : null,
+    exit: kernels.code,
+    seconds: kernels.seconds,
+    ...(kernels.code === 0 ? {} : { tail: tail(kernels.output) }),
+  };
+}
 
-  const cuda = await torchHasCuda();
+/** `deno task bench --vs-torch` on the GPU (PyTorch on CUDA when it has it). */
+async function benchStep(options: CheckOptions, run: string[], cuda: boolean) {
   const benchOut = `${options.tmp}/bench.json`;
   const quickBench = options.quick ? ["--batches", "128", "--epoch-samples", "5000"] : [];
-  const benchStep = await step(
+  const bench = await step(
     [
       ...run,
       "src/cli/bench.ts",
@@ -174,11 +188,15 @@ async function gpuCheck(options: {
     ],
     LIMIT_S.bench,
   );
-  const bench: BenchFile | undefined = benchStep.code === 0
+  const file: BenchFile | undefined = bench.code === 0
     ? JSON.parse(await Deno.readTextFile(benchOut))
     : undefined;
-  console.error(`gpu-check: bench exit ${benchStep.code} in ${benchStep.seconds.toFixed(1)} s`);
+  console.error(`gpu-check: bench exit ${bench.code} in ${bench.seconds.toFixed(1)} s`);
+  return { file, summary: { exit: bench.code, seconds: bench.seconds, tail: tail(bench.output) } };
+}
 
+/** The default study: `deno task train`, then `deno task sweep`, timed. */
+async function defaultStudy(options: CheckOptions, run: string[]) {
   const study = options.quick
     ? ["--hidden", "300,100", "--epochs", "1", "--limit-train", "5000"]
     : [];
@@ -193,26 +211,38 @@ async function gpuCheck(options: {
       train.seconds.toFixed(1)
     } s, sweep exit ${sweep.code} in ${sweep.seconds.toFixed(1)} s`,
   );
+  return {
+    flags: study.join(" ") || "(defaults)",
+    train_exit: train.code,
+    train_s: train.seconds,
+    sweep_exit: sweep.code,
+    sweep_s: sweep.seconds,
+    ...(sweep.code === 0 ? {} : { sweep_tail: tail(sweep.output) }),
+  };
+}
 
+/** Runs the check; returns its figures. */
+async function gpuCheck(options: CheckOptions): Promise<Record<string, unknown>> {
+  quickRun = options.quick;
+  const run = ["run", ...options.denoFlags, "--unstable-webgpu", "--allow-all"];
+  const kernels = await kernelTests(options);
+  const cuda = await torchHasCuda();
+  const { file: bench, summary } = await benchStep(options, run, cuda);
+  const study = await defaultStudy(options, run);
   const product = bench?.matmul.find((r) => r.m === 10000 && r.n === 1000 && r.k === 784);
   const peak = options.peakGflops ??
     F32_PEAK.find(([name]) => bench && name.test(bench.adapter))?.[1];
   const fraction = product && peak ? product.gflops / peak : null;
   const epochS = bench?.epoch?.seconds ?? null;
   const torchEpochS = bench?.torch?.epoch_s ?? null;
+  const ratio = epochS !== null && torchEpochS !== null ? epochS / torchEpochS : null;
   return {
     date: new Date().toISOString(),
     quick: options.quick,
     adapter: bench?.adapter ?? null,
     backend: bench?.backend ?? null,
     software: bench?.software ?? null,
-    kernel_tests: {
-      passed: counts ? Number(counts[1]) : null,
-      failed: counts ? Number(counts[2]) : null,
-      exit: kernels.code,
-      seconds: kernels.seconds,
-      ...(kernels.code === 0 ? {} : { tail: tail(kernels.output) }),
-    },
+    kernel_tests: kernels,
     matmul_10000x784x1000: {
       gflops: product?.gflops ?? null,
       variant: product?.chosen ?? null,
@@ -225,28 +255,18 @@ async function gpuCheck(options: {
       torch_s: torchEpochS,
       torch_device: bench?.torch?.device ?? null,
       torch_version: bench?.torch?.torch ?? null,
-      ratio: epochS !== null && torchEpochS !== null ? epochS / torchEpochS : null,
+      ratio,
     },
-    bench: { exit: benchStep.code, seconds: benchStep.seconds, tail: tail(benchStep.output) },
-    default_study: {
-      flags: study.join(" ") || "(defaults)",
-      train_exit: train.code,
-      train_s: train.seconds,
-      sweep_exit: sweep.code,
-      sweep_s: sweep.seconds,
-      ...(sweep.code === 0 ? {} : { sweep_tail: tail(sweep.output) }),
-    },
+    bench: summary,
+    default_study: study,
     goals: {
       "matmul ≥ 25% of f32 peak": verdict(fraction, (f) => f >= 0.25),
       "epoch no slower than PyTorch-CUDA eager": cuda
-        ? verdict(
-          epochS !== null && torchEpochS !== null ? epochS / torchEpochS : null,
-          (r) => r <= 1,
-        )
+        ? verdict(ratio, (r) => r <= 1)
         : "not measured (no torch with CUDA)",
       "default sweep under 5 s": options.quick
         ? "not measured (--quick)"
-        : verdict(sweep.code === 0 ? sweep.seconds : null, (s) => s < 5),
+        : verdict(study.sweep_exit === 0 ? study.sweep_s : null, (s) => s < 5),
     },
   };
 }

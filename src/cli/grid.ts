@@ -122,6 +122,112 @@ function loads(items: ShardItem[], count: number): number[] {
   return total;
 }
 
+/** A grid, parsed: its experiments, sweeps and the items its shards share. */
+interface GridPlan {
+  /** The experiments (model × seed). */
+  experiments: ReturnType<typeof expandGrid>["experiments"];
+  /** Every sweep, parsed, with its points. */
+  planned: PlannedSweep[];
+  /** Training one experiment, as a shard item (its epochs in one-shot points). */
+  trainItems: ShardItem[];
+  /** Every point of every sweep, as a shard item. */
+  pointItems: ShardItem[];
+}
+
+/** `--stage plan`: the experiments, sweeps, points and each shard's expected load. */
+function planStage(grid: GridPlan, count: number, pointSeconds: string | undefined): void {
+  const { experiments, planned, pointItems, trainItems } = grid;
+  console.log(
+    `grid: ${experiments.length} experiments, ${planned.length} sweeps, ${pointItems.length} points ` +
+      `(expected cost ${pointItems.reduce((s, i) => s + i.cost, 0)} one-shot points)`,
+  );
+  experiments.forEach((e, i) => {
+    const mine = planned.filter((p) => p.experiment === i);
+    console.log(
+      `  ${e.model ?? "(model of the flags)"} seed ${
+        e.seed ?? "(of the flags)"
+      }: ${mine.length} sweeps, ${mine.reduce((s, p) => s + p.points.length, 0)} points`,
+    );
+  });
+  const sweepLoads = loads(pointItems, count);
+  console.log(
+    `  load per shard of ${count}: ${
+      count <= 16
+        ? sweepLoads.join(", ")
+        : `${Math.min(...sweepLoads)} to ${Math.max(...sweepLoads)}`
+    }`,
+  );
+  if (pointSeconds === undefined) return;
+  const seconds = numberFlag("point-seconds", pointSeconds, { min: 0 });
+  const train = Math.max(...loads(trainItems, count)) * seconds;
+  const sweep = Math.max(...sweepLoads) * seconds;
+  const hours = (s: number) => `${(s / 3600).toFixed(2)} h`;
+  console.log(
+    `  expected wall time on ${count} node${
+      count === 1 ? "" : "s"
+    } at ${seconds} s per one-shot point: ` +
+      `training ${hours(train)} + sweep ${hours(sweep)} = ${hours(train + sweep)}`,
+  );
+}
+
+/** `--stage merge`: each experiment's shard files into its sweep.csv, then the seed summaries. */
+async function mergeStage(grid: GridPlan): Promise<void> {
+  const { experiments, planned } = grid;
+  // Each experiment's folder (from its first sweep), merged once.
+  const dirs: string[] = [];
+  for (let i = 0; i < experiments.length; i++) {
+    dirs.push(await experimentDir(planned.find((p) => p.experiment === i)!.request));
+  }
+  for (const dir of new Set(dirs)) console.log(await mergeFolder(dir));
+  // Experiments of one model that differ only in their seed: one summary each.
+  const bySeedless = new Map<string, string[]>();
+  experiments.forEach((e, i) => {
+    if (e.seed === undefined) return;
+    const group = bySeedless.get(e.model ?? "") ?? [];
+    if (!group.includes(dirs[i])) group.push(dirs[i]);
+    bySeedless.set(e.model ?? "", group);
+  });
+  for (const group of bySeedless.values()) {
+    if (group.length < 2) continue;
+    const { dir } = await reportSeeds(group);
+    console.log(`report: ${group.length} seeds summarised in ${dir}`);
+  }
+}
+
+/** `--stage train`: this shard's experiments. */
+async function trainStage(grid: GridPlan, shard: Shard, label: string): Promise<void> {
+  const assigned = assignShards(grid.trainItems, shard.count);
+  const mine = grid.experiments.filter((_, i) => assigned[i] === shard.index);
+  console.error(
+    `grid: shard ${label} trains ${mine.length} of ${grid.experiments.length} experiments`,
+  );
+  for (const e of mine) {
+    await trainCommand(pickFlags(e.args, SWEEP_TYPES, TRAIN_FLAGS as unknown as FlagTypes));
+  }
+}
+
+/** `--stage sweep`: this shard's points of every sweep, through the sweep service. */
+async function sweepStage(grid: GridPlan, shard: Shard, label: string): Promise<void> {
+  const { pointItems } = grid;
+  const assigned = assignShards(pointItems, shard.count);
+  const mineKeys = new Set(
+    pointItems.filter((_, i) => assigned[i] === shard.index).map((i) => i.key),
+  );
+  console.error(`grid: shard ${label} computes ${mineKeys.size} of ${pointItems.length} points`);
+  for (const p of grid.planned) {
+    const select = selectPoints(p.points, (q) => mineKeys.has(p.itemOf(q).key));
+    if (!p.points.some((q) => select(q.method, q.k))) continue;
+    const dir = await experimentDir(p.request);
+    if (!(await exists(`${dir}/checkpoint.safetensors`))) {
+      console.error(`grid: ${dir} is not trained yet; this shard trains it first`);
+    }
+    await runSweepRequest(p.request, { progress: terminalProgress, log: logToStderr }, {
+      shard,
+      select,
+    });
+  }
+}
+
 /** The grid command. */
 export async function gridCommand(args: string[]): Promise<void> {
   const gridPath = gridFileOf(args, SWEEP_TYPES);
@@ -146,48 +252,19 @@ export async function gridCommand(args: string[]): Promise<void> {
     ? { shard: parseShard(`0/${shardsFlag}`, "--shards"), from: "--shards" }
     : shardFromEnvironment(shardFlag, shardsFlag);
   const shard: Shard = source?.shard ?? { index: 0, count: 1 };
-  // Training costs its epochs (in one-shot points, as the sweep's points do).
-  const trainItems = experiments.map((e, i) => ({
-    key: pickFlags(e.args, SWEEP_TYPES, TRAIN_FLAGS as unknown as FlagTypes).join(" "),
-    cost: EPOCH_COST * planned.find((p) => p.experiment === i)!.request.config.epochs,
-  }));
-  const pointItems = planned.flatMap((p) => p.points.map(p.itemOf));
-
+  const grid: GridPlan = {
+    experiments,
+    planned,
+    // Training costs its epochs (in one-shot points, as the sweep's points do).
+    trainItems: experiments.map((e, i) => ({
+      key: pickFlags(e.args, SWEEP_TYPES, TRAIN_FLAGS as unknown as FlagTypes).join(" "),
+      cost: EPOCH_COST * planned.find((p) => p.experiment === i)!.request.config.epochs,
+    })),
+    pointItems: planned.flatMap((p) => p.points.map(p.itemOf)),
+  };
   if (stage === "plan") {
-    const count = shard.count;
-    console.log(
-      `grid: ${experiments.length} experiments, ${planned.length} sweeps, ${pointItems.length} points ` +
-        `(expected cost ${pointItems.reduce((s, i) => s + i.cost, 0)} one-shot points)`,
-    );
-    experiments.forEach((e, i) => {
-      const mine = planned.filter((p) => p.experiment === i);
-      console.log(
-        `  ${e.model ?? "(model of the flags)"} seed ${
-          e.seed ?? "(of the flags)"
-        }: ${mine.length} sweeps, ${mine.reduce((s, p) => s + p.points.length, 0)} points`,
-      );
-    });
-    const sweepLoads = loads(pointItems, count);
-    console.log(
-      `  load per shard of ${count}: ${
-        count <= 16
-          ? sweepLoads.join(", ")
-          : `${Math.min(...sweepLoads)} to ${Math.max(...sweepLoads)}`
-      }`,
-    );
-    if (typeof own["point-seconds"] === "string") {
-      const seconds = numberFlag("point-seconds", own["point-seconds"], { min: 0 });
-      const train = Math.max(...loads(trainItems, count)) * seconds;
-      const sweep = Math.max(...sweepLoads) * seconds;
-      const hours = (s: number) => `${(s / 3600).toFixed(2)} h`;
-      console.log(
-        `  expected wall time on ${count} node${
-          count === 1 ? "" : "s"
-        } at ${seconds} s per one-shot point: ` +
-          `training ${hours(train)} + sweep ${hours(sweep)} = ${hours(train + sweep)}`,
-      );
-    }
-    return;
+    const seconds = own["point-seconds"];
+    return planStage(grid, shard.count, typeof seconds === "string" ? seconds : undefined);
   }
   if (stage === "merge") {
     if (source) {
@@ -199,56 +276,11 @@ export async function gridCommand(args: string[]): Promise<void> {
         }`,
       );
     }
-    // Each experiment's folder (from its first sweep), merged once.
-    const dirs: string[] = [];
-    for (let i = 0; i < experiments.length; i++) {
-      dirs.push(await experimentDir(planned.find((p) => p.experiment === i)!.request));
-    }
-    for (const dir of new Set(dirs)) console.log(await mergeFolder(dir));
-    // Experiments of one model that differ only in their seed: one summary each.
-    const bySeedless = new Map<string, string[]>();
-    experiments.forEach((e, i) => {
-      if (e.seed === undefined) return;
-      const group = bySeedless.get(e.model ?? "") ?? [];
-      if (!group.includes(dirs[i])) group.push(dirs[i]);
-      bySeedless.set(e.model ?? "", group);
-    });
-    for (const group of bySeedless.values()) {
-      if (group.length < 2) continue;
-      const { dir } = await reportSeeds(group);
-      console.log(`report: ${group.length} seeds summarised in ${dir}`);
-    }
-    return;
+    return await mergeStage(grid);
   }
   const label = `${shard.index}/${shard.count}${source ? ` (${source.from})` : ""}`;
-  if (stage === "train") {
-    const assigned = assignShards(trainItems, shard.count);
-    const mine = experiments.filter((_, i) => assigned[i] === shard.index);
-    console.error(
-      `grid: shard ${label} trains ${mine.length} of ${experiments.length} experiments`,
-    );
-    for (const e of mine) {
-      await trainCommand(pickFlags(e.args, SWEEP_TYPES, TRAIN_FLAGS as unknown as FlagTypes));
-    }
-    return;
-  }
-  const assigned = assignShards(pointItems, shard.count);
-  const mineKeys = new Set(
-    pointItems.filter((_, i) => assigned[i] === shard.index).map((i) => i.key),
-  );
-  console.error(`grid: shard ${label} computes ${mineKeys.size} of ${pointItems.length} points`);
-  for (const p of planned) {
-    const select = selectPoints(p.points, (q) => mineKeys.has(p.itemOf(q).key));
-    if (!p.points.some((q) => select(q.method, q.k))) continue;
-    const dir = await experimentDir(p.request);
-    if (!(await exists(`${dir}/checkpoint.safetensors`))) {
-      console.error(`grid: ${dir} is not trained yet; this shard trains it first`);
-    }
-    await runSweepRequest(p.request, { progress: terminalProgress, log: logToStderr }, {
-      shard,
-      select,
-    });
-  }
+  if (stage === "train") return await trainStage(grid, shard, label);
+  await sweepStage(grid, shard, label);
 }
 
 if (import.meta.main) {

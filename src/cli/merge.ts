@@ -12,8 +12,7 @@ import { UsageError } from "../util/errors.ts";
 import { mergeShards } from "../sweep/merge.ts";
 import type { SweepRow } from "../sweep/results.ts";
 import { prunableParams } from "../model/masks.ts";
-import { PRUNE_METHODS } from "../prune/registry.ts";
-import { nmPatternOf } from "../prune/nm.ts";
+import { isMethodName } from "../prune/registry.ts";
 import { reportSummary, writeSweepReport } from "../report/sweep_report.ts";
 import { type ExperimentFolder, readExperimentFolder } from "../experiment/folder.ts";
 
@@ -27,9 +26,7 @@ and non-zeros, or nothing is written. Shard files stay; merging again is harmles
 /** Writes sweep.md, the plots and report.html of a folder from its rows; returns sweep.md. */
 export function writeFolderReport(folder: ExperimentFolder, rows: SweepRow[]): Promise<string> {
   // Methods of the registry (and N:M) get weight histograms; baselines have none.
-  const methods = [...new Set(rows.map((r) => r.method))].filter((m) =>
-    PRUNE_METHODS.has(m) || nmPatternOf(m) !== undefined
-  );
+  const methods = [...new Set(rows.map((r) => r.method))].filter((m) => isMethodName(m));
   const ks = [...new Set(rows.map((r) => Number(r.k)))].sort((a, b) => a - b);
   const pruneParams = rows.find((r) => methods.includes(r.method))?.prune_params ?? "default";
   return writeSweepReport(

@@ -10,11 +10,11 @@ import { UsageError } from "../util/errors.ts";
 import { numberFlag, parseFlags, parseList, unique } from "./flags.ts";
 import { toTrainConfig, TRAIN_FLAGS, TRAIN_HELP } from "./train_options.ts";
 import { parseKernel } from "./kernel_option.ts";
-import { getPruneMethod, PRUNE_METHODS } from "../prune/registry.ts";
+import { getPruneMethod, METHOD_FAMILIES, methodNames, PRUNE_METHODS } from "../prune/registry.ts";
+import type { PruneMethod } from "../prune/method.ts";
+import { getStrategy } from "../recover/registry.ts";
 import { type Allocation, ALLOCATIONS, parseAllocation } from "../prune/allocation.ts";
 import { takesAllocation } from "../prune/prepare.ts";
-import { nmMethodName, nmSparsity, parseNm } from "../prune/nm.ts";
-import { MOVEMENT_STRATEGIES } from "../prune/movement.ts";
 import { parseRecovery, RECOVERY_FLAGS, recoveryHelp } from "../recover/options.ts";
 import type { RecoveryOptions } from "../recover/strategy.ts";
 import { shardFromEnvironment } from "../cluster/shard_env.ts";
@@ -64,9 +64,7 @@ writes <output-dir>/<experiment-id>/{sweep.csv,sweep.md,sweep_*.png,pareto.png,h
 Finished points are kept; rerunning resumes at the first missing point.
 
 Pruning:
-  --method LIST               comma list of ${
-  [...PRUNE_METHODS.keys(), "nm"].join(", ")
-} (default weight,unit)
+  --method LIST               comma list of ${methodNames().join(", ")} (default weight,unit)
   --k LIST                    sparsity levels in percent, each in [0, 100) (default ${
   DEFAULT_KS.join(",")
 })
@@ -93,7 +91,7 @@ Pruning:
                               nm runs every N:M weight on the N:M kernel
   --save                      export every point's pruned model to <experiment>/export/ (dense,
                               compact and CSR safetensors, masks, meta.json)
-Sharding (see the README's "Scaling out"):
+Sharding (see src/cluster/README.md):
   --shard I/N                 compute only shard I (from 0) of N: a deterministic share of the
                               points, balanced by expected cost, written to
                               <experiment>/sweep.shard-I-of-N.csv; deno task merge folds the
@@ -154,34 +152,42 @@ ${SWEEP_USAGE.slice(SWEEP_USAGE.indexOf("Pruning:"))}`;
 /** The sweep's flags as parsed. */
 type SweepFlags = ReturnType<typeof parseFlags<typeof SWEEP_FLAGS>>;
 
-/** Every method name `--method` takes. */
-function methodNames(): string[] {
-  return [...PRUNE_METHODS.keys(), "nm"];
-}
-
-/** `--method` and `--nm`: the methods' names, N:M as `nmN:M` (one method per pattern). */
-function parseMethods(flags: SweepFlags) {
+/**
+ * `--method` and each family's parameter flag (`--nm N:M`): the methods, a family as its member
+ * (`nm2:4`, one method per pattern).
+ */
+function parseMethods(flags: SweepFlags): PruneMethod[] {
   const named = unique(parseList("method", flags.method));
   for (const m of named) {
-    if (!PRUNE_METHODS.has(m) && m !== "nm") {
+    if (!PRUNE_METHODS.has(m) && !METHOD_FAMILIES.has(m)) {
       throw new UsageError(`unknown --method "${m}"; valid methods: ${methodNames().join(", ")}`);
     }
   }
-  if (flags.nm !== undefined && !named.includes("nm")) {
-    throw new UsageError("--nm N:M needs --method nm");
+  const parameterOf = (name: string) =>
+    (flags[name as keyof SweepFlags] as string | undefined) ??
+      METHOD_FAMILIES.get(name)?.defaultParameter ?? name;
+  for (const family of METHOD_FAMILIES.values()) {
+    const given = flags[family.name as keyof SweepFlags] !== undefined;
+    if (given && !named.includes(family.name)) {
+      throw new UsageError(
+        `--${family.name} ${family.parameterForm} needs --method ${family.name}`,
+      );
+    }
   }
-  const nm = parseNm(flags.nm ?? "2:4");
-  const onlyNm = named.length === 1 && named[0] === "nm";
-  if (onlyNm && flags.k !== undefined) {
+  const methods = named.map((m) =>
+    METHOD_FAMILIES.get(m)?.member(parameterOf(m)) ?? getPruneMethod(m)
+  );
+  if (methods.every((m) => m.fixedLevel !== undefined) && flags.k !== undefined) {
+    const what = named.map((m, i) => `${parameterOf(m)} prunes ${methods[i].fixedLevel}%`);
     throw new UsageError(
-      `--k does not apply to --method nm: ${nm.n}:${nm.m} prunes ${nmSparsity(nm)}% of each weight`,
+      `--k does not apply to --method ${named.join(",")}: ${what.join(", ")} of each weight`,
     );
   }
-  return { methods: named.map((m) => (m === "nm" ? nmMethodName(nm) : m)), onlyNm, nm };
+  return methods;
 }
 
 /** `--k` or `--std-sensitivity`: the levels, or the sensitivities that become them. */
-function parseLevels(flags: SweepFlags, methods: string[], onlyNm: boolean, nmK: number) {
+function parseLevels(flags: SweepFlags, methods: string[], onlyFixed: number[] | undefined) {
   const raw = flags["std-sensitivity"];
   const sensitivities = raw === undefined ? undefined : unique(
     parseList("std-sensitivity", raw).map((s) => numberFlag("std-sensitivity", s, { min: 0 })),
@@ -192,7 +198,7 @@ function parseLevels(flags: SweepFlags, methods: string[], onlyNm: boolean, nmK:
   if (sensitivities && (methods.length !== 1 || methods[0] !== "std")) {
     throw new UsageError(`--std-sensitivity needs --method std, got --method ${methods.join(",")}`);
   }
-  const ks = onlyNm ? [nmK] : unique(
+  const ks = onlyFixed ?? unique(
     parseList("k", flags.k ?? DEFAULT_KS.join(",")).map((s) => numberFlag("k", s, { min: 0 })),
   );
   const badK = ks.find((k) => k >= 100);
@@ -200,27 +206,23 @@ function parseLevels(flags: SweepFlags, methods: string[], onlyNm: boolean, nmK:
   return { ks, sensitivities };
 }
 
-/** What the methods need of the strategy and the allocation. */
-function checkMethods(methods: string[], recovery: RecoveryOptions, allocation: Allocation) {
-  const gradientMethod = methods.find((m) => {
-    const method = getPruneMethod(m);
-    return method.needsGradients || method.needsTrainingScores;
-  });
-  if (recovery.strategy === "surgery" && gradientMethod) {
-    throw new UsageError(
-      `--schedule surgery revises masks from the weights; ${gradientMethod} scores need gradients`,
-    );
-  }
-  if (methods.includes("movement") && !MOVEMENT_STRATEGIES.includes(recovery.strategy)) {
-    throw new UsageError(
-      `--method movement scores while fine-tuning; it needs --strategy finetune or --schedule gradual, not ${recovery.strategy}`,
-    );
-  }
+/** What the methods and the strategy ask of each other, and of the allocation. */
+function checkMethods(methods: PruneMethod[], recovery: RecoveryOptions, allocation: Allocation) {
+  const strategy = getStrategy(recovery.strategy);
   for (const m of methods) {
-    if (allocation !== "uniform" && !takesAllocation(getPruneMethod(m))) {
+    const refused = strategy.refuses?.(m);
+    if (refused) throw new UsageError(refused);
+    if (m.strategies && !m.strategies.names.includes(strategy.name)) {
+      throw new UsageError(
+        `--method ${m.name} ${m.strategies.because}; it needs --strategy ${
+          m.strategies.names.join(" or ")
+        }, not ${strategy.name}`,
+      );
+    }
+    if (allocation !== "uniform" && !takesAllocation(m)) {
       throw new UsageError(
         `--allocation ${allocation} needs methods that score single weights; ` +
-          `${m} allocates by its own rule`,
+          `${m.name} allocates by its own rule`,
       );
     }
   }
@@ -276,8 +278,13 @@ export function parseSweepArgs(
     return undefined;
   }
   const config = toTrainConfig(flags);
-  const { methods, onlyNm, nm } = parseMethods(flags);
-  const { ks, sensitivities } = parseLevels(flags, methods, onlyNm, nmSparsity(nm));
+  const pruneMethods = parseMethods(flags);
+  const methods = pruneMethods.map((m) => m.name);
+  // Methods with one fixed level alone (N:M) sweep that level only.
+  const fixed = pruneMethods.every((m) => m.fixedLevel !== undefined)
+    ? unique(pruneMethods.map((m) => m.fixedLevel!))
+    : undefined;
+  const { ks, sensitivities } = parseLevels(flags, methods, fixed);
   // The defaults (two methods, twelve levels) never pass: export names both.
   if (command === "export" && (methods.length !== 1 || (sensitivities ?? ks).length !== 1)) {
     throw new UsageError(
@@ -287,7 +294,7 @@ export function parseSweepArgs(
   const recovery = parseRecovery(flags, numberFlag, config.learningRate);
   const rewindEpoch = rewindEpochOf(recovery, config.epochs);
   const allocation = parseAllocation(flags.allocation);
-  checkMethods(methods, recovery, allocation);
+  checkMethods(pruneMethods, recovery, allocation);
   const scoreBatches = numberFlag("score-batches", flags["score-batches"], {
     integer: true,
     min: 1,

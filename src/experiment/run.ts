@@ -26,7 +26,7 @@ import { type Dataset, loadDataset } from "../data/datasets.ts";
 import { initModel, type Model, type ModelSpec } from "../model/network.ts";
 import { prunableParams, sparsityOf } from "../model/masks.ts";
 import { CHECKSUM_KEY, writeSafetensors } from "../model/safetensors.ts";
-import { gradualPruner } from "../prune/gradual.ts";
+import { type GradualPruner, gradualPruner } from "../prune/gradual.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import { type DataSplits, destroySplit, type GpuSplit, uploadSplit } from "../train/splits.ts";
 import { DivergedError, type EpochRecord, evaluateModel, trainModel } from "../train/trainer.ts";
@@ -143,29 +143,28 @@ export async function ensureTrained(
   );
 }
 
-async function trainOrReuse(
+/** The reused checkpoint of the configuration, or undefined when it must be trained. */
+async function reusedModel(
   gpu: GpuContext,
   config: TrainConfig,
   loaded: LoadedData,
   out: RunOutput,
-): Promise<TrainedModel> {
-  const paths = experimentPaths(config);
-  const spec = loaded.spec;
-  if (!config.forceTrain) {
-    const cached = await readCheckpoint(config, spec);
-    if (cached) {
-      const checksum = cached.metadata[CHECKSUM_KEY];
-      const metrics = await reusedMetrics(gpu, config, loaded, cached, out);
-      out.log(
-        `train: reusing ${paths.checkpoint} (test accuracy ${
-          (metrics.test_accuracy * 100).toFixed(2)
-        }%); pass --force-train to retrain`,
-      );
-      return { model: cached.model, metrics, reused: true, checksum };
-    }
-  }
-  const init = initModel(spec, config.seed, config.init);
-  const meta: Record<string, string> = {
+): Promise<TrainedModel | undefined> {
+  if (config.forceTrain) return undefined;
+  const cached = await readCheckpoint(config, loaded.spec);
+  if (!cached) return undefined;
+  const metrics = await reusedMetrics(gpu, config, loaded, cached, out);
+  out.log(
+    `train: reusing ${experimentPaths(config).checkpoint} (test accuracy ${
+      (metrics.test_accuracy * 100).toFixed(2)
+    }%); pass --force-train to retrain`,
+  );
+  return { model: cached.model, metrics, reused: true, checksum: cached.metadata[CHECKSUM_KEY] };
+}
+
+/** The metadata every file of the experiment's training carries. */
+function trainingMeta(config: TrainConfig, spec: LoadedData["spec"]): Record<string, string> {
+  return {
     format: "wgprune-mlp",
     dataset: config.dataDir ? "custom" : config.dataset,
     data_sha256: config.dataFingerprint,
@@ -173,6 +172,80 @@ async function trainOrReuse(
     bias: String(config.bias),
     config: modelIdentity(config),
   };
+}
+
+/**
+ * After each epoch: the history, the resume points (the weights after this epoch and the best so
+ * far) and, for epochs 1 and 2, the snapshots lottery-ticket rewinding returns to (Frankle et al.
+ * 2020).
+ */
+function epochWriter(config: TrainConfig, meta: Record<string, string>, history: EpochRecord[]) {
+  const paths = experimentPaths(config);
+  return async (
+    record: EpochRecord,
+    model: () => Promise<Model>,
+    best: { epoch: number; accuracy: number; model: Model } | undefined,
+  ) => {
+    history.push(record);
+    await writeHistory(paths.history, history);
+    const progress = { ...meta, finished: "false", epoch: String(record.epoch) };
+    await saveModel(paths.last, await model(), { ...progress, kind: "last" });
+    if (best && best.epoch === record.epoch) {
+      await saveModel(paths.best, best.model, {
+        ...progress,
+        kind: "best",
+        best_epoch: String(best.epoch),
+        best_valid_accuracy: String(best.accuracy),
+      });
+    }
+    if (record.epoch <= 2) {
+      await saveModel(paths.snapshot(record.epoch), await model(), {
+        ...meta,
+        finished: "true",
+        kind: `epoch ${record.epoch}`,
+      });
+    }
+  };
+}
+
+/** Writes the gradual pruner's final masks (`<name>.mask`) and returns the sparsity reached. */
+async function saveGradualMasks(
+  config: TrainConfig,
+  meta: Record<string, string>,
+  model: Model,
+  prunable: string[],
+  pruner: GradualPruner,
+  out: RunOutput,
+): Promise<number> {
+  // Masks by parameter name, `<name>.mask` (e.g. layers.0.weight.mask), each of its shape.
+  const masks = pruner.current() ?? new Map();
+  const tensors = new Map(prunable.map((name) => {
+    const shape = model.params.get(name)!.shape;
+    const data = masks.get(name) ?? new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1);
+    return [`${name}.mask`, { shape: [...shape], data }];
+  }));
+  await writeSafetensors(experimentPaths(config).masks, tensors, { ...meta, kind: "masks" });
+  const sparsity = sparsityOf(model, prunable).sparsity;
+  out.log(
+    `train: gradual ${config.gradual!.method} pruning reached ${(sparsity * 100).toFixed(2)}% ` +
+      `sparsity (target ${(config.gradual!.schedule.target * 100).toFixed(2)}%)`,
+  );
+  return sparsity;
+}
+
+/** Trains the configuration's model (resuming an interrupted run), or reuses its checkpoint. */
+async function trainOrReuse(
+  gpu: GpuContext,
+  config: TrainConfig,
+  loaded: LoadedData,
+  out: RunOutput,
+): Promise<TrainedModel> {
+  const reused = await reusedModel(gpu, config, loaded, out);
+  if (reused) return reused;
+  const paths = experimentPaths(config);
+  const spec = loaded.spec;
+  const init = initModel(spec, config.seed, config.init);
+  const meta = trainingMeta(config, spec);
   const resume = config.forceTrain || config.gradual
     ? undefined
     : await findResumePoint(config, spec, out);
@@ -210,29 +283,7 @@ async function trainOrReuse(
       scored: pruner?.scored,
       progress: out.progress,
       log: out.log,
-      onEpoch: async (record, model, best) => {
-        history.push(record);
-        await writeHistory(paths.history, history);
-        // Resume points: the weights after this epoch and the best so far.
-        const progress = { ...meta, finished: "false", epoch: String(record.epoch) };
-        await saveModel(paths.last, await model(), { ...progress, kind: "last" });
-        if (best && best.epoch === record.epoch) {
-          await saveModel(paths.best, best.model, {
-            ...progress,
-            kind: "best",
-            best_epoch: String(best.epoch),
-            best_valid_accuracy: String(best.accuracy),
-          });
-        }
-        // Snapshots for lottery-ticket rewinding to an early epoch (Frankle et al. 2020).
-        if (record.epoch <= 2) {
-          await saveModel(paths.snapshot(record.epoch), await model(), {
-            ...meta,
-            finished: "true",
-            kind: `epoch ${record.epoch}`,
-          });
-        }
-      },
+      onEpoch: epochWriter(config, meta, history),
     });
   } catch (err) {
     if (err instanceof DivergedError) {
@@ -243,47 +294,56 @@ async function trainOrReuse(
     }
     throw err;
   }
-  const test = await evaluateModel(gpu, outcome.model, loaded.test);
-  let sparsity: number | undefined;
-  if (pruner) {
-    // Masks by parameter name, `<name>.mask` (e.g. layers.0.weight.mask), each of its shape.
-    const masks = pruner.current() ?? new Map();
-    const tensors = new Map(prunable.map((name) => {
-      const shape = outcome.model.params.get(name)!.shape;
-      const data = masks.get(name) ?? new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1);
-      return [`${name}.mask`, { shape: [...shape], data }];
-    }));
-    await writeSafetensors(paths.masks, tensors, { ...meta, kind: "masks" });
-    sparsity = sparsityOf(outcome.model, prunable).sparsity;
-    out.log(
-      `train: gradual ${config.gradual!.method} pruning reached ${(sparsity * 100).toFixed(2)}% ` +
-        `sparsity (target ${(config.gradual!.schedule.target * 100).toFixed(2)}%)`,
-    );
-  }
+  const sparsity = pruner
+    ? await saveGradualMasks(config, meta, outcome.model, prunable, pruner, out)
+    : undefined;
+  return await finishTraining(gpu, config, loaded, out, { ...outcome, history, meta, sparsity });
+}
+
+/**
+ * Evaluates the trained model, writes its checkpoint (test figures in the metadata),
+ * metrics.json and training.png, and removes the resume points.
+ */
+async function finishTraining(
+  gpu: GpuContext,
+  config: TrainConfig,
+  loaded: LoadedData,
+  out: RunOutput,
+  trained: {
+    model: Model;
+    bestEpoch: number;
+    secondsPerEpoch: number;
+    history: EpochRecord[];
+    meta: Record<string, string>;
+    sparsity?: number;
+  },
+): Promise<TrainedModel> {
+  const paths = experimentPaths(config);
+  const test = await evaluateModel(gpu, trained.model, loaded.test);
   const checkpointMeta = {
-    ...meta,
+    ...trained.meta,
     finished: "true",
     kind: "trained",
     test_accuracy: String(test.accuracy),
     test_loss: String(test.loss),
-    best_epoch: String(outcome.bestEpoch),
+    best_epoch: String(trained.bestEpoch),
     epochs: String(config.epochs),
-    seconds_per_epoch: String(outcome.secondsPerEpoch),
+    seconds_per_epoch: String(trained.secondsPerEpoch),
     train_samples: String(loaded.data.train.count),
     adapter: `${gpu.adapter} via ${gpu.backend}`,
-    ...(sparsity === undefined ? {} : { sparsity: String(sparsity) }),
+    ...(trained.sparsity === undefined ? {} : { sparsity: String(trained.sparsity) }),
   };
-  const checksum = await saveModel(paths.checkpoint, outcome.model, checkpointMeta);
+  const checksum = await saveModel(paths.checkpoint, trained.model, checkpointMeta);
   const metrics = metricsOf(checkpointMeta, checksum);
   await writeJsonAtomic(paths.metrics, metrics);
   for (const done of [paths.last, paths.best]) await Deno.remove(done).catch(() => {});
   const { renderTrainingPng } = await import("../report/charts.ts");
-  await writeFileAtomic(paths.trainingPng, await renderTrainingPng(history));
+  await writeFileAtomic(paths.trainingPng, await renderTrainingPng(trained.history));
   out.log(
     `train: test accuracy ${(test.accuracy * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}, ` +
-      `${outcome.secondsPerEpoch.toFixed(1)} s/epoch; wrote ${paths.dir}/`,
+      `${trained.secondsPerEpoch.toFixed(1)} s/epoch; wrote ${paths.dir}/`,
   );
-  return { model: outcome.model, metrics, reused: false, checksum };
+  return { model: trained.model, metrics, reused: false, checksum };
 }
 
 /** metrics.json's figures, all taken from a checkpoint's metadata. */

@@ -144,7 +144,7 @@ async function snapshotOf(
 /** Gradient scores on the GPU when a method needs them (taylor, snip, synflow …). */
 function scorerOf(gpu: GpuContext, loaded: LoadedData, request: SweepRequest) {
   const { config } = request;
-  if (!request.plan.methods.some((m) => getPruneMethod(m).needsGradients)) return undefined;
+  if (!request.plan.methods.some((m) => getPruneMethod(m).kind === "gradients")) return undefined;
   const paths = experimentPaths(config);
   return gpuScorer(gpu, loaded, {
     batchSize: config.batchSize,

@@ -3,12 +3,13 @@
  * function, so pruned neurons and filters cost nothing at inference (real speed, not just zeros;
  * the "physical removal" of Li et al. 2017, "Pruning Filters for Efficient ConvNets").
  *
- * A producer (a dense layer, or a convolution) feeds a consumer (the next dense layer or
- * convolution) through layers that keep channels apart: ReLU, max-pooling and flatten. A unit of
- * the producer whose incoming weights are all zero (a column of a dense W[in, out], or a whole
- * filter w[j, :, :, :] of a convolution) outputs the constant c_j = b_j (0 without a bias), then
- * relu(c_j) after a ReLU; a max-pool of a constant plane is the same constant. It is removed with
- * what reads it in the consumer:
+ * A producer (a layer kind with `units`: dense, convolution) feeds a consumer (the next such
+ * layer) through layers that keep channels apart (kinds with `channelwise`: ReLU, leaky ReLU,
+ * max-pooling, flatten). A unit of the producer whose incoming weights are all zero (a column of
+ * a dense W[in, out], or a whole filter w[j, :, :, :] of a convolution) outputs the constant
+ * c_j = b_j (0 without a bias), then each channelwise layer's map of it (relu(c_j) after a ReLU;
+ * a max-pool of a constant plane is the same constant). It is removed with what reads it in the
+ * consumer:
  * - dense → dense: row j of W_next[in, out];
  * - conv → flatten → dense: the H·W rows of W_next for channel j;
  * - conv → conv: input channel j of w_next[out, in, kh, kw].
@@ -21,57 +22,54 @@
  * @module
  */
 
-import type { LayerSpec } from "./layers/layer.ts";
+import type { LayerSpec, UnitStructure } from "./layers/layer.ts";
+import { layerKind } from "./layers/registry.ts";
 import { activationShapes, type Model, paramInfos } from "./network.ts";
 import type { Params, Tensor } from "./tensor.ts";
-
-/** Layers between a producer and its consumer that keep each channel's values apart. */
-const PASS_THROUGH = new Set<LayerSpec["kind"]>(["relu", "maxpool2d", "flatten"]);
 
 /** How a producer's unit j appears in its consumer's input. */
 interface Link {
   /** Index of the consumer layer. */
   consumer: number;
-  /** A ReLU lies between (the constant output of a dead unit is then relu(b_j)). */
-  relu: boolean;
+  /** The consumer's unit structure (how it drops inputs). */
+  reads: UnitStructure;
+  /** The channelwise layers between, in order (a dead unit's constant passes through each). */
+  between: LayerSpec[];
   /** Consumer inputs per producer unit: H·W after a flatten, else 1. */
   span: number;
 }
 
-/** The consumer of producer `i` and how it reads it, or undefined when there is none to shrink. */
+/**
+ * The consumer of producer `i` and how it reads it, or undefined when there is none to shrink:
+ * the next layer with units, reached through channelwise layers only, that can read the
+ * producer's units in blocks of the span they arrive in.
+ */
 function linkOf(layers: LayerSpec[], shapes: number[][], i: number): Link | undefined {
-  const producer = layers[i];
-  if (producer.kind !== "dense" && producer.kind !== "conv2d") return undefined;
+  if (!layerKind(layers[i]).units) return undefined;
   let j = i + 1;
-  let relu = false;
   let span = 1;
-  while (j < layers.length && PASS_THROUGH.has(layers[j].kind)) {
-    if (layers[j].kind === "relu") relu = true;
-    if (layers[j].kind === "flatten") span = shapes[j][1] * shapes[j][2];
-    j++;
+  const between: LayerSpec[] = [];
+  for (; j < layers.length; j++) {
+    const map = layerKind(layers[j]).channelwise;
+    if (!map) break;
+    between.push(layers[j]);
+    if (map.span) span = map.span(shapes[j]);
   }
-  const consumer = layers[j];
-  if (consumer?.kind === "dense") return { consumer: j, relu, span };
-  if (consumer?.kind === "conv2d" && producer.kind === "conv2d") return { consumer: j, relu, span };
-  return undefined;
+  const reads = j < layers.length ? layerKind(layers[j]).units : undefined;
+  return reads?.readsUnits(span) ? { consumer: j, reads, between, span } : undefined;
 }
 
-/** Units (columns of a dense W[in, out], filters of a conv w[out, …]) with a non-zero weight. */
-function liveUnits(kind: "dense" | "conv2d", w: Tensor): boolean[] {
-  const units = kind === "dense" ? w.shape[1] : w.shape[0];
-  const live = new Array<boolean>(units).fill(false);
-  if (kind === "dense") {
-    w.data.forEach((v, i) => v !== 0 && (live[i % units] = true));
-  } else {
-    const per = w.data.length / units;
-    w.data.forEach((v, i) => v !== 0 && (live[Math.floor(i / per)] = true));
-  }
+/** Units of a producer with a non-zero incoming weight. */
+function liveUnits(units: UnitStructure, count: number, w: Tensor): boolean[] {
+  const live = new Array<boolean>(count).fill(false);
+  w.data.forEach((v, i) => v !== 0 && (live[units.unitOf(w.shape, i)] = true));
   return live;
 }
 
 /**
  * Removes dead units and filters (all-zero incoming weights) from an already-masked model,
- * with what reads them in the next layer, folding their constant outputs into its bias.
+ * with what reads them in the next layer, folding their constant outputs into its bias. Each
+ * layer kind says how (its `units` and `channelwise` declarations, src/model/layers/).
  *
  * @example
  * ```ts
@@ -86,100 +84,32 @@ export function compactUnits(model: Model): Model {
   );
   const shapes = activationShapes(model.spec);
   const infos = paramInfos(model.spec);
-  const nameOf = (layer: number, suffix: string) =>
-    infos.find((p) => p.layer === layer && p.suffix === suffix)?.name;
+  const namesOf = (layer: number) => infos.filter((p) => p.layer === layer).map((p) => p.name);
+  const tensorsOf = (layer: number) => namesOf(layer).map((n) => params.get(n)!);
+  const store = (layer: number, tensors: Tensor[]) =>
+    namesOf(layer).forEach((n, t) => params.set(n, tensors[t]));
   for (let i = 0; i < layers.length; i++) {
-    const producer = layers[i];
     const link = linkOf(layers, shapes, i);
-    if (!link || (producer.kind !== "dense" && producer.kind !== "conv2d")) continue;
-    const consumer = layers[link.consumer];
-    if (consumer.kind !== "dense" && consumer.kind !== "conv2d") continue;
-    const w = params.get(nameOf(i, "weight")!)!;
-    const bias = nameOf(i, "bias");
-    const b = bias ? params.get(bias)!.data : undefined;
-    const next = params.get(nameOf(link.consumer, "weight")!)!;
-    const nextBiasName = nameOf(link.consumer, "bias");
-    const nextBias = nextBiasName ? params.get(nextBiasName)!.data : undefined;
-    const constantOf = (u: number) => {
-      const v = b ? b[u] : 0;
-      return link.relu ? Math.max(0, v) : v;
-    };
+    if (!link) continue;
+    const units = layerKind(layers[i]).units!;
+    const [w, b] = tensorsOf(i);
+    const next = tensorsOf(link.consumer);
+    // A dead unit outputs its bias (0 without one), mapped by each channelwise layer between.
+    const constantOf = (u: number) =>
+      link.between.reduce((c, l) => layerKind(l).channelwise!.constant(l, c), b ? b.data[u] : 0);
     // A dead unit with a non-zero constant output goes only where folding it is exact.
-    const foldable = nextBias !== undefined &&
-      (consumer.kind === "dense" || consumer.padding === 0);
-    const live = liveUnits(producer.kind, w);
+    const foldable = link.reads.foldsConstants(layers[link.consumer], next);
+    const live = liveUnits(units, units.count(layers[i]), w);
     const keep = live.map((alive, u) => alive || (constantOf(u) !== 0 && !foldable));
     const kept = keep.flatMap((k, u) => (k ? [u] : []));
     if (kept.length === keep.length || kept.length === 0) continue;
-
-    // Fold the constants of removed units into the consumer's bias.
     for (let u = 0; u < keep.length; u++) {
       const c = constantOf(u);
-      if (keep[u] || c === 0) continue;
-      if (consumer.kind === "dense") {
-        // next: W[in, out], rows u·span … (u+1)·span − 1 read unit u.
-        const outs = next.shape[1];
-        for (let r = u * link.span; r < (u + 1) * link.span; r++) {
-          for (let o = 0; o < outs; o++) nextBias![o] += c * next.data[r * outs + o];
-        }
-      } else {
-        // next: w[out, in, kh, kw]; channel u of every filter.
-        const [outs, ins, kh, kw] = next.shape;
-        const taps = kh * kw;
-        for (let o = 0; o < outs; o++) {
-          const at = (o * ins + u) * taps;
-          for (let t = 0; t < taps; t++) nextBias![o] += c * next.data[at + t];
-        }
-      }
+      if (!keep[u] && c !== 0) link.reads.foldConstant(next, u, link.span, c);
     }
-
-    // Producer: keep the live columns (dense) or filters (conv), and their biases.
-    if (producer.kind === "dense") {
-      const [rows, cols] = w.shape;
-      const data = new Float32Array(rows * kept.length);
-      for (let r = 0; r < rows; r++) {
-        kept.forEach((c, k) => (data[r * kept.length + k] = w.data[r * cols + c]));
-      }
-      params.set(nameOf(i, "weight")!, { shape: [rows, kept.length], data });
-      layers[i] = { ...producer, units: kept.length };
-    } else {
-      const per = w.data.length / w.shape[0];
-      const data = new Float32Array(kept.length * per);
-      kept.forEach((f, k) => data.set(w.data.subarray(f * per, (f + 1) * per), k * per));
-      params.set(nameOf(i, "weight")!, { shape: [kept.length, ...w.shape.slice(1)], data });
-      layers[i] = { ...producer, filters: kept.length };
-    }
-    if (bias) {
-      params.set(bias, {
-        shape: [kept.length],
-        data: Float32Array.from(kept, (u) => b![u]),
-      });
-    }
-
-    // Consumer: keep what reads the kept units.
-    if (consumer.kind === "dense") {
-      const outs = next.shape[1];
-      const block = link.span * outs;
-      const data = new Float32Array(kept.length * block);
-      kept.forEach((u, k) => data.set(next.data.subarray(u * block, (u + 1) * block), k * block));
-      params.set(nameOf(link.consumer, "weight")!, {
-        shape: [kept.length * link.span, outs],
-        data,
-      });
-    } else {
-      const [outs, ins, kh, kw] = next.shape;
-      const taps = kh * kw;
-      const data = new Float32Array(outs * kept.length * taps);
-      for (let o = 0; o < outs; o++) {
-        kept.forEach((u, k) =>
-          data.set(
-            next.data.subarray((o * ins + u) * taps, (o * ins + u + 1) * taps),
-            (o * kept.length + k) * taps,
-          )
-        );
-      }
-      params.set(nameOf(link.consumer, "weight")!, { shape: [outs, kept.length, kh, kw], data });
-    }
+    store(i, units.pruneOut(tensorsOf(i), kept));
+    layers[i] = units.resized(layers[i], kept.length);
+    store(link.consumer, link.reads.pruneIn(next, kept, link.span));
   }
   return { spec: { input: [...model.spec.input], layers }, params };
 }

@@ -104,9 +104,10 @@ export function outputSize(spec: ModelSpec): number {
  * convolutions, e.g. `[1000, 1000, 500, 200]` for the MLP or `[20, 50, 500]` for lenet5-caffe.
  */
 export function hiddenWidths(spec: ModelSpec): number[] {
-  const widths = spec.layers.flatMap((l) =>
-    l.kind === "dense" ? [l.units] : l.kind === "conv2d" ? [l.filters] : []
-  );
+  const widths = spec.layers.flatMap((l) => {
+    const units = layerKind(l).units;
+    return units ? [units.count(l)] : [];
+  });
   return widths.slice(0, -1);
 }
 
@@ -117,14 +118,13 @@ export function hiddenWidths(spec: ModelSpec): number[] {
  * Pruning").
  */
 export function scaledSpec(spec: ModelSpec, keep: number): ModelSpec {
-  const last = spec.layers.findLastIndex((l) => l.kind === "dense" || l.kind === "conv2d");
+  const last = spec.layers.findLastIndex((l) => layerKind(l).units !== undefined);
   return {
     input: [...spec.input],
     layers: spec.layers.map((l, i) => {
-      if (i === last) return { ...l };
-      if (l.kind === "dense") return { ...l, units: Math.max(1, Math.round(l.units * keep)) };
-      if (l.kind === "conv2d") return { ...l, filters: Math.max(1, Math.round(l.filters * keep)) };
-      return { ...l };
+      const units = layerKind(l).units;
+      if (i === last || !units) return { ...l };
+      return units.resized(l, Math.max(1, Math.round(units.count(l) * keep)));
     }),
   };
 }

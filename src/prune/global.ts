@@ -61,6 +61,7 @@ export function prepareGlobal(
 /** Global magnitude pruning. */
 export const globalPruning: PruneMethod = {
   name: "global",
+  kind: "weights",
   description: "the k% smallest |w| over all prunable parameters together",
   prepare: (model, prunable) => prepareGlobal(model, prunable, (w) => w.map(Math.abs)),
 };

@@ -58,7 +58,7 @@ export function gradualPruner(
       const s = sparsityAt(schedule, step);
       if (s === undefined || (masks && s <= last)) return undefined;
       const current = await model();
-      const trainingScores = method.needsTrainingScores && scores ? await scores() : undefined;
+      const trainingScores = method.kind === "training" && scores ? await scores() : undefined;
       const prepared = await prepareMethod(method, current, prunable, seed, {
         ...options,
         trainingScores,
@@ -67,7 +67,7 @@ export function gradualPruner(
       last = s;
       return masks;
     },
-    scored: method.needsTrainingScores ? { names: prunable, mode: "movement" } : undefined,
+    scored: method.kind === "training" ? { names: prunable, mode: "movement" } : undefined,
     current: () => masks,
     lastSparsity: () => last,
   };

@@ -59,26 +59,43 @@ export interface ScoreContext {
   trainingScores?: Map<string, Float32Array>;
 }
 
-/** A pruning method: name, one-line description and preparation. */
+/**
+ * Where a method's masks come from — the few kinds of pruning method (jaxpruner keeps score,
+ * distribution, structure and schedule apart the same way):
+ * - `weights`: scored from the trained weights alone (weight, global, unit, std, random);
+ * - `gradients`: scored from loss gradients on the GPU through a `GradientScorer` (taylor, snip,
+ *   synflow);
+ * - `training`: scored while fine-tuning (movement), so only strategies that fine-tune run it;
+ * - `pattern`: a fixed structure (N:M) whose one level is set by its parameter, not by `--k`.
+ */
+export type MethodKind = "weights" | "gradients" | "training" | "pattern";
+
+/** A pruning method: its kind, what it declares about itself, and how its masks are made. */
 export interface PruneMethod {
-  /** Registry name, used by `--method`. */
+  /** Registry name, used by `--method` and in sweep.csv. */
   name: string;
   /** What the method zeroes. */
   description: string;
+  /** Where its masks come from. */
+  kind: MethodKind;
+  /** A `pattern` method's one level in percent (its sweep has no `--k`). */
+  fixedLevel?: number;
   /**
-   * Computes and sorts scores of the `prunable` parameters of `model` (names, in layer order);
-   * `seed` drives random methods. A method whose scores need gradients (`needsGradients`) cannot
-   * prepare from the weights alone and throws: it is prepared through `prepareMethod` with a
-   * scorer.
+   * The recovery strategies it can run with, by name, and why (any strategy when absent), e.g.
+   * movement's `{ names: ["finetune", "gradual"], because: "scores while fine-tuning" }`.
    */
-  prepare(model: Model, prunable: readonly string[], seed: number): PreparedMethod;
-  /** True when its scores come from loss gradients on the GPU (a `GradientScorer`). */
-  needsGradients?: boolean;
+  strategies?: { names: readonly string[]; because: string };
   /**
    * What scoring costs beyond reading the weights, for balancing sharded sweeps: gradient
    * `passes` over a batch set (each about one one-shot point) and training `epochs`.
    */
   scoringCost?: { passes?: number; epochs?: number };
+  /**
+   * A `weights` or `pattern` method's own rule at every k (uniform allocation): computes and
+   * sorts scores of the `prunable` parameters of `model` (names, in layer order); `seed` drives
+   * random methods. Methods without it are prepared from `scores` by `prepareMethod`.
+   */
+  prepare?(model: Model, prunable: readonly string[], seed: number): PreparedMethod;
   /**
    * Preparation that needs the GPU and the sparsity levels up front (a method whose masks at
    * each k come from their own iterative schedule, e.g. SynFlow); `prepareMethod` prefers it.
@@ -91,7 +108,7 @@ export interface PruneMethod {
   ): Promise<PreparedMethod>;
   /**
    * Per-entry scores (higher = keep) of an unstructured method, for `--allocation`: every
-   * prunable parameter's, by name. Structured methods (unit, std) have none.
+   * prunable parameter's, by name. Structured methods (unit, std, N:M) have none.
    */
   scores?(
     model: Model,
@@ -99,11 +116,30 @@ export interface PruneMethod {
     seed: number,
     context?: ScoreContext,
   ): Map<string, Float32Array> | Promise<Map<string, Float32Array>>;
-  /**
-   * True when its scores are accumulated while fine-tuning (movement): only strategies that
-   * fine-tune can prune with it, passing `ScoreContext.trainingScores`.
-   */
-  needsTrainingScores?: boolean;
+}
+
+/** True when the method's scores need the GPU and the data (gradient or training scores). */
+export function scoredOnGpu(method: PruneMethod): boolean {
+  return method.kind === "gradients" || method.kind === "training";
+}
+
+/**
+ * A family of methods with one parameter (`--method nm --nm 2:4` is the member `nm2:4`): the
+ * registry entry of `--method NAME`, whose flag `--NAME` chooses the member.
+ */
+export interface MethodFamily {
+  /** The `--method` name, and the flag of its parameter. */
+  name: string;
+  /** What its members zero. */
+  description: string;
+  /** The parameter when its flag is not given. */
+  defaultParameter: string;
+  /** How the parameter is written in messages, e.g. `N:M`. */
+  parameterForm: string;
+  /** The member of a parameter value (a `UsageError` for a bad one). */
+  member(parameter: string): PruneMethod;
+  /** The member a sweep.csv name stands for, or undefined for names of other methods. */
+  memberNamed(name: string): PruneMethod | undefined;
 }
 
 /** The data of each prunable parameter, in order. */

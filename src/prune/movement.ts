@@ -13,22 +13,15 @@
 import { UsageError } from "../util/errors.ts";
 import type { PruneMethod } from "./method.ts";
 
-/** The strategies movement pruning runs with. */
-export const MOVEMENT_STRATEGIES = ["finetune", "gradual"];
-
 /** Movement pruning. */
 export const movementPruning: PruneMethod = {
   name: "movement",
   description:
     "the smallest −Σ w·∂L/∂w accumulated while fine-tuning (--strategy finetune|gradual)",
-  needsTrainingScores: true,
+  kind: "training",
+  strategies: { names: ["finetune", "gradual"], because: "scores while fine-tuning" },
   // Its scores come from a dense fine-tuning before the masked one.
   scoringCost: { epochs: 1 },
-  prepare() {
-    throw new UsageError(
-      "movement scores are accumulated while fine-tuning; use --strategy finetune or --schedule gradual",
-    );
-  },
   scores(_model, _prunable, _seed, context) {
     if (!context?.trainingScores) {
       throw new UsageError(

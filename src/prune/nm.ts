@@ -12,7 +12,7 @@
 
 import { UsageError } from "../util/errors.ts";
 import type { Masks } from "../model/masks.ts";
-import { prunableData, type PruneMethod } from "./method.ts";
+import { type MethodFamily, prunableData, type PruneMethod } from "./method.ts";
 
 /** An N:M pattern. */
 export interface NmPattern {
@@ -77,11 +77,17 @@ export function nmMask(
   return mask;
 }
 
+/** What every N:M method zeroes. */
+const NM_DESCRIPTION =
+  "per output unit, the N largest |w| of every M consecutive inputs (--nm N:M)";
+
 /** N:M pruning with pattern `p` of every prunable dense and convolution weight. */
 export function nmPruning(p: NmPattern): PruneMethod {
   return {
     name: nmMethodName(p),
-    description: "per output unit, the N largest |w| of every M consecutive inputs (--nm N:M)",
+    description: NM_DESCRIPTION,
+    kind: "pattern",
+    fixedLevel: nmSparsity(p),
     prepare(model, prunable) {
       const masks: Masks = new Map();
       for (const [name, w] of prunableData(model, prunable)) {
@@ -101,3 +107,16 @@ export function nmPruning(p: NmPattern): PruneMethod {
     },
   };
 }
+
+/** The N:M family: `--method nm --nm N:M` (default 2:4), members named `nmN:M`. */
+export const nmFamily: MethodFamily = {
+  name: "nm",
+  description: NM_DESCRIPTION,
+  defaultParameter: "2:4",
+  parameterForm: "N:M",
+  member: (parameter) => nmPruning(parseNm(parameter)),
+  memberNamed(name) {
+    const pattern = nmPatternOf(name);
+    return pattern ? nmPruning(pattern) : undefined;
+  },
+};

@@ -33,6 +33,24 @@ export function takesAllocation(method: PruneMethod): boolean {
 }
 
 /**
+ * A `weights` or `pattern` method prepared by its own rule at every k, with no GPU; a method
+ * scored from gradients or while training is a `UsageError` (it goes through `prepareMethod`).
+ */
+export function prepareFromWeights(
+  method: PruneMethod,
+  model: Model,
+  prunable: readonly string[],
+  seed: number,
+): PreparedMethod {
+  if (!method.prepare) {
+    throw new UsageError(
+      `${method.name} is scored from ${method.kind}, which needs the GPU; run it through deno task sweep`,
+    );
+  }
+  return method.prepare(model, prunable, seed);
+}
+
+/**
  * The method prepared on `model` for every k. A structured method (no per-entry scores) with an
  * allocation other than `uniform` is a `UsageError`.
  */
@@ -50,7 +68,7 @@ export async function prepareMethod(
     }
     return method.prepareFor(model, prunable, seed, options);
   }
-  if (allocation === "uniform" && !method.needsGradients && !method.needsTrainingScores) {
+  if (allocation === "uniform" && method.prepare) {
     return method.prepare(model, prunable, seed);
   }
   if (!method.scores) {

@@ -12,6 +12,7 @@ import { createRng } from "../util/rng.ts";
 /** Random pruning with a fixed per-layer random ranking, so masks are nested across k. */
 export const randomPruning: PruneMethod = {
   name: "random",
+  kind: "weights",
   description: "per parameter, k% of the entries chosen at random (baseline)",
   prepare(model, prunable, seed) {
     const rng = createRng(seed ^ 0x7a11d0);

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { UsageError } from "../util/errors.ts";
 import type { PruneMethod } from "./method.ts";
 import { requireScorer } from "./taylor.ts";
 
@@ -16,11 +15,8 @@ import { requireScorer } from "./taylor.ts";
 export const snipPruning: PruneMethod = {
   name: "snip",
   description: "per parameter, the k% smallest |w·∂L/∂w| at initialisation (use --rewind init)",
-  needsGradients: true,
+  kind: "gradients",
   scoringCost: { passes: 1 },
-  prepare() {
-    throw new UsageError("snip scores need loss gradients; run it through deno task sweep");
-  },
   async scores(_model, prunable, _seed, context) {
     const s = requireScorer("snip", context?.scorer);
     return await s.taylor(await s.init(), prunable);

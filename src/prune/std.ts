@@ -50,6 +50,7 @@ export function kForSensitivity(model: Model, prunable: readonly string[], s: nu
 /** Deep Compression's s·std threshold pruning. */
 export const stdPruning: PruneMethod = {
   name: "std",
+  kind: "weights",
   description: "|w| < s·std(W) per parameter, one s for all chosen to reach k%",
   prepare(model, prunable) {
     const global = prepareGlobal(model, prunable, stdScores);

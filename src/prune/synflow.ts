@@ -87,12 +87,9 @@ async function synflowRound(
 export const synflowPruning: PruneMethod = {
   name: "synflow",
   description: "data-free, at initialisation: 100 rounds of global |θ·∂R/∂θ| (use --rewind init)",
-  needsGradients: true,
+  kind: "gradients",
   // 100 rounds of one data-free forward and backward pass each, measured at about 20 points.
   scoringCost: { passes: 20 },
-  prepare() {
-    throw new UsageError("synflow scores need the GPU; run it through deno task sweep");
-  },
   async prepareFor(_model, prunable, _seed, options): Promise<PreparedMethod> {
     const scorer = requireScorer("synflow", options.scorer);
     const init = await scorer.init();

@@ -23,11 +23,8 @@ export function requireScorer(method: string, scorer: GradientScorer | undefined
 export const taylorPruning: PruneMethod = {
   name: "taylor",
   description: "per parameter, the k% smallest |w·∂L/∂w| summed over --score-batches batches",
-  needsGradients: true,
+  kind: "gradients",
   scoringCost: { passes: 1 },
-  prepare() {
-    throw new UsageError("taylor scores need loss gradients; run it through deno task sweep");
-  },
   scores: (model, prunable, _seed, context) =>
     requireScorer("taylor", context?.scorer).taylor(model, prunable),
 };

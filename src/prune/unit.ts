@@ -37,6 +37,7 @@ export function blockNorms(w: Float32Array, count: number): Float32Array {
  */
 export const unitPruning: PruneMethod = {
   name: "unit",
+  kind: "weights",
   description: "per layer, the k% of units (columns of W, conv filters) with the smallest L2 norm",
   prepare(model, prunable) {
     const parts = prunableData(model, prunable).map(([name, w]) => {

@@ -10,6 +10,7 @@ import { prepareLayerwise, prunableData, type PruneMethod } from "./method.ts";
 /** Layer-wise magnitude pruning. */
 export const weightPruning: PruneMethod = {
   name: "weight",
+  kind: "weights",
   description: "per parameter, the k% of entries with the smallest |w|",
   prepare: (model, prunable) => prepareLayerwise(model, prunable, (w) => w.map(Math.abs)),
   scores: (model, prunable) =>

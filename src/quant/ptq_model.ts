@@ -13,6 +13,7 @@
 
 import { UsageError } from "../util/errors.ts";
 import { cloneModel, type Model, paramInfos } from "../model/network.ts";
+import { layerKind } from "../model/layers/registry.ts";
 import { fromOutputMajor, outputMajor } from "../model/tensor.ts";
 import type { PtqFormat } from "../kernels/matmul_quantized.ts";
 import {
@@ -62,11 +63,12 @@ export function byChannel(
   return { rows, cols: data.length / rows, w: outputMajor(data, shape) };
 }
 
-/** Quantises every dense and convolution weight of `model`, by name. */
+/** Quantises the weight of every layer whose kind has a `ptq` forward (dense, conv), by name. */
 export function quantizeModelWeights(model: Model, format: PtqFormat): Map<string, PtqWeight> {
   const out = new Map<string, PtqWeight>();
   for (const info of paramInfos(model.spec)) {
-    if (info.suffix !== "weight" || (info.shape.length !== 2 && info.shape.length !== 4)) continue;
+    const forwards = layerKind(model.spec.layers[info.layer]).compressedForwards ?? [];
+    if (info.suffix !== "weight" || !forwards.includes("ptq")) continue;
     const { rows, cols, w } = byChannel(model.params.get(info.name)!.data, info.shape);
     if (format === "int8") {
       const { q, scale } = quantizeInt8Rows(w, rows, cols);

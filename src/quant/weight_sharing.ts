@@ -15,6 +15,7 @@
 import { UsageError } from "../util/errors.ts";
 import type { Masks } from "../model/masks.ts";
 import { cloneModel, type Model, paramInfos } from "../model/network.ts";
+import { layerKind } from "../model/layers/registry.ts";
 import { kmeans1d } from "./kmeans.ts";
 
 /** Bits of the cluster indices, by layer kind. */
@@ -65,12 +66,16 @@ export function formatQuantizeBits(bits: QuantizeBits): string {
   return bits.conv === bits.dense ? String(bits.dense) : `${bits.conv},${bits.dense}`;
 }
 
-/** Names and bits of the tensors weight sharing applies to: every dense and convolution weight. */
+/**
+ * Names and bits of the tensors weight sharing applies to: the weight of every layer kind with a
+ * sharing group, with that group's bits (convolutions C, dense layers F).
+ */
 export function sharedTensorBits(model: Model, bits: QuantizeBits): Map<string, number> {
   return new Map(
-    paramInfos(model.spec)
-      .filter((p) => p.suffix === "weight" && (p.shape.length === 2 || p.shape.length === 4))
-      .map((p) => [p.name, p.shape.length === 4 ? bits.conv : bits.dense]),
+    paramInfos(model.spec).flatMap((p) => {
+      const group = layerKind(model.spec.layers[p.layer]).sharingGroup;
+      return p.suffix === "weight" && group ? [[p.name, bits[group]]] : [];
+    }),
   );
 }
 

@@ -17,7 +17,7 @@ export async function pruneAndFinetune(
   ctx: RecoveryContext,
   freezePruned: boolean,
 ): Promise<RecoveryResult> {
-  if (ctx.method.needsTrainingScores) return scoreThenFinetune(ctx);
+  if (ctx.method.kind === "training") return scoreThenFinetune(ctx);
   const { masks, detail } = ctx.prepared.masks(ctx.k);
   const history: EpochRecord[] = [];
   const model = await trainMasked(ctx, history, {

@@ -107,6 +107,11 @@ export interface RecoveryStrategy {
   description: string;
   /** The recovery flags it reads (others given with it are refused). */
   flags: readonly string[];
+  /**
+   * Why it cannot recover a point pruned by `method` (one line for the user), or undefined when
+   * it can; checked when the command line is parsed.
+   */
+  refuses?(method: PruneMethod): string | undefined;
   /** Its sweep.csv recovery columns for these options. */
   rowSettings(options: RecoveryOptions, training: TrainingSettings): RowSettings;
   /** Prunes to `ctx.k` and recovers. */

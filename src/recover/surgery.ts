@@ -18,6 +18,7 @@ import { UsageError } from "../util/errors.ts";
 import type { EpochRecord } from "../train/trainer.ts";
 import type { GradualPruner } from "../prune/gradual.ts";
 import { prepareMethod } from "../prune/prepare.ts";
+import { scoredOnGpu } from "../prune/method.ts";
 import { pruneCount, sortedScores } from "../prune/select.ts";
 import { finetuneStrategy, pruneAndFinetune } from "./finetune.ts";
 import { trainMasked } from "./masked_training.ts";
@@ -51,13 +52,14 @@ export const surgeryStrategy: RecoveryStrategy = {
     "grow (Guo et al. 2016)",
   flags: finetuneStrategy.flags,
   rowSettings: finetuneStrategy.rowSettings,
+  refuses: (method) =>
+    scoredOnGpu(method)
+      ? `--schedule surgery revises masks from the weights; ${method.name} scores need gradients`
+      : undefined,
   async recover(ctx) {
     if (ctx.k === 0) return pruneAndFinetune(ctx, false);
-    if (ctx.method.needsGradients || ctx.method.needsTrainingScores) {
-      throw new UsageError(
-        `surgery revises masks from the weights; ${ctx.method.name} scores need gradients (use --strategy finetune)`,
-      );
-    }
+    const refused = surgeryStrategy.refuses!(ctx.method);
+    if (refused) throw new UsageError(`${refused} (use --strategy finetune)`);
     const { masks: start } = ctx.prepared.masks(ctx.k);
     const epochs = Math.max(1, ctx.options.finetuneEpochs);
     const steps = epochs * Math.floor(ctx.data.train.count / ctx.training.batchSize);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { prepareFromWeights } from "../prune/prepare.ts";
 import {
   type HistogramPanel,
   type Panel,
@@ -18,6 +19,7 @@ import type { SweepRow } from "../sweep/results.ts";
 import { CRITERIA_KS, criteriaMarkdown, seriesLabel, sweepMarkdown } from "../sweep/table.ts";
 import type { Model } from "../model/network.ts";
 import { getPruneMethod } from "../prune/registry.ts";
+import { scoredOnGpu } from "../prune/method.ts";
 import { columnNorms } from "../prune/unit.ts";
 import { writeFileAtomic } from "../util/files.ts";
 
@@ -199,7 +201,7 @@ export function renderMethodHistograms(
   ks: number[],
   seed: number,
 ): Promise<Uint8Array> {
-  const prep = getPruneMethod(method).prepare(model, prunable, seed);
+  const prep = prepareFromWeights(getPruneMethod(method), model, prunable, seed);
   const perK: { k: number; values: Float32Array }[] = [];
   for (const k of ks) {
     const { masks } = prep.masks(k);
@@ -380,7 +382,7 @@ export async function writeSweepReport(
   for (const method of methods) {
     // Gradient and training scores need the GPU and the data: no histograms of what they keep.
     const m = getPruneMethod(method);
-    if (m.needsGradients || m.needsTrainingScores) continue;
+    if (scoredOnGpu(m)) continue;
     await writeFileAtomic(
       `${dir}/hist_${method}.png`,
       await renderMethodHistograms(trained, prunable, method, ks, seed),

@@ -8,7 +8,7 @@
 
 import type { Allocation } from "../prune/allocation.ts";
 import type { LoadedSensitivity } from "../prune/sensitivity.ts";
-import { nmPatternOf, nmSparsity } from "../prune/nm.ts";
+import { getPruneMethod } from "../prune/registry.ts";
 import type { PtqFormat } from "../quant/ptq_model.ts";
 import { formatQuantizeBits } from "../quant/weight_sharing.ts";
 import { getStrategy } from "../recover/registry.ts";
@@ -73,10 +73,10 @@ export function planSettings(plan: SweepPlan) {
   };
 }
 
-/** The levels a method is swept at: an N:M method has its pattern's one sparsity. */
+/** The levels a method is swept at: a pattern method (N:M) has its one fixed level. */
 export function levelsOf(method: string, ks: readonly number[]): number[] {
-  const pattern = nmPatternOf(method);
-  return pattern ? [nmSparsity(pattern)] : [...ks];
+  const fixed = getPruneMethod(method).fixedLevel;
+  return fixed === undefined ? [...ks] : [fixed];
 }
 
 /**

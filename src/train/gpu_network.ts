@@ -391,7 +391,8 @@ export class GpuNetwork {
     for (const [name, pattern] of this.#options.nm ?? []) {
       const t = model.params.get(name);
       const info = this.infos.find((p) => p.name === name);
-      if (!t || !info || t.shape.length !== 2 || this.spec.layers[info.layer].kind !== "dense") {
+      const forwards = info ? layerKind(this.spec.layers[info.layer]).compressedForwards : [];
+      if (!t || !info || t.shape.length !== 2 || !forwards?.includes("nm")) {
         throw new Error(`GpuNetwork: no dense [in, out] weight ${name} for the N:M kernel`);
       }
       if (this.#options.sparse?.has(name)) {

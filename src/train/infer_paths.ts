@@ -15,6 +15,7 @@ import { UsageError } from "../util/errors.ts";
 import { existsSync } from "../util/files.ts";
 import { countNonzeros } from "../model/masks.ts";
 import { type Model, paramInfos } from "../model/network.ts";
+import { layerKind } from "../model/layers/registry.ts";
 import { detectNm, type NmPattern } from "../kernels/nm_pack.ts";
 
 /** `--infer`: the path of every dense layer, or the fastest per layer. */
@@ -180,7 +181,8 @@ export function choosePaths(
   nmTable?: NmSpeedTable,
 ): LayerPath[] {
   return paramInfos(model.spec).filter((p) =>
-    p.suffix === "weight" && model.spec.layers[p.layer].kind === "dense"
+    p.suffix === "weight" &&
+    (layerKind(model.spec.layers[p.layer]).compressedForwards ?? []).includes("csr")
   ).map((p) => {
     const data = model.params.get(p.name)!.data;
     const density = countNonzeros(data) / data.length;

@@ -15,6 +15,7 @@ import {
   createConv2dBackward,
 } from "../../kernels/conv2d.ts";
 import { initBiases, initWeights } from "./init.ts";
+import { filterUnits } from "./units.ts";
 import type { Conv2dSpec, LayerKind, LayerSpec } from "./layer.ts";
 
 function conv(spec: LayerSpec): Conv2dSpec {
@@ -87,6 +88,9 @@ export const conv2dLayer: LayerKind = {
   inPlace: false,
   fusesRelu: true,
   fusable: false,
+  units: filterUnits,
+  compressedForwards: ["ptq"],
+  sharingGroup: "conv",
   outputShape(spec, input) {
     const s = conv(spec);
     const [, H, W] = imageShape("conv2d", input);

@@ -15,6 +15,7 @@ import { createBiasGrad } from "../../kernels/batch.ts";
 import { createSparseMatmulT } from "../../kernels/sparse_matmul.ts";
 import { initBiases, initWeights } from "./init.ts";
 import { sizeOf } from "../tensor.ts";
+import { columnUnits } from "./units.ts";
 import type { DenseSpec, LayerKind, LayerSpec } from "./layer.ts";
 
 function dense(spec: LayerSpec): DenseSpec {
@@ -28,6 +29,9 @@ export const denseLayer: LayerKind = {
   inPlace: false,
   fusesRelu: true,
   fusable: false,
+  units: columnUnits,
+  compressedForwards: ["csr", "nm", "ptq"],
+  sharingGroup: "dense",
   outputShape: (spec) => [dense(spec).units],
   params(spec, input) {
     const s = dense(spec);

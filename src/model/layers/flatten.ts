@@ -16,6 +16,7 @@ export const flattenLayer: LayerKind = {
   view: true,
   fusesRelu: false,
   fusable: false,
+  channelwise: { constant: (_spec, c) => c, span: (input) => sizeOf(input.slice(1)) },
   outputShape: (_spec, input) => [sizeOf(input)],
   params: () => [],
   init: () => [],

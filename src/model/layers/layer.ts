@@ -230,7 +230,7 @@ export interface UnitStructure {
  */
 export interface ChannelMap {
   /** The output where the input channel is the constant `c` everywhere. */
-  constant(c: number): number;
+  constant(spec: LayerSpec, c: number): number;
   /**
    * Inputs of the next layer per input channel, for a layer that flattens `input` ([C, ...]);
    * absent: the layer keeps the channel axis.

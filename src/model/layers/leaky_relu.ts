@@ -30,6 +30,10 @@ export const leakyReluLayer: LayerKind = {
   inPlace: true,
   fusesRelu: false,
   fusable: false,
+  // The f32 product the shader computes for a constant input channel.
+  channelwise: {
+    constant: (spec, c) => (c > 0 ? c : Math.fround(Math.fround(leaky(spec).slope) * c)),
+  },
   outputShape(spec, input) {
     leaky(spec);
     return [...input];

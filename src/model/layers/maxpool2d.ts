@@ -50,6 +50,8 @@ export const maxPool2dLayer: LayerKind = {
   inPlace: false,
   fusesRelu: false,
   fusable: false,
+  // The maximum of a constant plane is that constant.
+  channelwise: { constant: (_spec, c) => c },
   outputShape(spec, input) {
     const s = pool(spec);
     const [C, H, W] = imageShape("maxpool2d", input);

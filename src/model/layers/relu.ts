@@ -16,6 +16,7 @@ export const reluLayer: LayerKind = {
   inPlace: true,
   fusesRelu: false,
   fusable: true,
+  channelwise: { constant: (_spec, c) => Math.max(0, c) },
   outputShape: (_spec, input) => [...input],
   params: () => [],
   init: () => [],

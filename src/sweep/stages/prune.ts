@@ -46,7 +46,7 @@ export class Preparations {
     let prepared = this.#prepared.get(method);
     if (!prepared) {
       const job = this.#job;
-      prepared = pruneMethod.needsTrainingScores
+      prepared = pruneMethod.kind === "training"
         ? duringTraining(method)
         : await prepareMethod(pruneMethod, job.trained, job.prunable, job.training.seed, {
           ...prepareOptionsOf(job),
