@@ -178,7 +178,7 @@ Deno.test("compactUnits removes dead units and keeps the function", () => {
   assert(Math.abs(got - want) < 1e-6, `loss ${got} vs ${want}`);
 });
 
-Deno.test("compactUnits removes pruned filters with what reads them, through pools and flatten", () => {
+Deno.test("compactUnits removes pruned filters with what reads them, through pools, flatten and leaky ReLUs", () => {
   const conv = (filters: number, padding: number): LayerSpec => ({
     kind: "conv2d",
     filters,
@@ -190,6 +190,7 @@ Deno.test("compactUnits removes pruned filters with what reads them, through poo
   const pool: LayerSpec = { kind: "maxpool2d", kernel: 2, stride: 2 };
   const relu: LayerSpec = { kind: "relu" };
   const flatten: LayerSpec = { kind: "flatten" };
+  const leaky: LayerSpec = { kind: "leaky_relu", slope: 0.1 };
   const dense = (units: number): LayerSpec => ({ kind: "dense", units, bias: true });
   // [name, layers, widths after unit pruning at k = 50: round(k·n) of each layer go]
   const cases: [string, LayerSpec[], number[]][] = [
@@ -214,6 +215,16 @@ Deno.test("compactUnits removes pruned filters with what reads them, through poo
     ], [3, 2]],
     // A padded consumer cannot take a non-zero constant exactly: those filters stay.
     ["conv → conv(padding 1)", [conv(6, 0), conv(4, 1), flatten, dense(3)], [-1, 2]],
+    // A leaky ReLU passes slope · c of a negative constant on: folded as the kind maps it.
+    ["conv → leaky → pool → flatten → dense → leaky → dense", [
+      conv(6, 0),
+      leaky,
+      pool,
+      flatten,
+      dense(5),
+      leaky,
+      dense(3),
+    ], [3, 2]],
   ];
   for (const [what, layers, widths] of cases) {
     const model = initModel({ input: [2, 10, 10], layers }, 5);

@@ -1,6 +1,6 @@
 /**
- * The numpy + scipy reader of model_csr.safetensors (src/export/read_csr.py), run as the README
- * shows it, gives the test accuracy that `deno task export` recorded, for an MLP and for a CNN
+ * The numpy + scipy reader of model_csr.safetensors (src/export/read_csr.py), run as
+ * src/export/README.md shows it, gives the test accuracy that `deno task export` recorded, for an MLP and for a CNN
  * (its convolutions as CSR of [out, in·kh·kw]), and the predictions of the CPU reference network
  * for a model with a leaky ReLU. It needs python3 with numpy and scipy (CI installs Debian's);
  * elsewhere it is reported as ignored with that reason in its name.

@@ -2,8 +2,8 @@
  * The sweep's figures do not drift when the code is restructured: a small fixed MNIST run
  * (hidden 64-32, one epoch, seed 3) swept with every method and every recovery strategy must
  * reproduce the accuracy, loss and non-zero counts of `fixtures/refactor_sweep.csv` bit for bit.
- * The fixture was produced by the code as it stood before the layer-graph refactor;
- * `WGPRUNE_UPDATE_FIXTURE=1 deno task test` rewrites it (only for an intended change of results).
+ * A restructuring of the code must leave them as they are; `WGPRUNE_UPDATE_FIXTURE=1 deno task test`
+ * rewrites the fixture, only for an intended change of results.
  */
 
 import { assertEquals } from "./_assert.ts";

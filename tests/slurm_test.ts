@@ -1,7 +1,7 @@
 /**
  * The Slurm path on a real scheduler: as root on Debian, installs slurm-wlm and munge when
  * missing, starts a single-node cluster on localhost (src/cluster/slurm/local_cluster.sh),
- * submits the README's three jobs with src/cluster/slurm/submit.sh — training, a 4-task array
+ * submits src/cluster/README.md's three jobs with src/cluster/slurm/submit.sh — training, a 4-task array
  * sweep after it, the merge after that — waits for them, and checks that the merged sweep.csv
  * equals a single process's sweep of the same points (accuracy, loss and non-zeros identical).
  * Elsewhere (not root, or no apt-get) it is reported as ignored, with the reason in its name.

@@ -20,7 +20,7 @@ import { installMatmulTuning, saveTuning, tuneShape } from "../kernels/matmul_tu
 import { createRelu } from "../kernels/elementwise.ts";
 import { median } from "../util/stats.ts";
 import { createRng } from "../util/rng.ts";
-import { GpuNetwork } from "../train/gpu_network.ts";
+import { createInferenceNetwork } from "../train/inference_network.ts";
 import { KERNEL_FLAG, parseKernel } from "./kernel_option.ts";
 import { TUNING_FILE } from "../experiment/kernels.ts";
 import { ensureWritableDir, folderOf, writeJsonAtomic } from "../util/files.ts";
@@ -107,7 +107,7 @@ async function timeForward(gpu: GpuContext, count: number): Promise<number> {
     labels: new Uint8Array(count).map(() => Math.floor(rng() * 10)),
   }, "bench-forward");
   const model = initModel(mlpSpec(784, HIDDEN, 10, false), 0);
-  const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
+  const net = await createInferenceNetwork(gpu, model);
   try {
     await net.evaluate(split); // warm-up: pipelines compiled, caches filled
     const times: number[] = [];

@@ -19,7 +19,11 @@ import { sizeOf } from "../model/tensor.ts";
 import { loadExported, MODEL_FILES } from "../export/formats.ts";
 import { META_FILE, readExportMeta } from "../export/meta.ts";
 import { compressedSizes } from "../sweep/measure.ts";
-import { GpuNetwork } from "../train/gpu_network.ts";
+import {
+  createInferenceNetwork,
+  pathRepresentations,
+  ptqRepresentations,
+} from "../train/inference_network.ts";
 import {
   choosePaths,
   type InferMode,
@@ -123,16 +127,8 @@ async function evaluateFile(
       );
     }
   }
-  const sparse = new Set(paths.filter((p) => p.path === "sparse").map((p) => p.name));
-  const nm = new Map(paths.flatMap((p) => (p.path === "nm" && p.nm ? [[p.name, p.nm]] : [])));
-  const net = await GpuNetwork.create(gpu, model, {
-    batch: 1,
-    evalBatch: 1000,
-    adam: { lr: 0 },
-    sparse,
-    nm,
-    ptq,
-  });
+  const weights = ptq ? ptqRepresentations(ptq) : pathRepresentations(paths);
+  const net = await createInferenceNetwork(gpu, model, weights);
   try {
     const result = await net.evaluate(test);
     const times: number[] = [];

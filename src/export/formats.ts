@@ -41,7 +41,9 @@ import {
 } from "../model/network.ts";
 import type { Masks } from "../model/masks.ts";
 import { decodeSafetensors, encodeSafetensors, type StoredTensor } from "../model/safetensors.ts";
-import { columnsOfCsr, type Csr, csrOfColumns, csrOfRows, rowsOfCsr } from "../model/csr.ts";
+import { type Csr, csrOfRows, rowsOfCsr } from "../model/csr.ts";
+import { layerKind } from "../model/layers/registry.ts";
+import type { UnitStructure } from "../model/layers/layer.ts";
 import { fromOutputMajor, outputMajor, sizeOf, type Tensor } from "../model/tensor.ts";
 import { decodeDeepCompressed, encodeDeepCompressed, type StoredValues } from "../quant/dc_file.ts";
 import type { SharedWeights } from "../quant/weight_sharing.ts";
@@ -201,8 +203,9 @@ function decodePtqTensors(
   const weights = new Map<string, PtqWeight>();
   for (const info of paramInfos(spec)) {
     const t = tensors.get(info.name);
-    if (!t || t.data instanceof Float32Array) continue;
-    const outputs = info.shape.length === 2 ? info.shape[1] : info.shape[0];
+    const units = layerKind(spec.layers[info.layer]).units;
+    if (!t || t.data instanceof Float32Array || !units) continue;
+    const outputs = units.outputs(info.shape);
     const cols = sizeOf(info.shape) / outputs;
     if (format === "int8") {
       const scale = tensors.get(`${info.name}.scale`)?.data;
@@ -270,11 +273,13 @@ function decodeQuantizedTensors(
   return shared;
 }
 
-/** The CSR of a weight: dense W [in, out] as [out, in], conv w [out, in, kh, kw] as [out, in·kh·kw]. */
-function csrOfWeight(t: Tensor): Csr {
-  if (t.shape.length === 2) return csrOfColumns(t.data, t.shape[0], t.shape[1]);
-  const outs = t.shape[0];
-  return csrOfRows(t.data, outs, t.data.length / outs);
+/**
+ * The CSR of a weight in its kind's output-major layout (`UnitStructure.outputMajor`): dense
+ * W [in, out] as [out, in], conv w [out, in, kh, kw] as [out, in·kh·kw].
+ */
+function csrOfWeight(t: Tensor, units: UnitStructure): Csr {
+  const outs = units.outputs(t.shape);
+  return csrOfRows(units.outputMajor(t.data, t.shape), outs, t.data.length / outs);
 }
 
 /** The CSR file: `sparse` weights as CSR (see csrOfWeight), everything else dense. */
@@ -285,13 +290,18 @@ function encodeCsrModel(
 ): Uint8Array {
   const tensors = new Map<string, StoredTensor>();
   const shapes: Record<string, string> = {};
+  const infos = new Map(paramInfos(model.spec).map((p) => [p.name, p]));
   for (const [name, t] of model.params) {
     const prefix = name.replace(/\.weight$/, "");
-    if (!sparse.has(name) || !name.endsWith(".weight") || ![2, 4].includes(t.shape.length)) {
+    const info = infos.get(name);
+    const units = info?.suffix === "weight"
+      ? layerKind(model.spec.layers[info.layer]).units
+      : undefined;
+    if (!sparse.has(name) || !units) {
       tensors.set(name, t);
       continue;
     }
-    const csr = csrOfWeight(t);
+    const csr = csrOfWeight(t, units);
     tensors.set(`${prefix}.indptr`, { shape: [csr.rows + 1], data: csr.indptr });
     tensors.set(`${prefix}.indices`, { shape: [csr.indices.length], data: csr.indices });
     tensors.set(`${prefix}.values`, { shape: [csr.values.length], data: csr.values });
@@ -358,16 +368,14 @@ export async function loadExported(
     for (const info of paramInfos(spec)) {
       const prefix = info.name.replace(/\.weight$/, "");
       const shapeText = file.metadata[`${prefix}.shape`];
-      if (info.suffix !== "weight" || shapeText === undefined) continue;
-      if (info.shape.length === 4) {
-        const outs = info.shape[0];
-        const csr = readCsr(tensors, prefix, [outs, sizeOf(info.shape) / outs], path);
-        tensors.set(info.name, { shape: info.shape, data: rowsOfCsr(csr) });
-      } else {
-        const [inputs, outputs] = info.shape;
-        const csr = readCsr(tensors, prefix, [outputs, inputs], path);
-        tensors.set(info.name, { shape: [inputs, outputs], data: columnsOfCsr(csr) });
-      }
+      const units = layerKind(spec.layers[info.layer]).units;
+      if (info.suffix !== "weight" || shapeText === undefined || !units) continue;
+      const outs = units.outputs(info.shape);
+      const csr = readCsr(tensors, prefix, [outs, sizeOf(info.shape) / outs], path);
+      tensors.set(info.name, {
+        shape: [...info.shape],
+        data: units.fromOutputMajor(rowsOfCsr(csr), info.shape),
+      });
       for (const s of ["indptr", "indices", "values"]) tensors.delete(`${prefix}.${s}`);
     }
   } else if (format === "quantized") {

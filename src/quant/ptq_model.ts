@@ -14,7 +14,7 @@
 import { UsageError } from "../util/errors.ts";
 import { cloneModel, type Model, paramInfos } from "../model/network.ts";
 import { layerKind } from "../model/layers/registry.ts";
-import { fromOutputMajor, outputMajor } from "../model/tensor.ts";
+import { fromOutputMajor } from "../model/tensor.ts";
 import type { PtqFormat } from "../kernels/matmul_quantized.ts";
 import {
   dequantizeInt8Rows,
@@ -54,22 +54,19 @@ export interface PtqWeight {
   dequantized: Float32Array;
 }
 
-/** A weight of the checkpoint layout as [out channels, weights per channel] (PyTorch's). */
-export function byChannel(
-  data: Float32Array,
-  shape: number[],
-): { rows: number; cols: number; w: Float32Array } {
-  const rows = shape.length === 2 ? shape[1] : shape[0];
-  return { rows, cols: data.length / rows, w: outputMajor(data, shape) };
-}
-
 /** Quantises the weight of every layer whose kind has a `ptq` forward (dense, conv), by name. */
 export function quantizeModelWeights(model: Model, format: PtqFormat): Map<string, PtqWeight> {
   const out = new Map<string, PtqWeight>();
   for (const info of paramInfos(model.spec)) {
-    const forwards = layerKind(model.spec.layers[info.layer]).compressedForwards ?? [];
-    if (info.suffix !== "weight" || !forwards.includes("ptq")) continue;
-    const { rows, cols, w } = byChannel(model.params.get(info.name)!.data, info.shape);
+    const kind = layerKind(model.spec.layers[info.layer]);
+    if (info.suffix !== "weight" || !kind.compressedForwards?.includes("ptq") || !kind.units) {
+      continue;
+    }
+    // [out channels, weights per channel], PyTorch's layout.
+    const data = model.params.get(info.name)!.data;
+    const rows = kind.units.outputs(info.shape);
+    const cols = data.length / rows;
+    const w = kind.units.outputMajor(data, info.shape);
     if (format === "int8") {
       const { q, scale } = quantizeInt8Rows(w, rows, cols);
       out.set(info.name, int8Weight(q, scale, rows, cols));

@@ -9,7 +9,8 @@ import { gzipSync } from "node:zlib";
 import type { GpuNetwork } from "../train/gpu_network.ts";
 import type { GpuSplit } from "../train/splits.ts";
 import { type Model, paramInfos } from "../model/network.ts";
-import { csrOfColumns, csrOfRows } from "../model/csr.ts";
+import { csrOfRows } from "../model/csr.ts";
+import { layerKind } from "../model/layers/registry.ts";
 import {
   describeDeepCompressed,
   encodeDeepCompressed,
@@ -64,13 +65,13 @@ export function csrBytes(model: Model): Uint8Array {
   const parts: ArrayBufferView[] = [];
   for (const info of paramInfos(model.spec)) {
     const t = model.params.get(info.name)!;
-    if (info.suffix !== "weight" || (t.shape.length !== 2 && t.shape.length !== 4)) {
+    const units = layerKind(model.spec.layers[info.layer]).units;
+    if (info.suffix !== "weight" || !units) {
       parts.push(t.data);
       continue;
     }
-    const csr = t.shape.length === 2
-      ? csrOfColumns(t.data, t.shape[0], t.shape[1])
-      : csrOfRows(t.data, t.shape[0], t.data.length / t.shape[0]);
+    const outs = units.outputs(t.shape);
+    const csr = csrOfRows(units.outputMajor(t.data, t.shape), outs, t.data.length / outs);
     parts.push(csr.indptr, csr.indices, csr.values);
   }
   return concatBytes(parts);
@@ -176,14 +177,14 @@ export function formatSizeReport(
 ): string {
   const fixed = describeDeepCompressed(stages.fixed);
   const huffman = describeDeepCompressed(stages.huffman);
+  const layers = new Map(paramInfos(model.spec).map((p) => [p.name, model.spec.layers[p.layer]]));
   const lines = fixed.sections.map((f, i) => {
     const h = huffman.sections[i];
     const t = model.params.get(f.name)!;
     const dense = t.data.byteLength;
     const nnz = f.nnz ?? t.data.length;
-    const csr = f.kind === "raw"
-      ? dense
-      : 4 * ((t.shape.length === 2 ? t.shape[1] : t.shape[0]) + 1 + 2 * nnz);
+    const units = layerKind(layers.get(f.name)!).units;
+    const csr = f.kind === "raw" || !units ? dense : 4 * (units.outputs(t.shape) + 1 + 2 * nnz);
     const values: Record<string, string> = {
       sparse: "f32 values",
       shared: `${f.bits}-bit clusters`,

@@ -11,7 +11,7 @@ import type { Model } from "../model/network.ts";
 import type { PruneMethod } from "../prune/method.ts";
 import { prepareMethod, type PrepareOptions } from "../prune/prepare.ts";
 import type { SensitivityFile } from "../prune/sensitivity.ts";
-import { GpuNetwork } from "../train/gpu_network.ts";
+import { createInferenceNetwork } from "../train/inference_network.ts";
 import type { Masks } from "../model/masks.ts";
 import type { GpuSplit } from "../train/splits.ts";
 import { type ProgressFactory, SILENT_PROGRESS } from "../util/progress.ts";
@@ -47,7 +47,7 @@ export async function scanSensitivity(
     levels,
   });
   // One network for every measurement: each one uploads the weights again and applies its mask.
-  const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
+  const net = await createInferenceNetwork(gpu, model);
   const evaluate = (masks: Masks) => {
     net.setParams(model);
     net.setMasks(masks);

@@ -51,15 +51,16 @@ export interface EvalResult {
 }
 
 /**
- * Options of a GPU network. A network built without `batch` and `adam` evaluates only
- * (src/train/inference_network.ts builds those); `bindTrain` refuses it.
+ * Options of a GPU network. A network built without `batch` evaluates only
+ * (src/train/inference_network.ts builds those) and `bindTrain` refuses it; one whose every
+ * parameter is `frozen` takes gradients without an optimiser (gradient scores).
  */
 export interface GpuNetworkOptions {
   /** Training batch size (rows per step); absent for an inference network. */
   batch?: number;
   /** Rows per evaluation chunk. */
   evalBatch: number;
-  /** Adam hyper-parameters; absent for an inference network. */
+  /** Adam hyper-parameters; absent when nothing is updated. */
   adam?: AdamConfig;
   /** Parameters that are not updated (layer freezing), by name. */
   frozen?: ReadonlySet<string>;
@@ -432,11 +433,14 @@ export class GpuNetwork {
   /** Builds the training-step ops over a split (fresh Adam moments and step counter). */
   async bindTrain(split: GpuSplit): Promise<void> {
     const gpu = this.#gpu;
-    const { batch, adam } = this.#options;
-    if (batch === undefined || adam === undefined) {
-      throw new Error(
-        "GpuNetwork: built for inference (no batch size or optimiser); it cannot train",
-      );
+    const { batch } = this.#options;
+    if (batch === undefined) {
+      throw new Error("GpuNetwork: built for inference (no batch size); it cannot train");
+    }
+    // Every parameter frozen (gradient scores only): no optimiser is needed.
+    const adam = this.#options.adam ?? { lr: 0 };
+    if (!this.#options.adam && this.infos.some((p) => !this.#options.frozen?.has(p.name))) {
+      throw new Error("GpuNetwork: training updates parameters, and no optimiser (adam) was given");
     }
     if (this.#options.ptq) {
       throw new Error("GpuNetwork: a post-training-quantised network is for evaluation only");

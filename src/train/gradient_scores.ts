@@ -43,7 +43,6 @@ export async function taylorScores(
   const net = await GpuNetwork.create(gpu, model, {
     batch: options.batchSize,
     evalBatch: options.batchSize,
-    adam: { lr: 0 },
     frozen: new Set(paramInfos(model.spec).map((p) => p.name)),
     scored: prunable,
   });
@@ -100,7 +99,6 @@ export class SynflowSession {
     const net = await GpuNetwork.create(gpu, positive, {
       batch: 1,
       evalBatch: 1,
-      adam: { lr: 0 },
       frozen: new Set(paramInfos(model.spec).map((p) => p.name)),
       scored: prunable,
       objective: "sum",

@@ -12,6 +12,7 @@ import type { GpuContext } from "../gpu/device.ts";
 import type { NmPattern } from "../kernels/nm_pack.ts";
 import type { Model } from "../model/network.ts";
 import type { PtqWeight } from "../quant/ptq_model.ts";
+import type { LayerPath } from "./infer_paths.ts";
 import { GpuNetwork } from "./gpu_network.ts";
 
 /** How one layer weight is stored for inference (dense f32 when a weight has none). */
@@ -31,6 +32,19 @@ export type InferenceNetwork = Pick<
 
 /** Rows per evaluation chunk unless a caller says otherwise. */
 export const EVAL_BATCH = 1000;
+
+/** The representations of the paths `choosePaths` chose: CSR or N:M where not dense. */
+export function pathRepresentations(paths: readonly LayerPath[]): WeightRepresentations {
+  return new Map(
+    paths.flatMap((p): [string, WeightRepresentation][] =>
+      p.path === "sparse"
+        ? [[p.name, { kind: "csr" }]]
+        : p.path === "nm" && p.nm
+        ? [[p.name, { kind: "nm", pattern: p.nm }]]
+        : []
+    ),
+  );
+}
 
 /** Post-training-quantised weights (src/quant/ptq_model.ts) by name, as representations. */
 export function ptqRepresentations(

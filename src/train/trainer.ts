@@ -13,6 +13,7 @@ import { createRng, permutation } from "../util/rng.ts";
 import { type ProgressFactory, SILENT_PROGRESS } from "../util/progress.ts";
 import { type EvalResult, GpuNetwork } from "./gpu_network.ts";
 import type { GpuSplit } from "./splits.ts";
+import { createInferenceNetwork } from "./inference_network.ts";
 import type { AdamConfig } from "../kernels/adam.ts";
 import type { SharedWeights } from "../quant/weight_sharing.ts";
 import type { ScoreMode } from "../kernels/scores.ts";
@@ -259,7 +260,7 @@ export async function evaluateModel(
   split: GpuSplit,
   masks?: Masks,
 ): Promise<EvalResult> {
-  const net = await GpuNetwork.create(gpu, model, { batch: 1, evalBatch: 1000, adam: { lr: 0 } });
+  const net = await createInferenceNetwork(gpu, model);
   try {
     if (masks) net.setMasks(masks);
     return await net.evaluate(split);

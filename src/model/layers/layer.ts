@@ -205,6 +205,16 @@ export interface UnitStructure {
   resized(spec: LayerSpec, units: number): LayerSpec;
   /** The output unit each weight entry feeds, by flat index into the weight's layout. */
   unitOf(shape: readonly number[], index: number): number;
+  /** Output units of a weight of `shape` in this kind's layout. */
+  outputs(shape: readonly number[]): number;
+  /**
+   * The weight's entries as `[outputs, inputs per output]`, row-major: PyTorch's layout, that of
+   * the CSR, int8 and Deep Compression exports (a dense `W[in, out]` transposed; a convolution's
+   * `[out, in, kh, kw]` as it is).
+   */
+  outputMajor(data: Float32Array, shape: readonly number[]): Float32Array;
+  /** The inverse of `outputMajor`: entries back in the kind's weight layout. */
+  fromOutputMajor(data: Float32Array, shape: readonly number[]): Float32Array;
   /** The parameters keeping only output units `kept` (ascending). */
   pruneOut(params: readonly Tensor[], kept: readonly number[]): Tensor[];
   /**

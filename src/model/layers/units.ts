@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Tensor } from "../tensor.ts";
+import { fromOutputMajor, outputMajor, type Tensor } from "../tensor.ts";
 import type { LayerSpec, UnitStructure } from "./layer.ts";
 
 /** Biases `b` kept at units `kept`. */
@@ -20,6 +20,9 @@ export const columnUnits: UnitStructure = {
   count: (spec) => (spec as Extract<LayerSpec, { kind: "dense" }>).units,
   resized: (spec, units) => ({ ...spec, units }) as LayerSpec,
   unitOf: (shape, index) => index % shape[1],
+  outputs: (shape) => shape[1],
+  outputMajor: (data, shape) => outputMajor(data, shape),
+  fromOutputMajor: (data, shape) => fromOutputMajor(data, shape),
   pruneOut([w, b], kept) {
     const [rows, cols] = w.shape;
     const data = new Float32Array(rows * kept.length);
@@ -53,6 +56,9 @@ export const filterUnits: UnitStructure = {
   count: (spec) => (spec as Extract<LayerSpec, { kind: "conv2d" }>).filters,
   resized: (spec, filters) => ({ ...spec, filters }) as LayerSpec,
   unitOf: (shape, index) => Math.floor(index / (shape[1] * shape[2] * shape[3])),
+  outputs: (shape) => shape[0],
+  outputMajor: (data) => data,
+  fromOutputMajor: (data) => data,
   pruneOut([w, b], kept) {
     const per = w.data.length / w.shape[0];
     const data = new Float32Array(kept.length * per);

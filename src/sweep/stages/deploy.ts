@@ -11,7 +11,7 @@ import type { GpuContext } from "../../gpu/device.ts";
 import { compactUnits } from "../../model/compact.ts";
 import { hiddenWidths, type Model } from "../../model/network.ts";
 import { choosePaths, type InferPath, type LayerPath } from "../../train/infer_paths.ts";
-import type { WeightRepresentation, WeightRepresentations } from "../../train/inference_network.ts";
+import { pathRepresentations, type WeightRepresentations } from "../../train/inference_network.ts";
 import type { SweepJob } from "../job.ts";
 
 /** sweep.csv's `infer_path` letter of each kernel: dense, sparse CSR, N:M. */
@@ -41,20 +41,11 @@ export function deployPoint(gpu: GpuContext, job: SweepJob, model: Model): Deplo
     gpu.software,
     job.nmSpeeds,
   );
-  const weights: WeightRepresentations = new Map(
-    paths.flatMap((p): [string, WeightRepresentation][] =>
-      p.path === "sparse"
-        ? [[p.name, { kind: "csr" }]]
-        : p.path === "nm" && p.nm
-        ? [[p.name, { kind: "nm", pattern: p.nm }]]
-        : []
-    ),
-  );
   return {
     compact,
     hidden: hiddenWidths(compact.spec).join("-"),
     paths,
-    weights,
+    weights: pathRepresentations(paths),
     pathLetters: paths.map((p) => INFER_PATH_LETTER[p.path]).join(""),
   };
 }
