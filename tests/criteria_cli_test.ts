@@ -48,7 +48,15 @@ Deno.test("taylor and snip with lamp and erk allocations, snip trained from init
       assert(["lamp", "erk"].includes(r.allocation), r.allocation);
       // Exactly k% of the prunable weights, whatever the allocation (ERK to rounding per layer).
       assert(Math.abs(r.sparsity - r.k / 100) < 0.002, `${r.method} ${r.allocation} ${r.sparsity}`);
-      assert(r.accuracy > 0, JSON.stringify(r));
+      // At 80% the tiny network keeps most of its accuracy, and more than at 95%.
+      const at95 = rows.find((q) =>
+        q.strategy === "oneshot" && q.method === r.method && q.allocation === r.allocation &&
+        q.k === 95
+      )!;
+      if (r.k === 80) {
+        assert(r.accuracy > 0.5, JSON.stringify(r));
+        assert(r.accuracy > at95.accuracy, `${r.method} ${r.allocation}: 80% below 95%`);
+      }
     }
     for (const method of ["snip", "synflow"]) {
       const rewound = rows.find((r) => r.strategy === "rewind" && r.method === method)!;

@@ -112,6 +112,7 @@ Deno.test("every strategy runs through runSweep; rerun resumes, --force recomput
     const base = { trained, model: "0123456789abcdef", data, methods: ["weight"], ks: [0, 50] };
     const job = (options: Partial<RecoveryOptions>) =>
       sweepJob({ ...base, prunable, init, dir }, options);
+    let oneshotAt50 = 0;
     for (const name of STRATEGIES.keys()) {
       const rows = await runSweep(gpu, job({ strategy: name }));
       const mine = rows.filter((r) => r.strategy === name);
@@ -120,7 +121,14 @@ Deno.test("every strategy runs through runSweep; rerun resumes, --force recomput
       // Exactly round(50% · n) of each pruned weight are zero after any recovery.
       assertEquals(at50.nonzeros_0, 20 * 12 / 2, `${name} layer 0`);
       assertEquals(at50.nonzeros_1, 12 * 10, `${name} output layer untouched`);
-      assert(at50.accuracy > 0.1, `${name}: accuracy ${at50.accuracy}`);
+      // Every strategy that retrains wins accuracy back over pruning once (0.415 here).
+      if (name === "oneshot") oneshotAt50 = at50.accuracy;
+      else {
+        assert(
+          at50.accuracy > oneshotAt50,
+          `${name}: accuracy ${at50.accuracy}, one-shot ${oneshotAt50}`,
+        );
+      }
     }
     const all = (await readSweep(`${dir}/sweep.csv`)).rows;
     assertEquals(all.length, 2 * STRATEGIES.size, "one row per strategy and k");
