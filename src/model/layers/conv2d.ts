@@ -89,6 +89,20 @@ export const conv2dLayer: LayerKind = {
   fusesRelu: true,
   fusable: false,
   units: filterUnits,
+  // The weight is ONNX's (and PyTorch's) [out, in, kh, kw] already.
+  toOnnx(spec, { input, output, prefix, params }) {
+    const s = conv(spec);
+    const [w, b] = params;
+    const initializers = [{ name: `${prefix}.weight`, dims: [...w.shape], data: w.data }];
+    if (b) initializers.push({ name: `${prefix}.bias`, dims: [...b.shape], data: b.data });
+    const attributes = {
+      kernel_shape: { ints: [s.kernel, s.kernel] },
+      strides: { ints: [s.stride, s.stride] },
+      pads: { ints: [s.padding, s.padding, s.padding, s.padding] },
+    };
+    const inputs = [input, ...initializers.map((t) => t.name)];
+    return { nodes: [{ opType: "Conv", inputs, outputs: [output], attributes }], initializers };
+  },
   compressedForwards: ["ptq"],
   sharingGroup: "conv",
   outputShape(spec, input) {

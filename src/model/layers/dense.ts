@@ -30,6 +30,22 @@ export const denseLayer: LayerKind = {
   fusesRelu: true,
   fusable: false,
   units: columnUnits,
+  // y = x · W (+ b): Gemm reads W [in, out] as its B as it is (transB = 0).
+  toOnnx(spec, { input, output, prefix, params }) {
+    const [w, b] = params;
+    const weight = { name: `${prefix}.weight`, dims: [...w.shape], data: w.data };
+    if (!dense(spec).bias) {
+      return {
+        nodes: [{ opType: "MatMul", inputs: [input, weight.name], outputs: [output] }],
+        initializers: [weight],
+      };
+    }
+    const bias = { name: `${prefix}.bias`, dims: [...b.shape], data: b.data };
+    return {
+      nodes: [{ opType: "Gemm", inputs: [input, weight.name, bias.name], outputs: [output] }],
+      initializers: [weight, bias],
+    };
+  },
   compressedForwards: ["csr", "nm", "ptq"],
   sharingGroup: "dense",
   outputShape: (spec) => [dense(spec).units],

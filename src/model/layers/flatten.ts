@@ -16,6 +16,16 @@ export const flattenLayer: LayerKind = {
   view: true,
   fusesRelu: false,
   fusable: false,
+  // [N, C, H, W] → [N, C·H·W] in NCHW order, as torch.flatten(x, 1).
+  toOnnx: (_spec, { input, output }) => ({
+    nodes: [{
+      opType: "Flatten",
+      inputs: [input],
+      outputs: [output],
+      attributes: { axis: { i: 1 } },
+    }],
+    initializers: [],
+  }),
   channelwise: { constant: (_spec, c) => c, span: (input) => sizeOf(input.slice(1)) },
   outputShape: (_spec, input) => [sizeOf(input)],
   params: () => [],

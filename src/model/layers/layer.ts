@@ -248,6 +248,41 @@ export interface ChannelMap {
   span?(input: readonly number[]): number;
 }
 
+/** An ONNX attribute value: an integer, a list of integers or a float. */
+export type OnnxAttribute = { i: number } | { ints: number[] } | { f: number };
+
+/** One ONNX node (operator set 13) a layer becomes; src/export/onnx.ts encodes it. */
+export interface OnnxNode {
+  /** The ONNX operator, e.g. `Gemm`. */
+  opType: string;
+  /** Input value names: the activation, then the layer's initializers. */
+  inputs: string[];
+  /** Output value names. */
+  outputs: string[];
+  /** Attributes by name. */
+  attributes?: Record<string, OnnxAttribute>;
+}
+
+/** What a layer adds to an ONNX graph: its nodes and its parameters as initializers. */
+export interface OnnxLayer {
+  /** The nodes, in order. */
+  nodes: OnnxNode[];
+  /** The initializers, each in ONNX's layout for its node. */
+  initializers: { name: string; dims: number[]; data: Float32Array }[];
+}
+
+/** The names and values a layer's ONNX nodes are built from. */
+export interface OnnxContext {
+  /** The activation it reads. */
+  input: string;
+  /** The activation it writes. */
+  output: string;
+  /** Prefix of its initializer names (`layers.3`). */
+  prefix: string;
+  /** Its parameters, in `params` order. */
+  params: Tensor[];
+}
+
 /** The weight representations a kind's forward can read besides dense f32. */
 export type CompressedForward = "csr" | "nm" | "ptq";
 
@@ -272,6 +307,8 @@ export interface LayerKind {
   ): Float32Array[];
   /** True when the output overwrites the input in place (y and x are one buffer). */
   inPlace: boolean;
+  /** The ONNX nodes it is exported as (src/export/onnx.ts); a kind without it is not exported. */
+  toOnnx?(spec: LayerSpec, ctx: OnnxContext): OnnxLayer;
   /** Present on kinds with output units that structured pruning and compaction can remove. */
   units?: UnitStructure;
   /** Present on kinds that map each channel on its own (compaction sees through them). */

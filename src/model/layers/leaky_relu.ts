@@ -30,6 +30,15 @@ export const leakyReluLayer: LayerKind = {
   inPlace: true,
   fusesRelu: false,
   fusable: false,
+  toOnnx: (spec, { input, output }) => ({
+    nodes: [{
+      opType: "LeakyRelu",
+      inputs: [input],
+      outputs: [output],
+      attributes: { alpha: { f: leaky(spec).slope } },
+    }],
+    initializers: [],
+  }),
   // The f32 product the shader computes for a constant input channel.
   channelwise: {
     constant: (spec, c) => (c > 0 ? c : Math.fround(Math.fround(leaky(spec).slope) * c)),

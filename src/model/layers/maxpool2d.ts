@@ -50,6 +50,17 @@ export const maxPool2dLayer: LayerKind = {
   inPlace: false,
   fusesRelu: false,
   fusable: false,
+  toOnnx(spec, { input, output }) {
+    const s = pool(spec);
+    const attributes = {
+      kernel_shape: { ints: [s.kernel, s.kernel] },
+      strides: { ints: [s.stride, s.stride] },
+    };
+    return {
+      nodes: [{ opType: "MaxPool", inputs: [input], outputs: [output], attributes }],
+      initializers: [],
+    };
+  },
   // The maximum of a constant plane is that constant.
   channelwise: { constant: (_spec, c) => c },
   outputShape(spec, input) {

@@ -16,6 +16,10 @@ export const reluLayer: LayerKind = {
   inPlace: true,
   fusesRelu: false,
   fusable: true,
+  toOnnx: (_spec, { input, output }) => ({
+    nodes: [{ opType: "Relu", inputs: [input], outputs: [output] }],
+    initializers: [],
+  }),
   channelwise: { constant: (_spec, c) => Math.max(0, c) },
   outputShape: (_spec, input) => [...input],
   params: () => [],
