@@ -16,6 +16,8 @@ import { EXPORT_FILES, loadExported, writeExport } from "../src/export/formats.t
 import { readExportMeta } from "../src/export/meta.ts";
 import { decodeSafetensors } from "../src/model/safetensors.ts";
 import { createRng } from "../src/util/rng.ts";
+import { loadDataset } from "../src/data/datasets.ts";
+import * as ort from "onnxruntime-node";
 
 function argmaxRows(logits: Float64Array, classes: number): number[] {
   const out: number[] = [];
@@ -139,15 +141,16 @@ Deno.test("deno task export writes a folder that deno task eval reads back", asy
     const all = await runCli("eval", [folder, "--data-dir", `${tmp}/a`, "--repeats", "1"]);
     assertEquals(all.code, 0, all.stderr);
     const lines = all.stdout.split("\n");
-    assertEquals(lines.length, 4, all.stdout);
-    for (
-      const [i, file] of [
-        EXPORT_FILES.dense,
-        EXPORT_FILES.compact,
-        EXPORT_FILES.csr,
-        EXPORT_FILES.dcz,
-      ].entries()
-    ) {
+    const listed = [
+      EXPORT_FILES.dense,
+      EXPORT_FILES.compact,
+      EXPORT_FILES.csr,
+      EXPORT_FILES.dcz,
+      EXPORT_FILES.onnx,
+      EXPORT_FILES.onnxCompact,
+    ];
+    assertEquals(lines.length, listed.length, all.stdout);
+    for (const [i, file] of listed.entries()) {
       assert(
         new RegExp(
           `^eval: ${folder}/${file} \\(\\w+\\): test accuracy ${
@@ -157,10 +160,27 @@ Deno.test("deno task export writes a folder that deno task eval reads back", asy
         lines[i],
       );
     }
+    // onnxruntime, an independent runtime, on the test images: wgprune's test accuracy.
+    const { test } = await loadDataset({
+      dataset: "mnist",
+      dataDir: `${tmp}/a`,
+      numValid: 200,
+      seed: 0,
+    });
+    const x = Float32Array.from(test.pixels, (p) => p / 255);
+    for (const file of [EXPORT_FILES.onnx, EXPORT_FILES.onnxCompact]) {
+      const session = await ort.InferenceSession.create(await Deno.readFile(`${folder}/${file}`));
+      const out = await session.run({
+        input: new ort.Tensor("float32", x, [test.count, test.features]),
+      });
+      const predicted = argmaxRows(Float64Array.from(out.logits.data as Float32Array), 10);
+      const correct = predicted.filter((p, i) => p === test.labels[i]).length;
+      assertEquals(correct / test.count, meta.accuracy, `${file} in onnxruntime`);
+    }
     assertOneLineError(
       await runCli("eval", [`${tmp}/a`]),
       2,
-      `eval: error: ${tmp}/a: holds none of model.safetensors, model_compact.safetensors, model_csr.safetensors, model_q.safetensors, model_int8.safetensors, model_f16.safetensors, model.dcz; give an export folder or one of its files`,
+      `eval: error: ${tmp}/a: holds none of model.safetensors, model_compact.safetensors, model_csr.safetensors, model_q.safetensors, model_int8.safetensors, model_f16.safetensors, model.dcz, model.onnx, model_compact.onnx; give an export folder or one of its files`,
     );
 
     // One stored weight's top byte changed: refused by the file's checksum, exit 2.

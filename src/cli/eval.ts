@@ -39,7 +39,8 @@ const USAGE = `Usage: deno task eval PATH [--dataset mnist|fashion] [--data-dir 
 
 Evaluates an exported model on the test set. PATH is one file (model.safetensors,
 model_compact.safetensors, model_csr.safetensors, model_q.safetensors, model_int8.safetensors,
-model_f16.safetensors or model.dcz) or the export folder that deno task export printed, whose
+model_f16.safetensors, model.dcz, model.onnx or model_compact.onnx, or any sequential ONNX
+file of the operators src/export/README.md lists) or the export folder that deno task export printed, whose
 model files are evaluated one by one (a line each: accuracy, loss, time, bytes on disk). int8 and
 f16 weights run on the kernels that read them packed. The dataset is taken from meta.json beside
 PATH (in it, for a folder) unless --dataset or --data-dir says otherwise. --infer nm runs every

@@ -19,6 +19,8 @@
  * - `model_int8.safetensors` or `model_f16.safetensors` (with post-training quantisation): each
  *   dense and convolution weight as I8 levels in its own layout with `<name>.scale` F32 per output
  *   channel (`w = q · scale`, the scale broadcast over the output axis), or as F16;
+ * - `model.onnx` and `model_compact.onnx` (src/export/onnx.ts): the pruned model with exact zeros,
+ *   and compacted, as ONNX graphs (opset 13) that onnxruntime runs;
  * - `meta.json` (src/export/meta.ts): method, k, strategy, allocation and its file's sha256,
  *   accuracy, sparsity, and bytes raw and gzipped per file.
  *
@@ -49,6 +51,8 @@ import { decodeDeepCompressed, encodeDeepCompressed, type StoredValues } from ".
 import type { SharedWeights } from "../quant/weight_sharing.ts";
 import { f16Weight, int8Weight, type PtqFormat, type PtqWeight } from "../quant/ptq_model.ts";
 import { f16Bits, f16Value } from "../quant/ptq.ts";
+import { encodeOnnx } from "./onnx.ts";
+import { decodeOnnx } from "./onnx_import.ts";
 import { type ExportInfo, type ExportMeta, type FileSize, META_FILE } from "./meta.ts";
 
 /** The exported files, by format. */
@@ -58,6 +62,8 @@ export const EXPORT_FILES = {
   csr: "model_csr.safetensors",
   masks: "masks.safetensors",
   dcz: "model.dcz",
+  onnx: "model.onnx",
+  onnxCompact: "model_compact.onnx",
 } as const;
 
 /** The weight-shared file, written beside the others when the point was weight-shared. */
@@ -72,6 +78,8 @@ export const MODEL_FILES = [
   "model_int8.safetensors",
   "model_f16.safetensors",
   EXPORT_FILES.dcz,
+  EXPORT_FILES.onnx,
+  EXPORT_FILES.onnxCompact,
 ] as const;
 
 /**
@@ -114,6 +122,11 @@ export async function writeExport(
       ),
     ],
     [EXPORT_FILES.dcz, encodeDeepCompressed(model, stored, "huffman")],
+    [EXPORT_FILES.onnx, encodeOnnx(model, `${info.method} k=${info.k} ${info.strategy}`)],
+    [
+      EXPORT_FILES.onnxCompact,
+      encodeOnnx(compact, `${info.method} k=${info.k} ${info.strategy}, compacted`),
+    ],
   ];
   if (stored.shared) {
     files.push([QUANTIZED_FILE, encodeQuantizedModel(model, stored.shared, meta)]);
@@ -338,7 +351,8 @@ function readCsr(
 
 /**
  * Loads an exported model from any of its files (dense, compact, CSR, weight-shared, int8, f16,
- * or the Deep Compression `.dcz`) as a dense model, with how its weights are stored (the weight
+ * the Deep Compression `.dcz`, or an ONNX file, wgprune's or any other sequential one) as a dense
+ * model, with how its weights are stored (the weight
  * sharing, or the post-training-quantised weights for the kernels that read them);
  * every problem is a one-line `UsageError` naming the file.
  */
@@ -346,6 +360,9 @@ export async function loadExported(
   path: string,
 ): Promise<{ model: Model; format: string; stored: StoredValues }> {
   const bytes = await readFileOrFail(path);
+  if (path.endsWith(".onnx")) {
+    return { model: decodeOnnx(bytes, path).model, format: "onnx", stored: {} };
+  }
   if (path.endsWith(".dcz")) {
     const decoded = decodeDeepCompressed(bytes, path);
     return {
