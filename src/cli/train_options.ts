@@ -14,7 +14,12 @@ import { type DatasetName, DATASETS } from "../data/datasets.ts";
 import { PRUNE_METHODS } from "../prune/registry.ts";
 import { parseInitScheme } from "../model/layers/init.ts";
 import { DEFAULT_PRUNE_PARAMS } from "../model/masks.ts";
-import type { GradualConfig, TrainConfig } from "../experiment/config.ts";
+import {
+  type GradualConfig,
+  type TrainConfig,
+  WEIGHT_STARTS,
+  type WeightStart,
+} from "../experiment/config.ts";
 import { KERNEL_FLAG, KERNEL_HELP } from "./kernel_option.ts";
 
 /** parseArgs option table of the shared flags. */
@@ -23,6 +28,7 @@ export const TRAIN_FLAGS = {
   "data-dir": { type: "string" },
   "num-valid": { type: "string", default: "10000" },
   model: { type: "string", default: "mlp" },
+  weights: { type: "string" },
   hidden: { type: "string", default: "1000,1000,500,200" },
   bias: { type: "boolean", default: false },
   init: { type: "string" },
@@ -51,7 +57,12 @@ export const TRAIN_HELP = `Data:
   --num-valid N             training samples held out for validation (default 10000)
   --limit-train N           train on the first N training samples only (quick runs)
 Model and training:
-  --model NAME              mlp (default), lenet-300-100, lenet5, lenet5-caffe or cnn-small
+  --model NAME|FILE.onnx    mlp (default), lenet-300-100, lenet5, lenet5-caffe or cnn-small, or
+                            a sequential ONNX model of your own (src/export/README.md lists the
+                            operators; its input shape must match the data)
+  --weights W               with an ONNX model: imported (default: the file's weights are the
+                            trained model, no training), scratch (train its architecture from the
+                            seeded initialisation) or finetune (train from the file's weights)
   --hidden 1000,1000,500,200  mlp: hidden layer widths (ReLU), then 10 logits
   --bias                    mlp: give layers biases (default: none, as in the pruning challenge;
                             the other networks always have them)
@@ -117,7 +128,18 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     ? undefined
     : checkPath("--data-dir", rawDataDir, "folder");
   const id = v["experiment-id"] as string | undefined;
-  const model = parseModelName(String(v.model));
+  const rawModel = String(v.model);
+  const onnxFile = rawModel.endsWith(".onnx") ? checkPath("--model", rawModel, "file") : undefined;
+  const model = onnxFile ? "onnx" : parseModelName(rawModel);
+  const weights = String(v.weights ?? "imported");
+  if (v.weights !== undefined && !onnxFile) {
+    throw new UsageError(
+      `--weights applies to an ONNX --model (FILE.onnx), not --model ${rawModel}`,
+    );
+  }
+  if (!(WEIGHT_STARTS as readonly string[]).includes(weights)) {
+    throw new UsageError(`--weights must be ${WEIGHT_STARTS.join(", ")}, got "${weights}"`);
+  }
   return {
     dataset: dataset as DatasetName,
     dataDir,
@@ -134,7 +156,13 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     l1: numberFlag("l1", String(v.l1), { min: 0 }),
     l2: numberFlag("l2", String(v.l2), { min: 0 }),
     seed: numberFlag("seed", String(v.seed), { integer: true, min: 0, max: MAX_SEED }),
-    init: v.init === undefined ? defaultInit(model) : parseInitScheme(String(v.init)),
+    init: v.init === undefined
+      ? (model === "onnx" ? "torch" : defaultInit(model))
+      : parseInitScheme(String(v.init)),
+    modelFile: onnxFile,
+    modelFingerprint: "",
+    importNotes: [],
+    weights: weights as WeightStart,
     keepBest: Boolean(v["keep-best"]) && !v["no-keep-best"],
     outputDir: checkOutputDir(String(v["output-dir"])),
     forceTrain: Boolean(v["force-train"]),

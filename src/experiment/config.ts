@@ -7,7 +7,9 @@
 
 import type { DatasetName } from "../data/datasets.ts";
 import { DEFAULT_PRUNE_PARAMS } from "../model/masks.ts";
-import type { ModelSpec } from "../model/network.ts";
+import { type Model, type ModelSpec, outputSize } from "../model/network.ts";
+import { sizeOf } from "../model/tensor.ts";
+import { UsageError } from "../util/errors.ts";
 import { type ModelName, modelSpec } from "../model/zoo.ts";
 import type { InitScheme } from "../model/layers/init.ts";
 import type { ScheduleConfig } from "../prune/schedule.ts";
@@ -20,8 +22,22 @@ export interface TrainConfig {
   dataDir?: string;
   /** Samples held out of the training set for validation. */
   numValid: number;
-  /** The network (`--model`, src/model/zoo.ts). */
-  model: ModelName;
+  /** The network (`--model`, src/model/zoo.ts), or `onnx` for a user's ONNX file. */
+  model: ModelName | "onnx";
+  /** `--model path.onnx`: the file of the user's model (src/export/onnx_import.ts). */
+  modelFile?: string;
+  /** sha256 (hex) of that file's bytes; empty until read. */
+  modelFingerprint: string;
+  /** The file's model, once read (its spec is the experiment's network). */
+  imported?: Model;
+  /** What the import folded or dropped, one line each, said when the model is first used. */
+  importNotes: string[];
+  /**
+   * `--weights`, with an ONNX model: `imported` (the file's weights are the trained model, no
+   * training), `scratch` (train its architecture from the seeded initialisation) or `finetune`
+   * (train from the file's weights).
+   */
+  weights: WeightStart;
   /** Hidden layer widths (`mlp`). */
   hidden: number[];
   /** Whether layers have biases (`mlp`; the paper networks always have them). */
@@ -63,6 +79,22 @@ export interface TrainConfig {
   pruneParams: string;
 }
 
+/** Where an ONNX model's training starts (`--weights`). */
+export type WeightStart = "imported" | "scratch" | "finetune";
+
+/** Every `--weights` value. */
+export const WEIGHT_STARTS: readonly WeightStart[] = ["imported", "scratch", "finetune"];
+
+/** The id part of an ONNX model: `onnx-<file stem>-<12 hex digits of its sha256>`. */
+function onnxPart(c: TrainConfig): string {
+  if (!c.modelFingerprint) throw new Error("deriveExperimentId: the ONNX model must be read first");
+  const stem = (c.modelFile ?? "").replace(/^.*\//, "").replace(/\.onnx$/, "").replace(
+    /[^\w.-]/g,
+    "_",
+  );
+  return `onnx-${stem}-${c.modelFingerprint.slice(0, 12)}`;
+}
+
 /** Gradual pruning settings of `deno task train --prune ...`. */
 export interface GradualConfig {
   /** Pruning method name. */
@@ -80,9 +112,14 @@ export function deriveExperimentId(c: TrainConfig): string {
   if (c.dataDir && !c.dataFingerprint) {
     throw new Error("deriveExperimentId: the data must be loaded before a --data-dir id is known");
   }
+  const data = c.dataDir ? `custom-${c.dataFingerprint.slice(0, 12)}` : c.dataset;
+  // Imported weights are the trained model: the training settings do not apply.
+  if (c.model === "onnx" && c.weights === "imported") {
+    return [data, onnxPart(c), "imported", ...(c.limitTrain ? [`n${c.limitTrain}`] : [])].join("_");
+  }
   const parts = [
-    c.dataDir ? `custom-${c.dataFingerprint.slice(0, 12)}` : c.dataset,
-    c.model === "mlp" ? `h${c.hidden.join("-")}` : c.model,
+    data,
+    c.model === "mlp" ? `h${c.hidden.join("-")}` : c.model === "onnx" ? onnxPart(c) : c.model,
     `e${c.epochs}`,
     `lr${c.learningRate}`,
     `l1_${c.l1}`,
@@ -106,6 +143,7 @@ export function deriveExperimentId(c: TrainConfig): string {
     }
   }
   if (c.limitTrain) parts.push(`n${c.limitTrain}`);
+  if (c.model === "onnx" && c.weights === "finetune") parts.push("finetune");
   return parts.join("_");
 }
 
@@ -123,6 +161,11 @@ export function modelIdentity(c: TrainConfig): string {
     forceTrain: _f,
     dataDir: _d,
     pruneParams: _p,
+    modelFile: _file,
+    imported: _imported,
+    importNotes: _notes,
+    modelFingerprint,
+    weights,
     init,
     model,
     ...mlp
@@ -130,7 +173,11 @@ export function modelIdentity(c: TrainConfig): string {
   // The MLP's identity reads as it did before other networks existed (same keys in the same
   // order), so its runs still resume; the paper networks are named instead of their widths.
   const { hidden: _h, bias: _b, ...common } = mlp;
-  const rest = model === "mlp" ? mlp : { ...common, model };
+  const rest = model === "mlp"
+    ? mlp
+    : model === "onnx"
+    ? { ...common, model, modelFingerprint, weights }
+    : { ...common, model };
   // Which parameters a sweep prunes does not change the trained model; gradual pruning's does.
   const prune = c.gradual ? { pruneParams: c.pruneParams } : {};
   // He-normal is left out of the identity (see the id above), so He-normal runs keep their ids.
@@ -140,5 +187,17 @@ export function modelIdentity(c: TrainConfig): string {
 
 /** The network an experiment trains over `features` inputs (src/model/zoo.ts). */
 export function modelSpecOf(config: TrainConfig, features: number, classes = 10): ModelSpec {
-  return modelSpec(config.model, { features, classes, hidden: config.hidden, bias: config.bias });
+  if (config.model !== "onnx") {
+    return modelSpec(config.model, { features, classes, hidden: config.hidden, bias: config.bias });
+  }
+  const spec = config.imported!.spec;
+  const reads = sizeOf(spec.input);
+  if (reads !== features || outputSize(spec) !== classes) {
+    throw new UsageError(
+      `${config.modelFile} reads [${spec.input}] (${reads} values) and gives ${
+        outputSize(spec)
+      } classes; the data has ${features} values per sample and ${classes} classes`,
+    );
+  }
+  return spec;
 }

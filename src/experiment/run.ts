@@ -10,12 +10,15 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { ensureDatasetInstalled } from "./system.ts";
+import { decodeOnnx } from "../export/onnx_import.ts";
 import type { GpuContext } from "../gpu/device.ts";
 import { UsageError } from "../util/errors.ts";
 import {
   ensureWritableDir,
   exists,
+  readFileOrFail,
   readTextOrFail,
   withFileLock,
   writeFileAtomic,
@@ -61,12 +64,26 @@ export interface LoadedData extends DataSplits {
 }
 
 /**
+ * Reads an ONNX `--model` once: its model, what the import folded or dropped, and the file's
+ * sha256 (which names the experiment, as the data's does).
+ */
+async function readModelFile(config: TrainConfig): Promise<void> {
+  if (!config.modelFile || config.imported) return;
+  const bytes = await readFileOrFail(config.modelFile);
+  const { model, notes } = decodeOnnx(bytes, config.modelFile);
+  config.imported = model;
+  config.importNotes = notes;
+  config.modelFingerprint = createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
  * Reads the configured dataset on the CPU (installing Debian's package of it first where it
  * has one and is missing, see src/experiment/system.ts) and records its fingerprint in `config` (and the
  * experiment id derived from it unless `--experiment-id` gave one): what names the experiment
  * folder, with no GPU needed.
  */
 export async function readDataOf(config: TrainConfig) {
+  await readModelFile(config);
   if (!config.dataDir) await ensureDatasetInstalled(config.dataset);
   const data = await loadDataset({
     dataset: config.dataset,
@@ -244,7 +261,26 @@ async function trainOrReuse(
   if (reused) return reused;
   const paths = experimentPaths(config);
   const spec = loaded.spec;
-  const init = initModel(spec, config.seed, config.init);
+  for (const note of config.importNotes) out.log(`import: ${note}`);
+  // An ONNX model's weights start training (finetune) or are the trained model (imported).
+  const init = config.imported && config.weights !== "scratch"
+    ? config.imported
+    : initModel(spec, config.seed, config.init);
+  if (config.imported && config.weights === "imported") {
+    await saveModel(paths.init, init, {
+      ...trainingMeta(config, spec),
+      finished: "true",
+      kind: "init",
+    });
+    out.log(`train: ${config.modelFile}'s weights are the trained model (--weights imported)`);
+    return await finishTraining(gpu, config, loaded, out, {
+      model: init,
+      bestEpoch: 0,
+      secondsPerEpoch: 0,
+      history: [],
+      meta: trainingMeta(config, spec),
+    });
+  }
   const meta = trainingMeta(config, spec);
   const resume = config.forceTrain || config.gradual
     ? undefined
@@ -337,8 +373,10 @@ async function finishTraining(
   const metrics = metricsOf(checkpointMeta, checksum);
   await writeJsonAtomic(paths.metrics, metrics);
   for (const done of [paths.last, paths.best]) await Deno.remove(done).catch(() => {});
-  const { renderTrainingPng } = await import("../report/charts.ts");
-  await writeFileAtomic(paths.trainingPng, await renderTrainingPng(trained.history));
+  if (trained.history.length > 0) {
+    const { renderTrainingPng } = await import("../report/charts.ts");
+    await writeFileAtomic(paths.trainingPng, await renderTrainingPng(trained.history));
+  }
   out.log(
     `train: test accuracy ${(test.accuracy * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}, ` +
       `${trained.secondsPerEpoch.toFixed(1)} s/epoch; wrote ${paths.dir}/`,
