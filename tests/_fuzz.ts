@@ -2,7 +2,8 @@
  * Seeded mutation fuzzing of wgprune's file parsers: IDX images and labels (raw and gzipped),
  * safetensors checkpoints (with and without a required checksum, then `tensorsToParams`),
  * sweep.csv, history.csv, metrics.json, Deep Compression files (`.dcz`, half of the cases with
- * their checksum made to match again, so the decoder behind it is reached) and exports'
+ * their checksum made to match again, so the decoder behind it is reached), ONNX models (wgprune's
+ * and a PyTorch-era graph with BatchNormalization) and exports'
  * meta.json. Each target starts from valid files built in memory,
  * applies one to three seeded mutations (bit flips, boundary bytes, truncation, garbage,
  * duplicated or deleted ranges, header fields set to huge values, edited JSON headers, dropped or
@@ -26,6 +27,8 @@ import { sizeOf } from "../src/model/tensor.ts";
 import { decodeDeepCompressed, encodeDeepCompressed } from "../src/quant/dc_file.ts";
 import { decodeShared, shareWeights } from "../src/quant/weight_sharing.ts";
 import { type ExportMeta, parseExportMeta } from "../src/export/meta.ts";
+import { encodeOnnx } from "../src/export/onnx.ts";
+import { decodeOnnx } from "../src/export/onnx_import.ts";
 import {
   formatSweepCsv,
   parseSweepCsv,
@@ -1043,6 +1046,39 @@ function checkExportMeta(text: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// ONNX models
+
+const ONNX_PATH = "fuzz/model.onnx";
+
+/** wgprune's ONNX files of the seed MLP and of a small CNN, and PyTorch-era graph nodes. */
+function onnxSeeds(): Uint8Array[] {
+  const cnn = initModel({
+    input: [1, 6, 6],
+    layers: [
+      { kind: "conv2d", filters: 2, kernel: 3, stride: 1, padding: 1, bias: true },
+      { kind: "leaky_relu", slope: 0.1 },
+      { kind: "maxpool2d", kernel: 2, stride: 2 },
+      { kind: "flatten" },
+      { kind: "dense", units: 3, bias: false },
+    ],
+  }, 2);
+  return [
+    encodeOnnx(prunedAtRandom(SPEC, 3, 0.35).model),
+    encodeOnnx(cnn),
+    Deno.readFileSync(new URL("./fixtures/onnx/cnn_bn_nodes.onnx", import.meta.url)),
+  ];
+}
+
+/** Decodes a mutated ONNX file: any model it accepts has every parameter at its spec's size. */
+function checkOnnx(bytes: Uint8Array): void {
+  const { model } = decodeOnnx(bytes, ONNX_PATH);
+  for (const info of paramInfos(model.spec)) {
+    const t = model.params.get(info.name);
+    invariant(t !== undefined && t.data.length === sizeOf(info.shape), `${info.name} size`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Targets and runner
 
 const IMAGES = idxImages(20, 5, 4);
@@ -1095,6 +1131,12 @@ export const FUZZ_TARGETS: readonly FuzzTarget<unknown>[] = [
     ],
     checkMetrics,
   ),
+  {
+    name: "onnx",
+    seeds: onnxSeeds(),
+    mutate: (rng, seed) => compose(rng, seed, [[1, mutateBytes]], mutateBytes),
+    check: (bytes) => outcome(() => previewBytes(bytes), () => checkOnnx(bytes)),
+  } satisfies FuzzTarget<Uint8Array>,
   {
     name: "dcz",
     seeds: DCZ_SEEDS,

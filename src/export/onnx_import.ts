@@ -104,6 +104,19 @@ function nodeName(node: OnnxProto.INodeProto, index: number): string {
   return `node ${index} "${node.name || node.opType}" (${node.opType})`;
 }
 
+/**
+ * The output shape per sample of `spec`; a layer that does not fit its input (a kernel larger
+ * than the image, a convolution after a flatten) is a `UsageError` naming the file.
+ */
+function shapeOf(path: string, spec: ModelSpec): number[] {
+  try {
+    return activationShapes(spec).at(-1)!;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${path}: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
 /** The reader's state as it walks the chain. */
 class Chain {
   readonly layers: Built[] = [];
@@ -121,7 +134,7 @@ class Chain {
 
   /** The activation shape per sample after the layers so far. */
   shape(): number[] {
-    return activationShapes({ input: this.input, layers: this.layers.map((l) => l.spec) }).at(-1)!;
+    return shapeOf(this.path, { input: this.input, layers: this.layers.map((l) => l.spec) });
   }
 
   /** A constant input of a node, as a tensor, or a usage error naming the node. */
@@ -410,6 +423,7 @@ export function decodeOnnx(bytes: Uint8Array, path: string): ImportedOnnx {
   }
   if (chain.layers.length === 0) throw new UsageError(`${path}: the graph has no layers`);
   const spec: ModelSpec = { input: shape, layers: chain.layers.map((l) => l.spec) };
+  shapeOf(path, spec);
   const params: Params = new Map();
   const infos = paramInfos(spec);
   for (const info of infos) {
