@@ -106,10 +106,11 @@ function planSweeps(sweeps: { experiment: number; args: string[] }[]): PlannedSw
   });
 }
 
-/** The folder of an experiment: its id needs the data's fingerprint for --data-dir. */
+/** The folder of an experiment: its id needs the fingerprints of --data-dir and a model file. */
 async function experimentDir(request: SweepRequest): Promise<string> {
   const config = { ...request.config };
-  if (!config.experimentIdGiven && config.dataDir) await readDataOf(config);
+  // A data folder's and a model file's fingerprints are part of the id: read them.
+  if (!config.experimentIdGiven && (config.dataDir || config.modelFile)) await readDataOf(config);
   else if (!config.experimentIdGiven) config.experimentId = deriveExperimentId(config);
   return experimentPaths(config).dir;
 }

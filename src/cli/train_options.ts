@@ -57,9 +57,10 @@ export const TRAIN_HELP = `Data:
   --num-valid N             training samples held out for validation (default 10000)
   --limit-train N           train on the first N training samples only (quick runs)
 Model and training:
-  --model NAME|FILE.onnx    mlp (default), lenet-300-100, lenet5, lenet5-caffe or cnn-small, or
-                            a sequential ONNX model of your own (src/export/README.md lists the
-                            operators; its input shape must match the data)
+  --model NAME|FILE         mlp (default), lenet-300-100, lenet5, lenet5-caffe or cnn-small; a
+                            sequential ONNX model of your own, FILE.onnx (src/export/README.md
+                            lists the operators); or a JSON layer list, FILE.json
+                            (src/model/README.md); its input shape must match the data
   --weights W               with an ONNX model: imported (default: the file's weights are the
                             trained model, no training), scratch (train its architecture from the
                             seeded initialisation) or finetune (train from the file's weights)
@@ -130,7 +131,8 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
   const id = v["experiment-id"] as string | undefined;
   const rawModel = String(v.model);
   const onnxFile = rawModel.endsWith(".onnx") ? checkPath("--model", rawModel, "file") : undefined;
-  const model = onnxFile ? "onnx" : parseModelName(rawModel);
+  const specFile = rawModel.endsWith(".json") ? checkPath("--model", rawModel, "file") : undefined;
+  const model = onnxFile ? "onnx" : specFile ? "spec" : parseModelName(rawModel);
   const weights = String(v.weights ?? "imported");
   if (v.weights !== undefined && !onnxFile) {
     throw new UsageError(
@@ -157,9 +159,9 @@ export function toTrainConfig(v: Record<string, string | boolean | undefined>): 
     l2: numberFlag("l2", String(v.l2), { min: 0 }),
     seed: numberFlag("seed", String(v.seed), { integer: true, min: 0, max: MAX_SEED }),
     init: v.init === undefined
-      ? (model === "onnx" ? "torch" : defaultInit(model))
+      ? (model === "onnx" || model === "spec" ? "torch" : defaultInit(model))
       : parseInitScheme(String(v.init)),
-    modelFile: onnxFile,
+    modelFile: onnxFile ?? specFile,
     modelFingerprint: "",
     importNotes: [],
     weights: weights as WeightStart,

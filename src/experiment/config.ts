@@ -22,10 +22,15 @@ export interface TrainConfig {
   dataDir?: string;
   /** Samples held out of the training set for validation. */
   numValid: number;
-  /** The network (`--model`, src/model/zoo.ts), or `onnx` for a user's ONNX file. */
-  model: ModelName | "onnx";
-  /** `--model path.onnx`: the file of the user's model (src/export/onnx_import.ts). */
+  /**
+   * The network (`--model`, src/model/zoo.ts), or a user's file: `onnx` (a model with weights,
+   * src/export/onnx_import.ts) or `spec` (a JSON layer list, src/model/spec_file.ts).
+   */
+  model: ModelName | "onnx" | "spec";
+  /** `--model FILE.onnx` or `FILE.json`: the file of the user's model. */
   modelFile?: string;
+  /** A JSON layer list's network, once read. */
+  fileSpec?: ModelSpec;
   /** sha256 (hex) of that file's bytes; empty until read. */
   modelFingerprint: string;
   /** The file's model, once read (its spec is the experiment's network). */
@@ -85,14 +90,11 @@ export type WeightStart = "imported" | "scratch" | "finetune";
 /** Every `--weights` value. */
 export const WEIGHT_STARTS: readonly WeightStart[] = ["imported", "scratch", "finetune"];
 
-/** The id part of an ONNX model: `onnx-<file stem>-<12 hex digits of its sha256>`. */
-function onnxPart(c: TrainConfig): string {
-  if (!c.modelFingerprint) throw new Error("deriveExperimentId: the ONNX model must be read first");
-  const stem = (c.modelFile ?? "").replace(/^.*\//, "").replace(/\.onnx$/, "").replace(
-    /[^\w.-]/g,
-    "_",
-  );
-  return `onnx-${stem}-${c.modelFingerprint.slice(0, 12)}`;
+/** The id part of a model file: `onnx-` or `spec-`, its stem, 12 hex digits of its sha256. */
+function filePart(c: TrainConfig): string {
+  if (!c.modelFingerprint) throw new Error("deriveExperimentId: the model file must be read first");
+  const stem = (c.modelFile ?? "").replace(/^.*\//, "").replace(/\.(onnx|json)$/, "");
+  return `${c.model}-${stem.replace(/[^\w.-]/g, "_")}-${c.modelFingerprint.slice(0, 12)}`;
 }
 
 /** Gradual pruning settings of `deno task train --prune ...`. */
@@ -115,11 +117,11 @@ export function deriveExperimentId(c: TrainConfig): string {
   const data = c.dataDir ? `custom-${c.dataFingerprint.slice(0, 12)}` : c.dataset;
   // Imported weights are the trained model: the training settings do not apply.
   if (c.model === "onnx" && c.weights === "imported") {
-    return [data, onnxPart(c), "imported", ...(c.limitTrain ? [`n${c.limitTrain}`] : [])].join("_");
+    return [data, filePart(c), "imported", ...(c.limitTrain ? [`n${c.limitTrain}`] : [])].join("_");
   }
   const parts = [
     data,
-    c.model === "mlp" ? `h${c.hidden.join("-")}` : c.model === "onnx" ? onnxPart(c) : c.model,
+    c.model === "mlp" ? `h${c.hidden.join("-")}` : c.modelFile ? filePart(c) : c.model,
     `e${c.epochs}`,
     `lr${c.learningRate}`,
     `l1_${c.l1}`,
@@ -163,6 +165,7 @@ export function modelIdentity(c: TrainConfig): string {
     pruneParams: _p,
     modelFile: _file,
     imported: _imported,
+    fileSpec: _fileSpec,
     importNotes: _notes,
     modelFingerprint,
     weights,
@@ -177,6 +180,8 @@ export function modelIdentity(c: TrainConfig): string {
     ? mlp
     : model === "onnx"
     ? { ...common, model, modelFingerprint, weights }
+    : model === "spec"
+    ? { ...common, model, modelFingerprint }
     : { ...common, model };
   // Which parameters a sweep prunes does not change the trained model; gradual pruning's does.
   const prune = c.gradual ? { pruneParams: c.pruneParams } : {};
@@ -187,10 +192,10 @@ export function modelIdentity(c: TrainConfig): string {
 
 /** The network an experiment trains over `features` inputs (src/model/zoo.ts). */
 export function modelSpecOf(config: TrainConfig, features: number, classes = 10): ModelSpec {
-  if (config.model !== "onnx") {
+  if (config.model !== "onnx" && config.model !== "spec") {
     return modelSpec(config.model, { features, classes, hidden: config.hidden, bias: config.bias });
   }
-  const spec = config.imported!.spec;
+  const spec = config.fileSpec ?? config.imported!.spec;
   const reads = sizeOf(spec.input);
   if (reads !== features || outputSize(spec) !== classes) {
     throw new UsageError(

@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { ensureDatasetInstalled } from "./system.ts";
 import { decodeOnnx } from "../export/onnx_import.ts";
+import { parseModelSpec } from "../model/spec_file.ts";
 import type { GpuContext } from "../gpu/device.ts";
 import { UsageError } from "../util/errors.ts";
 import {
@@ -68,12 +69,16 @@ export interface LoadedData extends DataSplits {
  * sha256 (which names the experiment, as the data's does).
  */
 async function readModelFile(config: TrainConfig): Promise<void> {
-  if (!config.modelFile || config.imported) return;
+  if (!config.modelFile || config.imported || config.fileSpec) return;
   const bytes = await readFileOrFail(config.modelFile);
+  config.modelFingerprint = createHash("sha256").update(bytes).digest("hex");
+  if (config.model === "spec") {
+    config.fileSpec = parseModelSpec(new TextDecoder().decode(bytes), config.modelFile);
+    return;
+  }
   const { model, notes } = decodeOnnx(bytes, config.modelFile);
   config.imported = model;
   config.importNotes = notes;
-  config.modelFingerprint = createHash("sha256").update(bytes).digest("hex");
 }
 
 /**

@@ -88,6 +88,13 @@ export const conv2dLayer: LayerKind = {
   inPlace: false,
   fusesRelu: true,
   fusable: false,
+  fields: {
+    filters: { type: "count" },
+    kernel: { type: "count" },
+    stride: { type: "count", default: 1 },
+    padding: { type: "natural", default: 0 },
+    bias: { type: "boolean", default: true },
+  },
   units: filterUnits,
   // The weight is ONNX's (and PyTorch's) [out, in, kh, kw] already.
   toOnnx(spec, { input, output, prefix, params }) {

@@ -29,6 +29,7 @@ export const denseLayer: LayerKind = {
   inPlace: false,
   fusesRelu: true,
   fusable: false,
+  fields: { units: { type: "count" }, bias: { type: "boolean", default: true } },
   units: columnUnits,
   // y = x · W (+ b): Gemm reads W [in, out] as its B as it is (transB = 0).
   toOnnx(spec, { input, output, prefix, params }) {

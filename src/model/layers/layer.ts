@@ -248,6 +248,20 @@ export interface ChannelMap {
   span?(input: readonly number[]): number;
 }
 
+/**
+ * One field of a layer's spec as a JSON layer list (`--model spec.json`) writes it: `count` an
+ * integer ≥ 1, `natural` an integer ≥ 0, `number` a finite number ≥ 0, `boolean`; absent fields
+ * take `default`, or the value of the field `defaultFrom` names.
+ */
+export interface SpecField {
+  /** What values it takes. */
+  type: "count" | "natural" | "number" | "boolean";
+  /** Its value when absent (none: required). */
+  default?: number | boolean;
+  /** When absent, the value of this other field. */
+  defaultFrom?: string;
+}
+
 /** An ONNX attribute value: an integer, a list of integers or a float. */
 export type OnnxAttribute = { i: number } | { ints: number[] } | { f: number };
 
@@ -307,6 +321,8 @@ export interface LayerKind {
   ): Float32Array[];
   /** True when the output overwrites the input in place (y and x are one buffer). */
   inPlace: boolean;
+  /** The fields of its spec besides `kind` (src/model/spec_file.ts reads them); none if absent. */
+  fields?: Readonly<Record<string, SpecField>>;
   /** The ONNX nodes it is exported as (src/export/onnx.ts); a kind without it is not exported. */
   toOnnx?(spec: LayerSpec, ctx: OnnxContext): OnnxLayer;
   /** Present on kinds with output units that structured pruning and compaction can remove. */

@@ -39,6 +39,7 @@ export const leakyReluLayer: LayerKind = {
     }],
     initializers: [],
   }),
+  fields: { slope: { type: "number", default: 0.01 } },
   // The f32 product the shader computes for a constant input channel.
   channelwise: {
     constant: (spec, c) => (c > 0 ? c : Math.fround(Math.fround(leaky(spec).slope) * c)),

@@ -61,6 +61,8 @@ export const maxPool2dLayer: LayerKind = {
       initializers: [],
     };
   },
+  // PyTorch's stride defaults to the window size.
+  fields: { kernel: { type: "count" }, stride: { type: "count", defaultFrom: "kernel" } },
   // The maximum of a constant plane is that constant.
   channelwise: { constant: (_spec, c) => c },
   outputShape(spec, input) {
