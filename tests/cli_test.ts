@@ -29,7 +29,7 @@ const CASES: [string, string[], string][] = [
   [
     "train",
     ["--data-dir", "/nonexistent"],
-    "train: error: /nonexistent: missing train-images-idx3-ubyte (or train-images-idx3-ubyte.gz); --data-dir must hold the four standard IDX files",
+    "train: error: /nonexistent: missing train-images-idx3-ubyte (or train-images-idx3-ubyte.gz); --data-dir must hold the four standard IDX files, or x_train.npy, y_train.npy, x_test.npy and y_test.npy",
   ],
   [
     "sweep",

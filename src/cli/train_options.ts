@@ -53,7 +53,9 @@ export const TRAIN_FLAGS = {
 export const TRAIN_HELP = `Data:
   --dataset mnist|fashion   dataset (default mnist; fashion is Debian's dataset-fashion-mnist,
                             installed when missing as root)
-  --data-dir DIR            folder with the four IDX files (raw or .gz), overrides --dataset's location
+  --data-dir DIR            folder with the four IDX files (raw or .gz), or numpy's x_train.npy,
+                            y_train.npy, x_test.npy, y_test.npy (uint8 or float32 images in [0, 1]
+                            of any [N, …] shape, integer labels; the classes come from the labels)
   --num-valid N             training samples held out for validation (default 10000)
   --limit-train N           train on the first N training samples only (quick runs)
 Model and training:

