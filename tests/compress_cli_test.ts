@@ -10,6 +10,12 @@ import { assert, assertEquals } from "./_assert.ts";
 import { assertOneLineError, runCli, smallMlpDir, smallMlpFlags } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { readSweep } from "../src/sweep/results.ts";
+import { loadExported } from "../src/export/formats.ts";
+import { decodeOnnx } from "../src/export/onnx_import.ts";
+import { referenceLogits } from "../src/model/network.ts";
+import { createRng } from "../src/util/rng.ts";
+import { assertClose } from "./_close.ts";
+import { onnxruntimeLogits } from "./_onnxruntime.ts";
 
 Deno.test("weight sharing, Huffman coding and int8 PTQ from sweep to export to eval", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "wgprune-compress-cli-" });
@@ -101,6 +107,23 @@ Deno.test("weight sharing, Huffman coding and int8 PTQ from sweep to export to e
     assert(
       dcz.stdout.includes(`Huffman (model.dcz) ${ptqMeta.files["model.dcz"].bytes}:`),
       `${dcz.stdout} vs ${JSON.stringify(ptqMeta.files)}`,
+    );
+    // The int8 ONNX file (int8 levels + DequantizeLinear) runs in onnxruntime with the logits
+    // of the weights the levels stand for, and wgprune's reader folds it back to them.
+    const qdq = await Deno.readFile(`${ptqFolder}/model_int8.onnx`);
+    assert(ptqMeta.files["model_int8.onnx"].bytes === qdq.length, "sized in meta.json");
+    const dense = (await loadExported(`${ptqFolder}/model_int8.safetensors`)).model;
+    assertEquals(
+      [...decodeOnnx(qdq, "q.onnx").model.params.get("layers.0.weight")!.data],
+      [...dense.params.get("layers.0.weight")!.data],
+    );
+    const rng = createRng(2);
+    const x = Float32Array.from({ length: 5 * 64 }, () => rng());
+    const logits = await onnxruntimeLogits(qdq, x, [5, 64]);
+    assertClose("int8 onnx", logits, referenceLogits(dense, x, 5), 1e-5, 1e-4);
+    assert(
+      qdq.length < ptqMeta.files["model.onnx"].bytes / 2,
+      "int8 weights are a quarter the size",
     );
 
     for (

@@ -17,7 +17,7 @@ import { readExportMeta } from "../src/export/meta.ts";
 import { decodeSafetensors } from "../src/model/safetensors.ts";
 import { createRng } from "../src/util/rng.ts";
 import { loadDataset } from "../src/data/datasets.ts";
-import * as ort from "onnxruntime-node";
+import { onnxruntimeLogits } from "./_onnxruntime.ts";
 
 function argmaxRows(logits: Float64Array, classes: number): number[] {
   const out: number[] = [];
@@ -169,18 +169,18 @@ Deno.test("deno task export writes a folder that deno task eval reads back", asy
     });
     const x = Float32Array.from(test.pixels, (p) => p / 255);
     for (const file of [EXPORT_FILES.onnx, EXPORT_FILES.onnxCompact]) {
-      const session = await ort.InferenceSession.create(await Deno.readFile(`${folder}/${file}`));
-      const out = await session.run({
-        input: new ort.Tensor("float32", x, [test.count, test.features]),
-      });
-      const predicted = argmaxRows(Float64Array.from(out.logits.data as Float32Array), 10);
+      const logits = await onnxruntimeLogits(await Deno.readFile(`${folder}/${file}`), x, [
+        test.count,
+        test.features,
+      ]);
+      const predicted = argmaxRows(Float64Array.from(logits), 10);
       const correct = predicted.filter((p, i) => p === test.labels[i]).length;
       assertEquals(correct / test.count, meta.accuracy, `${file} in onnxruntime`);
     }
     assertOneLineError(
       await runCli("eval", [`${tmp}/a`]),
       2,
-      `eval: error: ${tmp}/a: holds none of model.safetensors, model_compact.safetensors, model_csr.safetensors, model_q.safetensors, model_int8.safetensors, model_f16.safetensors, model.dcz, model.onnx, model_compact.onnx; give an export folder or one of its files`,
+      `eval: error: ${tmp}/a: holds none of model.safetensors, model_compact.safetensors, model_csr.safetensors, model_q.safetensors, model_int8.safetensors, model_f16.safetensors, model.dcz, model.onnx, model_compact.onnx, model_int8.onnx; give an export folder or one of its files`,
     );
 
     // One stored weight's top byte changed: refused by the file's checksum, exit 2.

@@ -4,7 +4,7 @@
  * runs with the accuracy wgprune reports, and bad models or flags get one line.
  */
 
-import * as ort from "onnxruntime-node";
+import { onnxruntimeLogits } from "./_onnxruntime.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { assertOneLineError, runCli } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
@@ -57,15 +57,13 @@ Deno.test("an ONNX model is swept as it is, fine-tuned, exported and run by onnx
       numValid: 200,
       seed: 0,
     });
-    const session = await ort.InferenceSession.create(await Deno.readFile(`${folder}/model.onnx`));
-    const logits = (await session.run({
-      input: new ort.Tensor("float32", Float32Array.from(test.pixels, (p) => p / 255), [
-        test.count,
-        1,
-        8,
-        8,
-      ]),
-    })).logits.data as Float32Array;
+    const x = Float32Array.from(test.pixels, (p) => p / 255);
+    const logits = await onnxruntimeLogits(await Deno.readFile(`${folder}/model.onnx`), x, [
+      test.count,
+      1,
+      8,
+      8,
+    ]);
     let correct = 0;
     for (let r = 0; r < test.count; r++) {
       const row = [...logits.subarray(r * 10, (r + 1) * 10)];

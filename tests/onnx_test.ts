@@ -6,7 +6,7 @@
  * Tolerance of logits: |got − ref| ≤ 1e-5 + 1e-4·|ref|.
  */
 
-import * as ort from "onnxruntime-node";
+import { onnxruntimeLogits } from "./_onnxruntime.ts";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { assertClose } from "./_close.ts";
 import { encodeOnnx } from "../src/export/onnx.ts";
@@ -21,12 +21,7 @@ const ATOL = 1e-5;
 const RTOL = 1e-4;
 
 /** Logits of an ONNX file's bytes on `x` [rows, ...shape] by onnxruntime. */
-async function ortLogits(bytes: Uint8Array, x: Float32Array, shape: number[]) {
-  const session = await ort.InferenceSession.create(bytes);
-  const name = session.inputNames[0];
-  const out = await session.run({ [name]: new ort.Tensor("float32", x, shape) });
-  return out[session.outputNames[0]].data as Float32Array;
-}
+const ortLogits = onnxruntimeLogits;
 
 /** A seeded model of `layers` over `input`, biases random (so none is all zero), some weights 0. */
 function model(input: number[], layers: LayerSpec[], seed: number): Model {

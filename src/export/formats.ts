@@ -20,7 +20,8 @@
  *   dense and convolution weight as I8 levels in its own layout with `<name>.scale` F32 per output
  *   channel (`w = q · scale`, the scale broadcast over the output axis), or as F16;
  * - `model.onnx` and `model_compact.onnx` (src/export/onnx.ts): the pruned model with exact zeros,
- *   and compacted, as ONNX graphs (opset 13) that onnxruntime runs;
+ *   and compacted, as ONNX graphs (opset 13) that onnxruntime runs; with int8 PTQ also
+ *   `model_int8.onnx`, its weights int8 with per-output-channel scales (`DequantizeLinear`);
  * - `meta.json` (src/export/meta.ts): method, k, strategy, allocation and its file's sha256,
  *   accuracy, sparsity, and bytes raw and gzipped per file.
  *
@@ -80,6 +81,7 @@ export const MODEL_FILES = [
   EXPORT_FILES.dcz,
   EXPORT_FILES.onnx,
   EXPORT_FILES.onnxCompact,
+  "model_int8.onnx",
 ] as const;
 
 /**
@@ -134,6 +136,10 @@ export async function writeExport(
   if (stored.ptq) {
     const format = [...stored.ptq.values()][0]?.format ?? "int8";
     files.push([`model_${format}.safetensors`, encodePtqModel(model, stored.ptq, format, meta)]);
+    if (format === "int8") {
+      const doc = `${info.method} k=${info.k} ${info.strategy}, int8 weights`;
+      files.push(["model_int8.onnx", encodeOnnx(model, doc, stored.ptq)]);
+    }
   }
   const sizes: Record<string, FileSize> = {};
   for (const [name, bytes] of files) {

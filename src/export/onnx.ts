@@ -15,6 +15,8 @@ import { layerKind } from "../model/layers/registry.ts";
 import type { OnnxAttribute } from "../model/layers/layer.ts";
 import { activationShapes, type Model, paramInfos } from "../model/network.ts";
 import { onnx, ONNX_FLOAT, ONNX_OPSET, type OnnxProto } from "./onnx_proto.ts";
+import { fromOutputMajor } from "../model/tensor.ts";
+import type { PtqWeight } from "../quant/ptq_model.ts";
 
 /** Name of the graph's input. */
 export const ONNX_INPUT = "input";
@@ -42,8 +44,47 @@ function valueInfo(name: string, shape: number[]): OnnxProto.IValueInfoProto {
   };
 }
 
-/** The graph of `model`: its layers' nodes and initializers, in order. */
-function graphOf(model: Model): OnnxProto.IGraphProto {
+/**
+ * An int8 weight as ONNX's weight-only QDQ form: the levels (INT8, the weight's own layout), the
+ * per-output-channel scale and a zero point of 0, and a `DequantizeLinear` node along the output
+ * axis that makes the f32 weight the layer's node reads (w = q · scale, as wgprune's int8 kernel).
+ */
+function quantizedWeight(
+  name: string,
+  dims: number[],
+  weight: PtqWeight,
+  axis: number,
+): { node: OnnxProto.INodeProto; initializers: OnnxProto.ITensorProto[] } {
+  const levels = fromOutputMajor(weight.q!, dims);
+  const int8 = onnx.TensorProto.DataType.INT8;
+  return {
+    node: {
+      name: `${name}.dequantize`,
+      opType: "DequantizeLinear",
+      input: [`${name}.quantized`, `${name}.scale`, `${name}.zero_point`],
+      output: [name],
+      attribute: [attributeProto("axis", { i: axis })],
+    },
+    initializers: [
+      { name: `${name}.quantized`, dims, dataType: int8, rawData: new Uint8Array(levels.buffer) },
+      {
+        name: `${name}.scale`,
+        dims: [weight.rows],
+        dataType: ONNX_FLOAT,
+        floatData: [...weight.scale!],
+      },
+      {
+        name: `${name}.zero_point`,
+        dims: [weight.rows],
+        dataType: int8,
+        rawData: new Uint8Array(weight.rows),
+      },
+    ],
+  };
+}
+
+/** The graph of `model`: its layers' nodes and initializers, in order (int8 weights as QDQ). */
+function graphOf(model: Model, int8: ReadonlyMap<string, PtqWeight>): OnnxProto.IGraphProto {
   const shapes = activationShapes(model.spec);
   const infos = paramInfos(model.spec);
   const nodes: OnnxProto.INodeProto[] = [];
@@ -71,12 +112,19 @@ function graphOf(model: Model): OnnxProto.IGraphProto {
       })
     );
     for (const t of part.initializers) {
-      initializers.push({
-        name: t.name,
-        dims: t.dims,
-        dataType: ONNX_FLOAT,
-        floatData: [...t.data],
-      });
+      const q = int8.get(t.name);
+      if (q && kind.units) {
+        const dq = quantizedWeight(t.name, t.dims, q, kind.units.outputAxis);
+        nodes.splice(nodes.length - part.nodes.length, 0, dq.node);
+        initializers.push(...dq.initializers);
+      } else {
+        initializers.push({
+          name: t.name,
+          dims: t.dims,
+          dataType: ONNX_FLOAT,
+          floatData: [...t.data],
+        });
+      }
     }
     input = output;
   });
@@ -91,18 +139,24 @@ function graphOf(model: Model): OnnxProto.IGraphProto {
 
 /**
  * The ONNX file of `model`; `docString` says where it came from (the export's method and k).
+ * The int8 weights of `ptq` are stored as int8 with their scales (weight-only QDQ).
  *
  * @example
  * ```ts
  * await Deno.writeFile("model.onnx", encodeOnnx(model, "weight k=90"));
  * ```
  */
-export function encodeOnnx(model: Model, docString = ""): Uint8Array {
+export function encodeOnnx(
+  model: Model,
+  docString = "",
+  ptq: ReadonlyMap<string, PtqWeight> = new Map(),
+): Uint8Array {
+  const int8 = new Map([...ptq].filter(([, w]) => w.format === "int8" && w.q && w.scale));
   return onnx.ModelProto.encode({
     irVersion: 7,
     producerName: "wgprune",
     docString,
     opsetImport: [{ domain: "", version: ONNX_OPSET }],
-    graph: graphOf(model),
+    graph: graphOf(model, int8),
   }).finish();
 }

@@ -35,6 +35,7 @@ export const ONNX_OPS = [
   "Dropout",
   "BatchNormalization",
   "Constant",
+  "DequantizeLinear",
   "Softmax",
   "LogSoftmax",
 ] as const;
@@ -74,6 +75,13 @@ function tensorValues(t: OnnxProto.ITensorProto, where: string): Float64Array {
         Number,
       )
       : Float64Array.from(t.int64Data ?? [], Number);
+  } else if (
+    t.dataType === onnx.TensorProto.DataType.INT8 || t.dataType === onnx.TensorProto.DataType.UINT8
+  ) {
+    const signed = t.dataType === onnx.TensorProto.DataType.INT8;
+    values = raw
+      ? Float64Array.from(signed ? new Int8Array(raw.slice().buffer) : raw)
+      : Float64Array.from(t.int32Data ?? []);
   } else {
     throw new UsageError(
       `${where}: tensor "${t.name}" has element type ${t.dataType}; FLOAT weights are expected`,
@@ -255,6 +263,30 @@ function foldBatchNorm(chain: Chain, node: OnnxProto.INodeProto, where: string):
   chain.notes.push(`${where}: folded into the layer before it`);
 }
 
+/**
+ * `DequantizeLinear` of a constant (a quantised weight): folded into the f32 constant
+ * (x − zero point) · scale, per tensor or along `axis`.
+ */
+function dequantizeConstant(chain: Chain, node: OnnxProto.INodeProto, where: string): void {
+  const x = chain.constant(node.input?.[0], where);
+  const scale = chain.constant(node.input?.[1], where).values;
+  const zero = node.input?.[2] ? chain.constant(node.input[2], where).values : new Float64Array(1);
+  const rank = x.dims.length;
+  const axis = ((attr(node, "axis")?.i ?? 1) + rank) % Math.max(rank, 1);
+  const inner = x.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const channels = x.dims[axis] ?? 1;
+  if (scale.length !== 1 && scale.length !== channels) {
+    throw new UsageError(
+      `${chain.path}: ${where}: the scale holds ${scale.length} values for ${channels} channels`,
+    );
+  }
+  const values = x.values.map((q, i) => {
+    const c = scale.length === 1 ? 0 : Math.floor(i / inner) % channels;
+    return Math.fround((q - (zero[c] ?? zero[0])) * Math.fround(scale[c]));
+  });
+  chain.constants.set(node.output?.[0] ?? "", { dims: x.dims, values });
+}
+
 /** Reads one node into the chain. */
 function readNode(chain: Chain, node: OnnxProto.INodeProto, index: number, last: boolean): void {
   const where = nodeName(node, index);
@@ -270,6 +302,7 @@ function readNode(chain: Chain, node: OnnxProto.INodeProto, index: number, last:
     });
     return;
   }
+  if (op === "DequantizeLinear") return dequantizeConstant(chain, node, where);
   if (node.input?.[0] !== chain.current) {
     throw new UsageError(
       `${chain.path}: ${where} reads "${

@@ -207,6 +207,8 @@ export interface UnitStructure {
   unitOf(shape: readonly number[], index: number): number;
   /** Output units of a weight of `shape` in this kind's layout. */
   outputs(shape: readonly number[]): number;
+  /** The axis of the weight's layout that indexes output units (dense 1, convolution 0). */
+  outputAxis: number;
   /**
    * The weight's entries as `[outputs, inputs per output]`, row-major: PyTorch's layout, that of
    * the CSR, int8 and Deep Compression exports (a dense `W[in, out]` transposed; a convolution's

@@ -21,6 +21,7 @@ export const columnUnits: UnitStructure = {
   resized: (spec, units) => ({ ...spec, units }) as LayerSpec,
   unitOf: (shape, index) => index % shape[1],
   outputs: (shape) => shape[1],
+  outputAxis: 1,
   outputMajor: (data, shape) => outputMajor(data, shape),
   fromOutputMajor: (data, shape) => fromOutputMajor(data, shape),
   pruneOut([w, b], kept) {
@@ -57,6 +58,7 @@ export const filterUnits: UnitStructure = {
   resized: (spec, filters) => ({ ...spec, filters }) as LayerSpec,
   unitOf: (shape, index) => Math.floor(index / (shape[1] * shape[2] * shape[3])),
   outputs: (shape) => shape[0],
+  outputAxis: 0,
   outputMajor: (data) => data,
   fromOutputMajor: (data) => data,
   pruneOut([w, b], kept) {
