@@ -5,6 +5,8 @@
  * @module
  */
 
+import { loadDataset } from "../src/data/datasets.ts";
+
 /** onnxruntime's first output of the model `bytes` on `x` of `shape` (f32, row-major). */
 export async function onnxruntimeLogits(
   bytes: Uint8Array,
@@ -28,4 +30,25 @@ export async function onnxruntimeLogits(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * onnxruntime's test accuracy for the ONNX model at `path` on the test images of the IDX or
+ * numpy folder `dataDir` (pixels / 255), each sample of shape `sample`.
+ */
+export async function onnxruntimeAccuracy(
+  path: string,
+  dataDir: string,
+  sample: number[],
+): Promise<number> {
+  const { test } = await loadDataset({ dataset: "mnist", dataDir, numValid: 0, seed: 0 });
+  const x = Float32Array.from(test.pixels, (p) => p / 255);
+  const logits = await onnxruntimeLogits(await Deno.readFile(path), x, [test.count, ...sample]);
+  const classes = logits.length / test.count;
+  let correct = 0;
+  for (let r = 0; r < test.count; r++) {
+    const row = [...logits.subarray(r * classes, (r + 1) * classes)];
+    if (row.indexOf(Math.max(...row)) === test.labels[r]) correct++;
+  }
+  return correct / test.count;
 }

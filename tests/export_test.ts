@@ -16,8 +16,7 @@ import { EXPORT_FILES, loadExported, writeExport } from "../src/export/formats.t
 import { readExportMeta } from "../src/export/meta.ts";
 import { decodeSafetensors } from "../src/model/safetensors.ts";
 import { createRng } from "../src/util/rng.ts";
-import { loadDataset } from "../src/data/datasets.ts";
-import { onnxruntimeLogits } from "./_onnxruntime.ts";
+import { onnxruntimeAccuracy } from "./_onnxruntime.ts";
 
 function argmaxRows(logits: Float64Array, classes: number): number[] {
   const out: number[] = [];
@@ -161,21 +160,9 @@ Deno.test("deno task export writes a folder that deno task eval reads back", asy
       );
     }
     // onnxruntime, an independent runtime, on the test images: wgprune's test accuracy.
-    const { test } = await loadDataset({
-      dataset: "mnist",
-      dataDir: `${tmp}/a`,
-      numValid: 200,
-      seed: 0,
-    });
-    const x = Float32Array.from(test.pixels, (p) => p / 255);
     for (const file of [EXPORT_FILES.onnx, EXPORT_FILES.onnxCompact]) {
-      const logits = await onnxruntimeLogits(await Deno.readFile(`${folder}/${file}`), x, [
-        test.count,
-        test.features,
-      ]);
-      const predicted = argmaxRows(Float64Array.from(logits), 10);
-      const correct = predicted.filter((p, i) => p === test.labels[i]).length;
-      assertEquals(correct / test.count, meta.accuracy, `${file} in onnxruntime`);
+      const accuracy = await onnxruntimeAccuracy(`${folder}/${file}`, `${tmp}/a`, [64]);
+      assertEquals(accuracy, meta.accuracy, `${file} in onnxruntime`);
     }
     assertOneLineError(
       await runCli("eval", [`${tmp}/a`]),

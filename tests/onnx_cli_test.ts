@@ -4,14 +4,13 @@
  * runs with the accuracy wgprune reports, and bad models or flags get one line.
  */
 
-import { onnxruntimeLogits } from "./_onnxruntime.ts";
+import { onnxruntimeAccuracy } from "./_onnxruntime.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { assertOneLineError, runCli } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { encodeOnnx } from "../src/export/onnx.ts";
 import { readExportMeta } from "../src/export/meta.ts";
 import { readSweep } from "../src/sweep/results.ts";
-import { loadDataset } from "../src/data/datasets.ts";
 import { initModel } from "../src/model/network.ts";
 
 Deno.test("an ONNX model is swept as it is, fine-tuned, exported and run by onnxruntime", async () => {
@@ -51,25 +50,8 @@ Deno.test("an ONNX model is swept as it is, fine-tuned, exported and run by onnx
     const folder = exported.stdout.match(/^export: (\S+)\/ /)![1];
     assert(folder.includes("_finetune/export/"), folder);
     const meta = await readExportMeta(`${folder}/meta.json`);
-    const { test } = await loadDataset({
-      dataset: "mnist",
-      dataDir: `${tmp}/a`,
-      numValid: 200,
-      seed: 0,
-    });
-    const x = Float32Array.from(test.pixels, (p) => p / 255);
-    const logits = await onnxruntimeLogits(await Deno.readFile(`${folder}/model.onnx`), x, [
-      test.count,
-      1,
-      8,
-      8,
-    ]);
-    let correct = 0;
-    for (let r = 0; r < test.count; r++) {
-      const row = [...logits.subarray(r * 10, (r + 1) * 10)];
-      if (row.indexOf(Math.max(...row)) === test.labels[r]) correct++;
-    }
-    assertEquals(correct / test.count, meta.accuracy, "onnxruntime's accuracy is wgprune's");
+    const accuracy = await onnxruntimeAccuracy(`${folder}/model.onnx`, `${tmp}/a`, [1, 8, 8]);
+    assertEquals(accuracy, meta.accuracy, "onnxruntime's accuracy is wgprune's");
     // deno task eval reads the exported ONNX files too.
     const evaluated = await runCli("eval", [
       `${folder}/model_compact.onnx`,
