@@ -8,6 +8,7 @@ import { assertOneLineError, runCli } from "./_cli.ts";
 import { writeIdxDir } from "./_idx_data.ts";
 import { parseModelSpec } from "../src/model/spec_file.ts";
 import { LAYER_KINDS } from "../src/model/layers/registry.ts";
+import { MODEL_NAMES, modelSpec } from "../src/model/zoo.ts";
 import { readSweep } from "../src/sweep/results.ts";
 import { UsageError } from "../src/util/errors.ts";
 
@@ -37,6 +38,13 @@ Deno.test("a JSON layer list takes every layer kind, absent fields at their defa
   ]);
   // Every registered kind appears, so a new kind is tested here once it is in the list.
   assertEquals(new Set(spec.layers.map((l) => l.kind)), new Set(LAYER_KINDS.keys()));
+});
+
+Deno.test("every built-in network is a layer list of the same form", () => {
+  for (const name of MODEL_NAMES) {
+    const spec = modelSpec(name, { features: 784, classes: 10, hidden: [30, 20], bias: true });
+    assertEquals(parseModelSpec(JSON.stringify(spec), `${name}.json`), spec, name);
+  }
 });
 
 Deno.test("a bad JSON layer list gets one line naming the first bad layer", () => {

@@ -255,6 +255,30 @@ async function saveGradualMasks(
   return sparsity;
 }
 
+/** An ONNX model's weights as the trained model (`--weights imported`): evaluated, saved. */
+async function importedAsTrained(
+  gpu: GpuContext,
+  config: TrainConfig,
+  loaded: LoadedData,
+  out: RunOutput,
+  imported: Model,
+): Promise<TrainedModel> {
+  const meta = trainingMeta(config, loaded.spec);
+  await saveModel(experimentPaths(config).init, imported, {
+    ...meta,
+    finished: "true",
+    kind: "init",
+  });
+  out.log(`train: ${config.modelFile}'s weights are the trained model (--weights imported)`);
+  return await finishTraining(gpu, config, loaded, out, {
+    model: imported,
+    bestEpoch: 0,
+    secondsPerEpoch: 0,
+    history: [],
+    meta,
+  });
+}
+
 /** Trains the configuration's model (resuming an interrupted run), or reuses its checkpoint. */
 async function trainOrReuse(
   gpu: GpuContext,
@@ -272,20 +296,9 @@ async function trainOrReuse(
     ? config.imported
     : initModel(spec, config.seed, config.init);
   if (config.imported && config.weights === "imported") {
-    await saveModel(paths.init, init, {
-      ...trainingMeta(config, spec),
-      finished: "true",
-      kind: "init",
-    });
-    out.log(`train: ${config.modelFile}'s weights are the trained model (--weights imported)`);
-    return await finishTraining(gpu, config, loaded, out, {
-      model: init,
-      bestEpoch: 0,
-      secondsPerEpoch: 0,
-      history: [],
-      meta: trainingMeta(config, spec),
-    });
+    return await importedAsTrained(gpu, config, loaded, out, init);
   }
+
   const meta = trainingMeta(config, spec);
   const resume = config.forceTrain || config.gradual
     ? undefined

@@ -287,21 +287,116 @@ function dequantizeConstant(chain: Chain, node: OnnxProto.INodeProto, where: str
   chain.constants.set(node.output?.[0] ?? "", { dims: x.dims, values });
 }
 
+/** What reads one chain node: the chain, the node, its name for messages, the input shape. */
+type NodeReader = (
+  chain: Chain,
+  node: OnnxProto.INodeProto,
+  where: string,
+  shape: number[],
+) => void;
+
+/** A usage error about `where` in the chain's file. */
+function refuse(chain: Chain, where: string, why: string): UsageError {
+  return new UsageError(`${chain.path}: ${where}: ${why}`);
+}
+
+/** `MatMul` by a constant [in, out]: a dense layer without a bias (an `Add` after it gives one). */
+const matmul: NodeReader = (chain, node, where, shape) => {
+  const b = chain.constant(node.input?.[1], where);
+  if (b.dims.length !== 2 || shape.length !== 1) {
+    throw refuse(chain, where, "MatMul must multiply [N, features] by a constant [in, out]");
+  }
+  chain.push({ kind: "dense", units: b.dims[1], bias: false }, [{
+    shape: [...b.dims],
+    data: f32(b.values),
+  }]);
+};
+
+/** `Add` of a constant after a `MatMul`: its bias. */
+const addBias: NodeReader = (chain, node, where, shape) => {
+  const layer = chain.lastWithUnits();
+  const c = chain.constant(node.input?.[1], where);
+  if (!layer || layer.params.length > 1 || c.values.length !== shape[0] || shape.length !== 1) {
+    throw refuse(chain, where, "only the bias Add of a MatMul is supported");
+  }
+  layer.params.push({ shape: [shape[0]], data: f32(c.values) });
+  layer.spec = { ...layer.spec, bias: true } as LayerSpec;
+};
+
+/** `MaxPool` over square windows, no padding. */
+const maxPool: NodeReader = (chain, node, where) => {
+  const k = attr(node, "kernel_shape")?.ints ?? [];
+  const strides = attr(node, "strides")?.ints ?? [1, 1];
+  const pads = attr(node, "pads")?.ints ?? [0, 0, 0, 0];
+  if (
+    k.length !== 2 || k[0] !== k[1] || strides[0] !== strides[1] || pads.some((p) => p !== 0) ||
+    (attr(node, "ceil_mode")?.i ?? 0) !== 0
+  ) {
+    throw refuse(
+      chain,
+      where,
+      "only square windows with equal strides, no padding and no ceil_mode are supported",
+    );
+  }
+  chain.push({ kind: "maxpool2d", kernel: k[0], stride: strides[0] });
+};
+
+/** `Flatten` (axis 1) or `Reshape` to one vector per sample: a flatten when the input is not flat. */
+const flatten: NodeReader = (chain, node, where, shape) => {
+  const features = shape.reduce((a, b) => a * b, 1);
+  if (node.opType === "Flatten" && (attr(node, "axis")?.i ?? 1) !== 1) {
+    throw refuse(chain, where, "only Flatten with axis 1 is supported");
+  }
+  if (node.opType === "Reshape") {
+    const target = chain.constant(node.input?.[1], where).values;
+    if (!(target.length === 2 && (target[1] === -1 || target[1] === features))) {
+      throw refuse(
+        chain,
+        where,
+        `only a Reshape to one vector per sample ([N, ${features}]) is supported`,
+      );
+    }
+  }
+  if (shape.length > 1) chain.push({ kind: "flatten" });
+};
+
+/** The readers of the operators in a chain, by operator. */
+const READERS: Record<string, NodeReader> = {
+  Gemm(chain, node, where, shape) {
+    if (shape.length !== 1) {
+      throw refuse(chain, where, `Gemm reads [N, features]; flatten the [${shape}] input first`);
+    }
+    gemm(chain, node, where);
+  },
+  MatMul: matmul,
+  Add: addBias,
+  Conv: (chain, node, where) => conv(chain, node, where),
+  Relu: (chain) => chain.push({ kind: "relu" }),
+  LeakyRelu: (chain, node) =>
+    chain.push({ kind: "leaky_relu", slope: shortestF32(attr(node, "alpha")?.f ?? 0.01) }),
+  MaxPool: maxPool,
+  Flatten: flatten,
+  Reshape: flatten,
+  Identity: () => {},
+  Dropout: (chain, _node, where) => chain.notes.push(`${where}: dropped (inference)`),
+  BatchNormalization: (chain, node, where) => foldBatchNorm(chain, node, where),
+};
+
+/** A `Constant` node: its tensor becomes a constant of the chain. */
+function readConstant(chain: Chain, node: OnnxProto.INodeProto, where: string): void {
+  const value = (node.attribute ?? []).find((a) => a.name === "value")?.t;
+  if (!value || !node.output?.[0]) throw refuse(chain, where, "a Constant needs a tensor value");
+  chain.constants.set(node.output[0], {
+    dims: (value.dims ?? []).map(Number),
+    values: tensorValues(value, `${chain.path}: ${where}`),
+  });
+}
+
 /** Reads one node into the chain. */
 function readNode(chain: Chain, node: OnnxProto.INodeProto, index: number, last: boolean): void {
   const where = nodeName(node, index);
   const op = node.opType ?? "";
-  if (op === "Constant") {
-    const value = (node.attribute ?? []).find((a) => a.name === "value")?.t;
-    if (!value || !node.output?.[0]) {
-      throw new UsageError(`${chain.path}: ${where}: a Constant needs a tensor value`);
-    }
-    chain.constants.set(node.output[0], {
-      dims: (value.dims ?? []).map(Number),
-      values: tensorValues(value, `${chain.path}: ${where}`),
-    });
-    return;
-  }
+  if (op === "Constant") return readConstant(chain, node, where);
   if (op === "DequantizeLinear") return dequantizeConstant(chain, node, where);
   if (node.input?.[0] !== chain.current) {
     throw new UsageError(
@@ -310,100 +405,16 @@ function readNode(chain: Chain, node: OnnxProto.INodeProto, index: number, last:
       }", not the previous node's output "${chain.current}" (the graph must be a chain; branches are not supported)`,
     );
   }
-  const shape = chain.shape();
-  switch (op) {
-    case "Gemm":
-      if (shape.length !== 1) {
-        throw new UsageError(
-          `${chain.path}: ${where}: Gemm reads [N, features]; flatten the [${shape}] input first`,
-        );
-      }
-      gemm(chain, node, where);
-      break;
-    case "MatMul": {
-      const b = chain.constant(node.input?.[1], where);
-      if (b.dims.length !== 2 || shape.length !== 1) {
-        throw new UsageError(
-          `${chain.path}: ${where}: MatMul must multiply [N, features] by a constant [in, out]`,
-        );
-      }
-      chain.push({ kind: "dense", units: b.dims[1], bias: false }, [{
-        shape: [...b.dims],
-        data: f32(b.values),
-      }]);
-      break;
-    }
-    case "Add": {
-      const layer = chain.lastWithUnits();
-      const c = chain.constant(node.input?.[1], where);
-      if (!layer || layer.params.length > 1 || c.values.length !== shape[0] || shape.length !== 1) {
-        throw new UsageError(`${chain.path}: ${where}: only the bias Add of a MatMul is supported`);
-      }
-      layer.params.push({ shape: [shape[0]], data: f32(c.values) });
-      layer.spec = { ...layer.spec, bias: true } as LayerSpec;
-      break;
-    }
-    case "Conv":
-      conv(chain, node, where);
-      break;
-    case "Relu":
-      chain.push({ kind: "relu" });
-      break;
-    case "LeakyRelu":
-      chain.push({ kind: "leaky_relu", slope: shortestF32(attr(node, "alpha")?.f ?? 0.01) });
-      break;
-    case "MaxPool": {
-      const k = attr(node, "kernel_shape")?.ints ?? [];
-      const strides = attr(node, "strides")?.ints ?? [1, 1];
-      const pads = attr(node, "pads")?.ints ?? [0, 0, 0, 0];
-      if (
-        k.length !== 2 || k[0] !== k[1] || strides[0] !== strides[1] || pads.some((p) => p !== 0) ||
-        (attr(node, "ceil_mode")?.i ?? 0) !== 0
-      ) {
-        throw new UsageError(
-          `${chain.path}: ${where}: only square windows with equal strides, no padding and no ceil_mode are supported`,
-        );
-      }
-      chain.push({ kind: "maxpool2d", kernel: k[0], stride: strides[0] });
-      break;
-    }
-    case "Flatten":
-      if ((attr(node, "axis")?.i ?? 1) !== 1) {
-        throw new UsageError(`${chain.path}: ${where}: only Flatten with axis 1 is supported`);
-      }
-      if (shape.length > 1) chain.push({ kind: "flatten" });
-      break;
-    case "Reshape": {
-      const target = chain.constant(node.input?.[1], where).values;
-      const features = shape.reduce((a, b) => a * b, 1);
-      const flat = target.length === 2 && (target[1] === -1 || target[1] === features);
-      if (!flat) {
-        throw new UsageError(
-          `${chain.path}: ${where}: only a Reshape to one vector per sample ([N, ${features}]) is supported`,
-        );
-      }
-      if (shape.length > 1) chain.push({ kind: "flatten" });
-      break;
-    }
-    case "Identity":
-    case "Dropout":
-      if (op === "Dropout") chain.notes.push(`${where}: dropped (inference)`);
-      break;
-    case "BatchNormalization":
-      foldBatchNorm(chain, node, where);
-      break;
-    case "Softmax":
-    case "LogSoftmax":
-      if (!last) {
-        throw new UsageError(`${chain.path}: ${where}: ${op} is supported as the last node only`);
-      }
-      chain.notes.push(`${where}: dropped (wgprune trains on logits)`);
-      return;
-    default:
-      throw new UsageError(
-        `${chain.path}: ${where}: unsupported operator ${op}; supported: ${ONNX_OPS.join(", ")}`,
-      );
+  if (op === "Softmax" || op === "LogSoftmax") {
+    if (!last) throw refuse(chain, where, `${op} is supported as the last node only`);
+    chain.notes.push(`${where}: dropped (wgprune trains on logits)`);
+    return;
   }
+  const reader = Object.hasOwn(READERS, op) ? READERS[op] : undefined;
+  if (!reader) {
+    throw refuse(chain, where, `unsupported operator ${op}; supported: ${ONNX_OPS.join(", ")}`);
+  }
+  reader(chain, node, where, chain.shape());
   chain.current = node.output?.[0] ?? "";
 }
 
