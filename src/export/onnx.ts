@@ -118,12 +118,9 @@ function graphOf(model: Model, int8: ReadonlyMap<string, PtqWeight>): OnnxProto.
         nodes.splice(nodes.length - part.nodes.length, 0, dq.node);
         initializers.push(...dq.initializers);
       } else {
-        initializers.push({
-          name: t.name,
-          dims: t.dims,
-          dataType: ONNX_FLOAT,
-          floatData: [...t.data],
-        });
+        // raw_data: the f32 values' little-endian bytes, copied as they are.
+        const rawData = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice();
+        initializers.push({ name: t.name, dims: t.dims, dataType: ONNX_FLOAT, rawData });
       }
     }
     input = output;

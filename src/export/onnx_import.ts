@@ -62,16 +62,18 @@ function tensorValues(t: OnnxProto.ITensorProto, where: string): Float64Array {
     );
   }
   const count = (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
-  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  // A copy of the bytes into a buffer of their own: protobufjs may hand out a view into the file
+  // (a Node Buffer's slice is one too), whose buffer starts elsewhere.
+  const raw = t.rawData && t.rawData.length > 0 ? new Uint8Array(t.rawData) : undefined;
   let values: Float64Array;
   if (t.dataType === ONNX_FLOAT) {
     values = raw
-      ? Float64Array.from(new Float32Array(raw.slice().buffer, 0, Math.floor(raw.length / 4)))
+      ? Float64Array.from(new Float32Array(raw.buffer, 0, Math.floor(raw.length / 4)))
       : Float64Array.from(t.floatData ?? []);
   } else if (t.dataType === onnx.TensorProto.DataType.INT64) {
     values = raw
       ? Float64Array.from(
-        new BigInt64Array(raw.slice().buffer, 0, Math.floor(raw.length / 8)),
+        new BigInt64Array(raw.buffer, 0, Math.floor(raw.length / 8)),
         Number,
       )
       : Float64Array.from(t.int64Data ?? [], Number);
@@ -80,7 +82,7 @@ function tensorValues(t: OnnxProto.ITensorProto, where: string): Float64Array {
   ) {
     const signed = t.dataType === onnx.TensorProto.DataType.INT8;
     values = raw
-      ? Float64Array.from(signed ? new Int8Array(raw.slice().buffer) : raw)
+      ? Float64Array.from(signed ? new Int8Array(raw.buffer) : raw)
       : Float64Array.from(t.int32Data ?? []);
   } else {
     throw new UsageError(
