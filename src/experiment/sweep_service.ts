@@ -115,7 +115,7 @@ async function checkRewindSnapshot(request: SweepRequest): Promise<void> {
 }
 
 /** The levels: `--k`, or the share of weights each `--std-sensitivity` s prunes (prune_by_std). */
-function levelsOf(request: SweepRequest, trained: Model, prunable: string[], out: RunOutput) {
+function sweepLevels(request: SweepRequest, trained: Model, prunable: string[], out: RunOutput) {
   if (!request.sensitivities) return request.plan.ks;
   const ks = request.sensitivities.map((s) => {
     const k = kForSensitivity(trained, prunable, s);
@@ -187,7 +187,7 @@ async function jobOf(
         (path) => `--rewind needs ${path}, which is missing; retrain with --force-train`,
       ),
     data: loaded,
-    ks: levelsOf(request, trained.model, prunable, out),
+    ks: sweepLevels(request, trained.model, prunable, out),
     prunable,
     allocation,
     csvPath: selection ? `${paths.dir}/${shardFileName(selection.shard)}` : paths.sweep,
