@@ -1,7 +1,9 @@
 /**
  * The imports run one way. Each folder of src/ has a rank; a module may import from its own folder
  * or from a folder of lower rank, never sideways or upward. src/reference/ holds test oracles:
- * nothing under src/ imports it.
+ * nothing under src/ imports it. Below the command line, only the Deno host
+ * (src/util/deno_host.ts) calls Deno's API: everything else reaches files through the host, so
+ * the same modules run in a browser page.
  */
 
 import { assertEquals } from "./_assert.ts";
@@ -23,6 +25,8 @@ const RANK: Record<string, number> = {
   experiment: 9,
   cluster: 9.5,
   cli: 10,
+  "mod.ts": 10.5, // the public API: src/mod.ts
+  web: 11, // the browser app, built on the public API
 };
 
 const SRC = new URL("../src/", import.meta.url);
@@ -63,6 +67,23 @@ Deno.test("imports run one way: cli → experiment → report → sweep → reco
         wrong.push(`${where} (unranked)`);
       } else if (RANK[to] >= RANK[from]) wrong.push(`${where} (rank ${RANK[to]} ≥ ${RANK[from]})`);
     }
+  }
+  assertEquals(wrong, []);
+});
+
+/** Folders whose modules may call Deno's API: the command line and its experiment bookkeeping. */
+const DENO_FOLDERS = new Set(["cli", "experiment", "reference"]);
+
+Deno.test("below the command line, only src/util/deno_host.ts calls Deno's API", async () => {
+  const wrong: string[] = [];
+  for await (const file of modules(SRC)) {
+    const name = file.pathname.slice(SRC.pathname.length);
+    if (DENO_FOLDERS.has(folderOf(file)) || name === "util/deno_host.ts") continue;
+    const code = (await Deno.readTextFile(file)).split("\n")
+      .filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line)); // comments and JSDoc examples
+    code.forEach((line) => {
+      if (/\bDeno\.\w/.test(line)) wrong.push(`${name}: ${line.trim()}`);
+    });
   }
   assertEquals(wrong, []);
 });

@@ -8,13 +8,15 @@
 
 import { runMain } from "./main.ts";
 import { UsageError } from "../util/errors.ts";
-import { exists } from "../util/files.ts";
+import { stringify } from "csv-stringify/sync";
+import { exists, fileSize, isFolder, writeFileAtomic } from "../util/files.ts";
 import { median } from "../util/stats.ts";
 import { checkFolder, checkPath, numberFlag, parseCommandLine } from "./flags.ts";
 import { getGpu, type GpuContext } from "../gpu/device.ts";
 import { KERNEL_FLAG, parseKernel } from "./kernel_option.ts";
 import { setupKernels } from "../experiment/kernels.ts";
-import { type DatasetName, DATASETS, loadDataset } from "../data/datasets.ts";
+import { type DatasetName, DATASETS, loadDataset, type Split } from "../data/datasets.ts";
+import { type Predictions, predictSplit } from "../train/predict.ts";
 import { sizeOf } from "../model/tensor.ts";
 import { loadExported, MODEL_FILES } from "../export/formats.ts";
 import { META_FILE, readExportMeta } from "../export/meta.ts";
@@ -36,6 +38,7 @@ import { ensureDatasetInstalled } from "../experiment/system.ts";
 
 const USAGE = `Usage: deno task eval PATH [--dataset mnist|fashion] [--data-dir DIR] [--repeats 3]
                       [--infer auto|dense|sparse|nm] [--kernel auto|tiled|uniform|workgroup]
+                      [--predictions FILE.csv]
 
 Evaluates an exported model on the test set. PATH is one file (model.safetensors,
 model_compact.safetensors, model_csr.safetensors, model_q.safetensors, model_int8.safetensors,
@@ -45,17 +48,26 @@ model files are evaluated one by one (a line each: accuracy, loss, time, bytes o
 f16 weights run on the kernels that read them packed. The dataset is taken from meta.json beside
 PATH (in it, for a folder) unless --dataset or --data-dir says otherwise. --infer nm runs every
 N:M-sparse dense layer (--method nm) on the N:M kernel; auto picks, per layer, the kernel
-measured fastest by deno task bench --sparse and deno task bench --nm on this adapter.`;
+measured fastest by deno task bench --sparse and deno task bench --nm on this adapter.
+--predictions FILE.csv (one model file) writes each test image's prediction: a CSV with the
+header image,label,predicted,margin (margin: largest minus second-largest logit).`;
+
+/** Writes each image's label, prediction and margin as CSV (header image,label,predicted,margin). */
+async function writePredictions(path: string, p: Predictions, split: Split): Promise<void> {
+  const rows = Array.from(p.predicted, (c, i) => [i, split.labels[i], c, p.margin[i]]);
+  await writeFileAtomic(
+    path,
+    stringify(rows, { header: true, columns: ["image", "label", "predicted", "margin"] }),
+  );
+  console.error(`eval: wrote ${p.predicted.length} predictions to ${path}`);
+}
 
 /** The model files to evaluate and the meta.json that describes them. */
 async function filesOf(path: string): Promise<{ files: string[]; metaPath: string }> {
-  let isFolder = false;
-  try {
-    isFolder = (await Deno.stat(path)).isDirectory;
-  } catch {
-    // a missing file is reported by the reader, naming it
+  // A missing file is reported by the reader, naming it.
+  if (!(await isFolder(path))) {
+    return { files: [path], metaPath: path.replace(/[^/]*$/, META_FILE) };
   }
-  if (!isFolder) return { files: [path], metaPath: path.replace(/[^/]*$/, META_FILE) };
   const dir = checkFolder("PATH", path);
   const files: string[] = [];
   for (const name of MODEL_FILES) if (await exists(`${dir}/${name}`)) files.push(`${dir}/${name}`);
@@ -95,6 +107,10 @@ interface EvalSettings {
   infer: InferMode;
   /** Print the per-layer path choice and the size breakdown (one file given). */
   detailed: boolean;
+  /** Write each test image's prediction here (CSV). */
+  predictions?: string;
+  /** The test split on the CPU (for the predictions). */
+  testImages: Split;
 }
 
 /** An exported file, loaded. */
@@ -138,12 +154,19 @@ async function evaluateFile(
       await net.evaluate(test);
       times.push(performance.now() - t0);
     }
-    const bytes = (await Deno.stat(path)).size;
+    const bytes = await fileSize(path);
     console.log(
       `eval: ${path} (${format}): test accuracy ${(result.accuracy * 100).toFixed(2)}%, loss ${
         result.loss.toFixed(4)
       }, ${median(times).toFixed(1)} ms per pass over ${test.count} images, ${bytes} bytes`,
     );
+    if (settings.predictions) {
+      await writePredictions(
+        settings.predictions,
+        await predictSplit(net, test),
+        settings.testImages,
+      );
+    }
     if (settings.detailed) {
       const sizes = compressedSizes(model, stored);
       console.log(
@@ -164,6 +187,7 @@ if (import.meta.main) {
       "data-dir": { type: "string" },
       repeats: { type: "string", default: "3" },
       infer: { type: "string", default: "auto" },
+      predictions: { type: "string" },
       ...KERNEL_FLAG,
       help: { type: "boolean", short: "h", default: false },
     }, true);
@@ -180,6 +204,9 @@ if (import.meta.main) {
     const infer = parseInferMode(String(flags.infer));
     const kernel = parseKernel(String(flags.kernel));
     const { files, metaPath } = await filesOf(path);
+    if (flags.predictions !== undefined && files.length !== 1) {
+      throw new UsageError("--predictions needs one model file, not a folder of them");
+    }
     const dataset = await datasetOf(flags, metaPath, path);
     const loaded: LoadedFile[] = [];
     for (const file of files) loaded.push({ path: file, ...await loadExported(file) });
@@ -199,7 +226,13 @@ if (import.meta.main) {
     const test = uploadSplit(gpu, data.test, "test");
     try {
       for (const file of loaded) {
-        await evaluateFile(gpu, test, file, { repeats, infer, detailed: loaded.length === 1 });
+        await evaluateFile(gpu, test, file, {
+          repeats,
+          infer,
+          detailed: loaded.length === 1,
+          predictions: flags.predictions,
+          testImages: data.test,
+        });
       }
     } finally {
       destroySplit(test);

@@ -9,6 +9,7 @@
  */
 
 import { UsageError } from "../util/errors.ts";
+import { host } from "../util/host.ts";
 import { parseShard, type Shard } from "../sweep/shard.ts";
 
 /** Reads an environment variable (injectable for tests). */
@@ -49,7 +50,7 @@ function parseShardCount(raw: string): number {
 export function shardFromEnvironment(
   shardFlag: string | undefined,
   shardsFlag: string | undefined,
-  env: EnvReader = (name) => Deno.env.get(name),
+  env: EnvReader = (name) => host().env(name),
 ): ShardSource | undefined {
   if (shardFlag !== undefined) {
     if (shardsFlag !== undefined) {

@@ -8,7 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { UsageError } from "../util/errors.ts";
-import { readFileOrFail } from "../util/files.ts";
+import { isFileSync, readFileOrFail } from "../util/files.ts";
 import { type IdxImages, parseImages, parseLabels, readMaybeGzip } from "./idx.ts";
 import { type NpyArray, parseNpy } from "./npy.ts";
 import { createRng, permutation } from "../util/rng.ts";
@@ -68,11 +68,7 @@ export function mnistDir(): string {
 function findFile(dir: string, base: string, hint: string): string {
   for (const name of [base, `${base}.gz`]) {
     const path = `${dir.replace(/\/$/, "")}/${name}`;
-    try {
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // try the next name
-    }
+    if (isFileSync(path)) return path;
   }
   throw new UsageError(`${dir}: missing ${base} (or ${base}.gz); ${hint}`);
 }
@@ -127,11 +123,7 @@ const NPY_FILES = ["x_train.npy", "y_train.npy", "x_test.npy", "y_test.npy"];
 
 /** True when `dir` holds numpy arrays (`x_train.npy`) instead of IDX files. */
 function existsNpy(dir: string): boolean {
-  try {
-    return Deno.statSync(`${dir.replace(/\/$/, "")}/${NPY_FILES[0]}`).isFile;
-  } catch {
-    return false;
-  }
+  return isFileSync(`${dir.replace(/\/$/, "")}/${NPY_FILES[0]}`);
 }
 
 /**

@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { ensureDatasetInstalled } from "./system.ts";
 import { decodeOnnx } from "../export/onnx_import.ts";
+import { CHECKPOINT_FORMAT } from "../export/formats.ts";
 import { parseModelSpec } from "../model/spec_file.ts";
 import type { GpuContext } from "../gpu/device.ts";
 import { UsageError } from "../util/errors.ts";
@@ -21,6 +22,7 @@ import {
   exists,
   readFileOrFail,
   readTextOrFail,
+  removeIfPresent,
   withFileLock,
   writeFileAtomic,
   writeJsonAtomic,
@@ -187,7 +189,7 @@ async function reusedModel(
 /** The metadata every file of the experiment's training carries. */
 function trainingMeta(config: TrainConfig, spec: LoadedData["spec"]): Record<string, string> {
   return {
-    format: "wgprune-mlp",
+    format: CHECKPOINT_FORMAT,
     dataset: config.dataDir ? "custom" : config.dataset,
     data_sha256: config.dataFingerprint,
     layers: JSON.stringify(spec),
@@ -390,7 +392,7 @@ async function finishTraining(
   const checksum = await saveModel(paths.checkpoint, trained.model, checkpointMeta);
   const metrics = metricsOf(checkpointMeta, checksum);
   await writeJsonAtomic(paths.metrics, metrics);
-  for (const done of [paths.last, paths.best]) await Deno.remove(done).catch(() => {});
+  for (const done of [paths.last, paths.best]) await removeIfPresent(done);
   if (trained.history.length > 0) {
     const { renderTrainingPng } = await import("../report/charts.ts");
     await writeFileAtomic(paths.trainingPng, await renderTrainingPng(trained.history));

@@ -56,6 +56,9 @@ import { encodeOnnx } from "./onnx.ts";
 import { decodeOnnx } from "./onnx_import.ts";
 import { type ExportInfo, type ExportMeta, type FileSize, META_FILE } from "./meta.ts";
 
+/** The `format` of a training checkpoint's metadata (its spec is `layers`). */
+export const CHECKPOINT_FORMAT = "wgprune-mlp";
+
 /** The exported files, by format. */
 export const EXPORT_FILES = {
   dense: "model.safetensors",
@@ -362,10 +365,27 @@ function readCsr(
  * sharing, or the post-training-quantised weights for the kernels that read them);
  * every problem is a one-line `UsageError` naming the file.
  */
-export async function loadExported(
-  path: string,
-): Promise<{ model: Model; format: string; stored: StoredValues }> {
-  const bytes = await readFileOrFail(path);
+export async function loadExported(path: string): Promise<ExportedModel> {
+  return decodeExported(await readFileOrFail(path), path);
+}
+
+/** An exported model read back: dense parameters, the file's format and how weights are stored. */
+export interface ExportedModel {
+  /** The model, dense (pruned entries exactly 0). */
+  model: Model;
+  /** `dense`, `compact`, `csr`, `quantized`, `int8`, `f16`, `dcz`, `onnx` or `checkpoint`. */
+  format: string;
+  /** Weight sharing or post-training-quantised weights, when the file holds them. */
+  stored: StoredValues;
+}
+
+/**
+ * `loadExported` of bytes already read: `name` (a path or a file name) picks the reader by its
+ * extension (`.onnx`, `.dcz`, else safetensors) and names the file in errors. A training
+ * checkpoint (`checkpoint.safetensors`, its spec in `layers`) reads as a dense model too.
+ */
+export function decodeExported(bytes: Uint8Array, name: string): ExportedModel {
+  const path = name;
   if (path.endsWith(".onnx")) {
     return { model: decodeOnnx(bytes, path).model, format: "onnx", stored: {} };
   }
@@ -378,7 +398,9 @@ export async function loadExported(
     };
   }
   const file = decodeSafetensors(bytes, path, { requireChecksum: true });
-  const { format, spec: specText } = file.metadata;
+  const checkpoint = file.metadata.format === CHECKPOINT_FORMAT;
+  const format = checkpoint ? "checkpoint" : file.metadata.format;
+  const specText = checkpoint ? file.metadata.layers : file.metadata.spec;
   let spec: ModelSpec;
   try {
     spec = JSON.parse(specText ?? "") as ModelSpec;
@@ -411,7 +433,7 @@ export async function loadExported(
   } else if (format === "int8" || format === "f16") {
     const ptq = decodePtqTensors(tensors, spec, format, path);
     return { model: { spec, params: checkParams(spec, tensors, path) }, format, stored: { ptq } };
-  } else if (format !== "dense" && format !== "compact") {
+  } else if (format !== "dense" && format !== "compact" && format !== "checkpoint") {
     throw new UsageError(
       `${path}: format "${format}" is not dense, compact, csr, quantized, int8 or f16`,
     );

@@ -6,6 +6,7 @@
  */
 
 import { UsageError } from "../util/errors.ts";
+import { host } from "../util/host.ts";
 
 /** A live GPU device plus a description of the adapter it came from. */
 export interface GpuContext {
@@ -28,32 +29,6 @@ export interface GpuContext {
  */
 const WANTED_LIMITS = ["maxStorageBufferBindingSize", "maxBufferSize"] as const;
 
-/** Backend names wgpu accepts in `DENO_WEBGPU_BACKEND` (a comma list of them). */
-export const WGPU_BACKENDS = [
-  "vulkan",
-  "vk",
-  "gl",
-  "gles",
-  "opengl",
-  "metal",
-  "mtl",
-  "dx12",
-  "d3d12",
-] as const;
-
-/** Checks a `DENO_WEBGPU_BACKEND` value; an unknown name is a `UsageError` naming it. */
-export function checkBackend(value: string): string {
-  const names = value.toLowerCase().split(",").map((s) => s.trim());
-  const unknown = names.find((n) => !(WGPU_BACKENDS as readonly string[]).includes(n));
-  if (unknown !== undefined) {
-    throw new UsageError(
-      `DENO_WEBGPU_BACKEND="${value}" names an unknown wgpu backend "${unknown}"; ` +
-        "expected vulkan, gl, metal or dx12 (or a comma list of them)",
-    );
-  }
-  return value;
-}
-
 let shared: Promise<GpuContext> | undefined;
 
 /**
@@ -73,26 +48,8 @@ export function getGpu(options: { quiet?: boolean } = {}): Promise<GpuContext> {
   return shared;
 }
 
-/** True inside Deno (wgpu); false in a browser (Dawn in Chrome, wgpu in Firefox, …). */
-function inDeno(): boolean {
-  return typeof Deno !== "undefined" && typeof Deno.version?.deno === "string";
-}
-
-/** Chooses Deno's wgpu backend (Vulkan unless `DENO_WEBGPU_BACKEND` says otherwise). */
-function denoBackend(): string {
-  if (!Deno.env.get("DENO_WEBGPU_BACKEND")) Deno.env.set("DENO_WEBGPU_BACKEND", "vulkan");
-  // wgpu's GL probe complains without XDG_RUNTIME_DIR; give it one private folder per user
-  // (not a new temp folder per run).
-  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
-    const dir = `/tmp/wgprune-runtime-${Deno.uid() ?? "user"}`;
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    Deno.env.set("XDG_RUNTIME_DIR", dir);
-  }
-  return checkBackend(Deno.env.get("DENO_WEBGPU_BACKEND") ?? "vulkan");
-}
-
 async function createGpu(quiet: boolean): Promise<GpuContext> {
-  const backend = inDeno() ? denoBackend() : "browser";
+  const backend = host().webgpuBackend();
   const adapter = navigator.gpu
     ? await navigator.gpu.requestAdapter({ powerPreference: "high-performance" })
     : null;

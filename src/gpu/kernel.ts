@@ -8,6 +8,7 @@
  */
 
 import type { GpuContext } from "./device.ts";
+import { readTextSync } from "../util/files.ts";
 
 /**
  * How a shader sees one buffer binding: a storage buffer read-only or read-write, or a uniform
@@ -93,7 +94,7 @@ export function provideShaderSources(sources: Record<string, string>): void {
 function readShader(file: string): string {
   let src = sourceCache.get(file);
   if (src === undefined) {
-    src = Deno.readTextFileSync(file.startsWith("/") ? file : new URL(file, SHADER_DIR));
+    src = readTextSync(file.startsWith("/") ? file : new URL(file, SHADER_DIR));
     sourceCache.set(file, src);
   }
   return src;

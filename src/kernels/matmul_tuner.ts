@@ -16,7 +16,13 @@ import { createStorage, readF32, uploadStorage } from "../gpu/buffers.ts";
 import { submitOps } from "../gpu/kernel.ts";
 import { medianOpMs, singleRunMs } from "../gpu/timing.ts";
 import { createRng, uniformArray } from "../util/rng.ts";
-import { ensureDir, folderOf, withFileLock, writeJsonAtomic } from "../util/files.ts";
+import {
+  ensureDir,
+  folderOf,
+  readTextOrFail,
+  withFileLock,
+  writeJsonAtomic,
+} from "../util/files.ts";
 import {
   createMatmul,
   MATMUL_VARIANTS,
@@ -117,7 +123,7 @@ function agrees(got: Float32Array, want: Float32Array): boolean {
 async function readCache(path: string, warn: (line: string) => void): Promise<TuningCache> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readTextOrFail(path);
   } catch {
     return { version: 1, adapters: {} }; // no cache yet (or unreadable: it is rebuilt)
   }

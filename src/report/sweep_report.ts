@@ -21,7 +21,7 @@ import type { Model } from "../model/network.ts";
 import { getPruneMethod } from "../prune/registry.ts";
 import { scoredOnGpu } from "../prune/method.ts";
 import { columnNorms } from "../prune/unit.ts";
-import { writeFileAtomic } from "../util/files.ts";
+import { readTextOrFail, writeFileAtomic } from "../util/files.ts";
 
 /** Points (x = sparsity %, y = f(row)) of each series, sorted by x. */
 function seriesOf(
@@ -262,7 +262,7 @@ function htmlTable(markdown: string): string {
 /** chart.js's UMD bundle, inlined into report.html. */
 async function chartJsSource(): Promise<string> {
   const entry = new URL(import.meta.resolve("chart.js"));
-  return await Deno.readTextFile(new URL("./chart.umd.min.js", entry));
+  return await readTextOrFail(new URL("./chart.umd.min.js", entry).pathname);
 }
 
 /** Builds the self-contained report.html. */

@@ -12,7 +12,7 @@
 import { UsageError } from "../util/errors.ts";
 import { SHARD_FILE } from "./shard.ts";
 import { MEASURED_COLUMNS, pointName, readSweep, type SweepRow, writeSweep } from "./results.ts";
-import { withFileLock } from "../util/files.ts";
+import { readFolder, withFileLock } from "../util/files.ts";
 import { pointKey } from "./point_id.ts";
 
 /** What a merge did. */
@@ -35,13 +35,10 @@ export interface MergeResult {
 export async function shardFilesIn(dir: string): Promise<string[]> {
   const names: { name: string; index: number; count: number }[] = [];
   try {
-    for await (const entry of Deno.readDir(dir)) {
+    for (const entry of await readFolder(dir)) {
       const m = entry.name.match(SHARD_FILE);
       if (!m) continue;
-      const isFile = entry.isSymlink
-        ? await Deno.stat(`${dir}/${entry.name}`).then((s) => s.isFile, () => false)
-        : entry.isFile;
-      if (!isFile) {
+      if (!entry.isFile) {
         throw new UsageError(
           `${dir}/${entry.name}: named as a shard file but not a file (a folder or a broken link); ` +
             "make it the shard's file or remove it",

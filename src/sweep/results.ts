@@ -11,7 +11,13 @@ import { parse } from "csv-parse/sync";
 import { UsageError, writeFailure } from "../util/errors.ts";
 import { pointKey } from "./point_id.ts";
 import type { CompressedSizes } from "./measure.ts";
-import { exists, readTextOrFail, withFileLock, writeFileAtomic } from "../util/files.ts";
+import {
+  exists,
+  readTextOrFail,
+  renameFile,
+  withFileLock,
+  writeFileAtomic,
+} from "../util/files.ts";
 
 /**
  * One sweep point. Numbers are stored as numbers; per-layer counts as `nonzeros_<l>`; its sizes
@@ -378,7 +384,7 @@ export function openSweep(
 
 async function renameOrFail(from: string, to: string): Promise<void> {
   try {
-    await Deno.rename(from, to);
+    await renameFile(from, to);
   } catch (err) {
     throw writeFailure(to, err);
   }

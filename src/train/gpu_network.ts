@@ -245,7 +245,8 @@ export class GpuNetwork {
   readonly #maskOps: Op[] = [];
   readonly #train: Accumulators;
   readonly #eval: Accumulators;
-  readonly #evalPlans = new Map<string, Op[]>();
+  /** Evaluation plans by split (its buffers are bound in them), then by chunk rows and offset. */
+  readonly #evalPlans = new WeakMap<GpuSplit, Map<string, Op[]>>();
   readonly #evalActs: GPUBuffer[];
   readonly #evalLabels: GPUBuffer;
   readonly #evalScratch: GPUBuffer;
@@ -626,8 +627,10 @@ export class GpuNetwork {
   }
 
   async #evalPlan(split: GpuSplit, rows: number, offset: number): Promise<Op[]> {
-    const key = `${split.pixels.label}:${rows}:${offset}`;
-    let plan = this.#evalPlans.get(key);
+    const key = `${rows}:${offset}`;
+    const plans = this.#evalPlans.get(split) ?? new Map<string, Op[]>();
+    this.#evalPlans.set(split, plans);
+    let plan = plans.get(key);
     if (plan) return plan;
     const gpu = this.#gpu;
     const acts = this.#evalActs;
@@ -676,7 +679,7 @@ export class GpuNetwork {
       }),
       await createAdvance(gpu, this.#eval.state),
     ];
-    this.#evalPlans.set(key, plan);
+    plans.set(key, plan);
     this.#ops.push(...plan);
     return plan;
   }
@@ -704,6 +707,43 @@ export class GpuNetwork {
       readU32(gpu, this.#eval.correct, 1),
     ]);
     return { loss: stats[1] / split.count, accuracy: correct[0] / split.count };
+  }
+
+  /**
+   * Logits [count, classes] of every sample of a split (row-major), evaluated chunk by chunk as
+   * `evaluate` does, each chunk's logits copied aside after its pass; one readback. The split's
+   * order must be the identity.
+   */
+  async predict(split: GpuSplit): Promise<Float32Array> {
+    const gpu = this.#gpu;
+    const classes = outputSize(this.spec);
+    const chunk = Math.min(this.#options.evalBatch, split.count);
+    const full = Math.floor(split.count / chunk);
+    const rest = split.count - full * chunk;
+    const logits = this.#evalActs[this.spec.layers.length];
+    const out = createStorage(gpu, split.count * classes * 4, "predict.logits");
+    try {
+      writeStorage(gpu, this.#eval.stats, new Float32Array(2));
+      writeStorage(gpu, this.#eval.correct, new Uint32Array(1));
+      for (const [rows, offset, passes] of [[chunk, 0, full], [rest, full * chunk, 1]]) {
+        if (rows === 0) continue;
+        // Each run of chunks starts its cursor at 0 and reads from its offset.
+        writeStorage(gpu, this.#eval.state, new Uint32Array(2));
+        const plan = await this.#evalPlan(split, rows, offset);
+        const encoder = gpu.device.createCommandEncoder();
+        for (let c = 0; c < passes; c++) {
+          const pass = encoder.beginComputePass();
+          for (const op of plan) op.encode(pass);
+          pass.end();
+          const at = (offset + c * rows) * classes * 4;
+          encoder.copyBufferToBuffer(logits, 0, out, at, rows * classes * 4);
+        }
+        gpu.device.queue.submit([encoder.finish()]);
+      }
+      return await readF32(gpu, out, split.count * classes);
+    } finally {
+      out.destroy();
+    }
   }
 
   /**

@@ -12,7 +12,7 @@
  */
 
 import { UsageError } from "../util/errors.ts";
-import { existsSync } from "../util/files.ts";
+import { existsSync, readTextSync } from "../util/files.ts";
 import { countNonzeros } from "../model/masks.ts";
 import { type Model, paramInfos } from "../model/network.ts";
 import { layerKind } from "../model/layers/registry.ts";
@@ -68,7 +68,7 @@ function readAdapterTable<T extends { adapter: string }>(
 ): T | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    const tables = JSON.parse(Deno.readTextFileSync(path)) as T[];
+    const tables = JSON.parse(readTextSync(path)) as T[];
     return tables.find((t) => t.adapter === adapter);
   } catch {
     throw new UsageError(`${path}: not ${what}; run deno task bench ${bench} again, or delete it`);

@@ -27,7 +27,7 @@ export type WeightRepresentations = ReadonlyMap<string, WeightRepresentation>;
 /** What an inference network can do: evaluate, and take new values on the same buffers. */
 export type InferenceNetwork = Pick<
   GpuNetwork,
-  "spec" | "infos" | "evaluate" | "lastLogits" | "setParams" | "setMasks" | "destroy"
+  "spec" | "infos" | "evaluate" | "predict" | "lastLogits" | "setParams" | "setMasks" | "destroy"
 >;
 
 /** Rows per evaluation chunk unless a caller says otherwise. */

@@ -6,7 +6,7 @@
  */
 
 import type { GpuContext } from "../gpu/device.ts";
-import { uploadStorage } from "../gpu/buffers.ts";
+import { uploadStorage, writeStorage } from "../gpu/buffers.ts";
 import type { Split } from "../data/datasets.ts";
 
 /** A dataset split uploaded once: u8 pixels packed 4 per u32, labels as u32. */
@@ -36,6 +36,21 @@ export function uploadSplit(gpu: GpuContext, split: Split, label: string): GpuSp
       `${label}.order`,
     ),
   };
+}
+
+/**
+ * Writes new samples into an uploaded split of the same size (e.g. the one image a drawing pad
+ * classifies, again and again, on the same buffers and plans).
+ */
+export function rewriteSplit(gpu: GpuContext, uploaded: GpuSplit, split: Split): void {
+  if (split.count !== uploaded.count || split.features !== uploaded.features) {
+    throw new Error(
+      `rewriteSplit: ${split.count}×${split.features} samples into a split of ` +
+        `${uploaded.count}×${uploaded.features}`,
+    );
+  }
+  writeStorage(gpu, uploaded.pixels, split.pixels);
+  writeStorage(gpu, uploaded.labels, Uint32Array.from(split.labels));
 }
 
 /** Frees a split's buffers. */

@@ -203,6 +203,7 @@ export async function trainModel(gpu: GpuContext, job: TrainJob): Promise<TrainO
         const elapsed = (performance.now() - t0) / 1000;
         progress.update(done, {
           loss: running.loss.toFixed(4),
+          accuracy: running.accuracy.toFixed(4),
           rate: Math.round((done * job.batchSize) / elapsed),
         });
         if (job.maskSchedule && globalStep % job.maskSchedule.everySteps === 0) {

@@ -3,12 +3,14 @@
  * interrupted run never leaves a half-written file and the previous good file survives; a failed
  * write removes its temp file and becomes an `EnvironmentError` naming the path. Reads turn a
  * missing file into a one-line `UsageError`. Advisory locks (flock) make read-modify-write of a
- * shared file safe between processes.
+ * shared file safe between processes. Every call goes through the runtime's host
+ * (src/util/host.ts).
  *
  * @module
  */
 
 import { EnvironmentError, osReason, UsageError, writeFailure } from "./errors.ts";
+import { type FolderEntry, host } from "./host.ts";
 
 let tempCounter = 0;
 
@@ -21,13 +23,13 @@ let tempCounter = 0;
  * ```
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${tempCounter++}`;
+  const { files, processId } = host();
+  const tmp = `${path}.tmp-${processId}-${tempCounter++}`;
   try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-    else await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
+    await files.writeFile(tmp, data);
+    await files.rename(tmp, path);
   } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
+    await files.remove(tmp).catch(() => {});
     throw writeFailure(path, err);
   }
 }
@@ -40,7 +42,7 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 /** Creates a folder and its parents; failure is an `EnvironmentError` naming the folder. */
 export async function ensureDir(dir: string): Promise<void> {
   try {
-    await Deno.mkdir(dir, { recursive: true });
+    await host().files.mkdir(dir);
   } catch (err) {
     throw new EnvironmentError(`cannot create folder ${dir}: ${osReason(err)}`);
   }
@@ -52,14 +54,15 @@ export async function ensureDir(dir: string): Promise<void> {
  */
 export async function ensureWritableDir(dir: string): Promise<void> {
   await ensureDir(dir);
-  await writeFileAtomic(`${dir}/.write-probe-${Deno.pid}`, "ok\n");
-  await Deno.remove(`${dir}/.write-probe-${Deno.pid}`).catch(() => {});
+  const probe = `${dir}/.write-probe-${host().processId}`;
+  await writeFileAtomic(probe, "ok\n");
+  await host().files.remove(probe).catch(() => {});
 }
 
 /** Reads a whole file; a missing or unreadable file is a one-line `UsageError` naming it. */
 export async function readFileOrFail(path: string): Promise<Uint8Array> {
   try {
-    return await Deno.readFile(path);
+    return await host().files.readFile(path);
   } catch (err) {
     throw new UsageError(`${path}: cannot read (${osReason(err)})`);
   }
@@ -78,7 +81,7 @@ export function folderOf(path: string): string {
 /** True when `path` exists. */
 export async function exists(path: string): Promise<boolean> {
   try {
-    await Deno.stat(path);
+    await host().files.stat(path);
     return true;
   } catch {
     return false;
@@ -88,7 +91,7 @@ export async function exists(path: string): Promise<boolean> {
 /** True when `path` exists (synchronous). */
 export function existsSync(path: string): boolean {
   try {
-    Deno.statSync(path);
+    host().files.statSync(path);
     return true;
   } catch {
     return false;
@@ -113,19 +116,57 @@ export async function withFileLock<T>(
   body: () => Promise<T>,
   onWait?: () => void,
 ): Promise<T> {
-  let file: Deno.FsFile;
+  let locked = false;
   try {
-    file = await Deno.open(lockPath, { read: true, write: true, create: true });
+    return await host().files.withLock(lockPath, () => {
+      locked = true;
+      return body();
+    }, onWait);
   } catch (err) {
-    throw writeFailure(lockPath, err);
+    if (!locked) throw writeFailure(lockPath, err);
+    throw err;
   }
+}
+
+/** True when `path` is a regular file (links followed); false when missing or anything else. */
+export function isFileSync(path: string): boolean {
   try {
-    if (!(await file.tryLock(true))) {
-      onWait?.();
-      await file.lock(true);
-    }
-    return await body();
-  } finally {
-    file.close(); // closing releases the lock
+    return host().files.statSync(path).isFile;
+  } catch {
+    return false;
   }
+}
+
+/** True when `path` is a folder (links followed); false when missing or anything else. */
+export async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await host().files.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes of the file at `path`. */
+export async function fileSize(path: string): Promise<number> {
+  return (await host().files.stat(path)).size;
+}
+
+/** Removes a file if it exists (a missing file is no error). */
+export async function removeIfPresent(path: string): Promise<void> {
+  await host().files.remove(path).catch(() => {});
+}
+
+/** A text file read synchronously (shader files, measured tables). */
+export function readTextSync(path: string | URL): string {
+  return host().files.readTextFileSync(path);
+}
+
+/** A folder's entries (links followed). */
+export function readFolder(path: string): Promise<FolderEntry[]> {
+  return host().files.readDir(path);
+}
+
+/** Renames `from` over `to` (the same folder: atomic). */
+export function renameFile(from: string, to: string): Promise<void> {
+  return host().files.rename(from, to);
 }

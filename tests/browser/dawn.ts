@@ -1,7 +1,7 @@
 /**
  * The kernel tests inside headless Chromium: WebGPU there is Dawn (Tint compiles the WGSL), on
  * SwiftShader's Vulkan. The test files of tests/browser/suite.ts are bundled for the browser
- * (`deno bundle`, with `node:crypto` mapped to tests/browser/node_crypto.ts), served from
+ * (`deno bundle`, with `node:crypto` and `node:zlib` mapped to src/web/), served from
  * 127.0.0.1 together with the shader files and test fixtures, and driven through puppeteer-core:
  * one call per test, so each reports on its own.
  *
@@ -10,6 +10,7 @@
 
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import type { PageResult, SuiteGlobal } from "./suite.ts";
+import { bundleForBrowser, shaderSources as projectShaders } from "../../src/cli/web_build.ts";
 
 /** Debian's Chromium, as `deno task setup --browser` installs it. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -41,53 +42,17 @@ export interface DawnSuite {
   close(): Promise<void>;
 }
 
-/** Bundles tests/browser/suite.ts for the browser; returns the bundle's text. */
-async function bundleSuite(): Promise<string> {
-  const tmp = await Deno.makeTempDir({ prefix: "wgprune-dawn-" });
-  try {
-    const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
-    const imports = {
-      ...config.imports,
-      "node:crypto": new URL("tests/browser/node_crypto.ts", ROOT).href,
-    };
-    await Deno.writeTextFile(`${tmp}/import_map.json`, JSON.stringify({ imports }));
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--platform",
-        "browser",
-        "--import-map",
-        `${tmp}/import_map.json`,
-        "-o",
-        `${tmp}/suite.js`,
-        new URL("tests/browser/suite.ts", ROOT).pathname,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      throw new Error(`deno bundle failed: ${new TextDecoder().decode(out.stderr)}`);
-    }
-    return await Deno.readTextFile(`${tmp}/suite.js`);
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
-}
-
 /**
  * Every shader file's text: those of shaders/ by name, the broken ones of tests/fixtures/ by the
  * path a test in the page names them with (`/tests/fixtures/broken.wgsl`).
  */
 async function shaderSources(): Promise<Record<string, string>> {
-  const sources: Record<string, string> = {};
-  for (const [folder, key] of [["shaders/", ""], ["tests/fixtures/", "/tests/fixtures/"]]) {
-    for await (const entry of Deno.readDir(new URL(folder, ROOT))) {
-      if (entry.isFile && entry.name.endsWith(".wgsl")) {
-        sources[`${key}${entry.name}`] = await Deno.readTextFile(
-          new URL(`${folder}${entry.name}`, ROOT),
-        );
-      }
+  const sources = await projectShaders();
+  for await (const entry of Deno.readDir(new URL("tests/fixtures/", ROOT))) {
+    if (entry.isFile && entry.name.endsWith(".wgsl")) {
+      sources[`/tests/fixtures/${entry.name}`] = await Deno.readTextFile(
+        new URL(`tests/fixtures/${entry.name}`, ROOT),
+      );
     }
   }
   return sources;
@@ -120,7 +85,7 @@ function serve(bundle: string): Deno.HttpServer<Deno.NetAddr> {
 
 /** Bundles the suite, starts Chromium and loads the suite in a page. */
 export async function openDawnSuite(): Promise<DawnSuite> {
-  const bundle = await bundleSuite();
+  const bundle = await bundleForBrowser("tests/browser/suite.ts");
   const server = serve(bundle);
   let browser: Browser | undefined;
   try {
