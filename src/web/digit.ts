@@ -1,6 +1,6 @@
 /**
  * A drawn digit as MNIST shows digits (LeCun et al. 1998): the ink's bounding box scaled to fit
- * 20×20 pixels (aspect kept, box-filtered), placed in a 28×28 image so that its centre of mass
+ * 20×20 pixels (aspect kept, area-sampled), placed in a 28×28 image so that its centre of mass
  * is the image's centre. Input: the canvas's ink as [height, width] intensities 0–255,
  * row-major; output: 784 u8 pixels, row-major.
  *
@@ -35,20 +35,22 @@ export function toMnist(ink: Uint8Array, width: number, height: number): Uint8Ar
   const scale = BOX / Math.max(boxW, boxH);
   const w = Math.max(1, Math.round(boxW * scale));
   const h = Math.max(1, Math.round(boxH * scale));
-  // Box filter: each small pixel averages the ink of the source pixels it covers.
+  // Area sampling: each small pixel averages the source pixels it covers (at least one, so a
+  // small drawing is scaled up as well as a large one down).
   const small = new Float64Array(w * h);
-  const count = new Float64Array(w * h);
-  for (let y = top; y <= bottom; y++) {
-    const sy = Math.min(h - 1, Math.floor(((y - top) * h) / boxH));
-    for (let x = left; x <= right; x++) {
-      const sx = Math.min(w - 1, Math.floor(((x - left) * w) / boxW));
-      small[sy * w + sx] += ink[y * width + x];
-      count[sy * w + sx] += 1;
+  for (let ty = 0; ty < h; ty++) {
+    const y0 = top + Math.floor((ty * boxH) / h);
+    const y1 = Math.max(y0 + 1, top + Math.floor(((ty + 1) * boxH) / h));
+    for (let tx = 0; tx < w; tx++) {
+      const x0 = left + Math.floor((tx * boxW) / w);
+      const x1 = Math.max(x0 + 1, left + Math.floor(((tx + 1) * boxW) / w));
+      let sum = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += ink[y * width + x];
+      small[ty * w + tx] = sum / ((y1 - y0) * (x1 - x0));
     }
   }
   let mass = 0, cx = 0, cy = 0;
   for (let i = 0; i < w * h; i++) {
-    small[i] = count[i] > 0 ? small[i] / count[i] : 0;
     mass += small[i];
     cx += small[i] * (i % w);
     cy += small[i] * Math.floor(i / w);

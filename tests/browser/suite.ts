@@ -10,6 +10,8 @@
 import { registered } from "./deno_shim.ts";
 import { provideShaderSources } from "../../src/gpu/kernel.ts";
 import { getGpu } from "../../src/gpu/device.ts";
+import { useHost } from "../../src/util/host.ts";
+import { memoryHost } from "../../src/util/memory_host.ts";
 import "../kernels_test.ts";
 import "../matmul_test.ts";
 import "../conv_test.ts";
@@ -23,6 +25,7 @@ import "../gpu_errors_test.ts";
 import "../ptq_network_test.ts";
 import "../synflow_test.ts";
 import "../inference_test.ts";
+import "../predict_test.ts";
 
 /** How one test ended in the page. */
 export interface PageResult {
@@ -38,6 +41,7 @@ const suite = {
   /** Supplies the shader files and reports the adapter the tests will run on. */
   async start(shaders: Record<string, string>): Promise<{ adapter: string; features: string[] }> {
     provideShaderSources(shaders);
+    useHost(memoryHost()); // the page's files: none (fixtures come through the Deno shim)
     const gpu = await getGpu({ quiet: true });
     return { adapter: gpu.adapter, features: [...gpu.device.features] };
   },
