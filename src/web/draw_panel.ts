@@ -68,6 +68,19 @@ export function drawPanel(state: AppState): void {
       }
     }
   };
+  wirePen(pad, ctx, predict);
+  document.getElementById("clear-button")!.addEventListener("click", () => {
+    clear();
+    state.measured.drawn = undefined;
+    for (const which of ["dense", "pruned"]) {
+      document.getElementById(`${which}-bars`)!.replaceChildren();
+    }
+  });
+  state.addEventListener("changed", () => predict());
+}
+
+/** Draws with the pointer on `pad`; `done` is called when a stroke ends. */
+function wirePen(pad: HTMLCanvasElement, ctx: CanvasRenderingContext2D, done: () => void): void {
   let drawing = false;
   const at = (e: PointerEvent) => {
     const r = pad.getBoundingClientRect();
@@ -95,16 +108,8 @@ export function drawPanel(state: AppState): void {
   });
   pad.addEventListener("pointerup", () => {
     drawing = false;
-    predict();
+    done();
   });
-  document.getElementById("clear-button")!.addEventListener("click", () => {
-    clear();
-    state.measured.drawn = undefined;
-    for (const which of ["dense", "pruned"]) {
-      document.getElementById(`${which}-bars`)!.replaceChildren();
-    }
-  });
-  state.addEventListener("changed", () => predict());
 }
 
 /** Ten bars of class probabilities, the largest highlighted. */

@@ -6,9 +6,9 @@
  * @module
  */
 
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { buildWebApp, serveFolder } from "../../src/cli/web_build.ts";
-import { CHROMIUM, CHROMIUM_FLAGS } from "./dawn.ts";
+import { launchChromium, recordPrinted } from "./dawn.ts";
 
 /** The app, open in a page. */
 export interface AppPage {
@@ -34,17 +34,10 @@ export async function openAppPage(): Promise<AppPage> {
   const url = `http://127.0.0.1:${server.addr.port}/`;
   let browser: Browser | undefined;
   try {
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      protocolTimeout: 30 * 60_000,
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.setViewport({ width: 1200, height: 900 });
-    const printed: string[] = [];
-    page.on("console", (m) => printed.push(`console.${m.type()}: ${m.text()}`));
-    page.on("pageerror", (e) => printed.push(`page error: ${e}`));
+    const printed = recordPrinted(page);
     await page.goto(url);
     await page.waitForFunction(() => "wgpruneApp" in globalThis, { timeout: 60_000 });
     await page.evaluate(async () => {

@@ -83,22 +83,33 @@ function serve(bundle: string): Deno.HttpServer<Deno.NetAddr> {
   });
 }
 
+/** Starts headless Chromium with WebGPU on SwiftShader. */
+export function launchChromium(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    protocolTimeout: 30 * 60_000,
+  });
+}
+
+/** What `page` prints (console lines, uncaught errors), collected as it prints it. */
+export function recordPrinted(page: Page): string[] {
+  const printed: string[] = [];
+  page.on("console", (m) => printed.push(`console.${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => printed.push(`page error: ${e}`));
+  return printed;
+}
+
 /** Bundles the suite, starts Chromium and loads the suite in a page. */
 export async function openDawnSuite(): Promise<DawnSuite> {
   const bundle = await bundleForBrowser("tests/browser/suite.ts");
   const server = serve(bundle);
   let browser: Browser | undefined;
   try {
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      protocolTimeout: 30 * 60_000,
-    });
+    browser = await launchChromium();
     const page: Page = await browser.newPage();
-    const printed: string[] = [];
-    page.on("console", (m) => printed.push(`console.${m.type()}: ${m.text()}`));
-    page.on("pageerror", (e) => printed.push(`page error: ${e}`));
+    const printed = recordPrinted(page);
     await page.goto(`http://127.0.0.1:${server.addr.port}/`);
     await page.addScriptTag({ url: "/tests/suite.js", type: "module" });
     await page.waitForFunction(() => "wgpruneSuite" in globalThis, { timeout: 60_000 });
