@@ -204,7 +204,7 @@ if (import.meta.main) {
     const infer = parseInferMode(String(flags.infer));
     const kernel = parseKernel(String(flags.kernel));
     const { files, metaPath } = await filesOf(path);
-    if (flags.predictions !== undefined && files.length !== 1) {
+    if (flags.predictions !== undefined && await isFolder(path)) {
       throw new UsageError("--predictions needs one model file, not a folder of them");
     }
     const dataset = await datasetOf(flags, metaPath, path);

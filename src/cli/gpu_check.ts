@@ -40,6 +40,7 @@ export const KERNEL_TEST_FILES = [
   "tests/ptq_network_test.ts",
   "tests/synflow_test.ts",
   "tests/inference_test.ts",
+  "tests/predict_test.ts",
 ] as const;
 
 /**

@@ -2,7 +2,8 @@
  * The seam between wgprune and the runtime it runs in: file access, environment variables and the
  * WebGPU runtime's set-up. Under Deno the host is src/util/deno_host.ts (taken on first use);
  * a browser page installs an in-memory one (src/util/memory_host.ts) before it reads anything.
- * Nothing else below the command line touches a runtime's file or process API.
+ * Below the command line, every other module reaches files and the environment through it (the
+ * machine's set-up, src/experiment/system.ts, aside: apt-get runs only under Deno).
  *
  * @module
  */
