@@ -25,7 +25,7 @@
 
 import type { GpuContext } from "./gpu/device.ts";
 import { type Dataset, loadDataset, type Split } from "./data/datasets.ts";
-import { decodeExported, type ExportedModel } from "./export/formats.ts";
+import { decodeExported, encodeExport, type ExportedModel } from "./export/formats.ts";
 import { initModel, type Model } from "./model/network.ts";
 import {
   applyMasks,
@@ -410,4 +410,23 @@ export function prune(
     const pruned = applyMasks(model, masks);
     return { method, k, model: pruned, masks, sparsity: sparsityOf(pruned, prunable).sparsity };
   });
+}
+
+/**
+ * The files `deno task export --method M --k K` writes for a one-shot pruned model, by name
+ * (`model.safetensors`, `model_compact.safetensors`, `model_csr.safetensors`,
+ * `masks.safetensors`, `model.dcz`, `model.onnx`, `model_compact.onnx`), as bytes: the same bytes
+ * for the same model and masks.
+ *
+ * @example
+ * ```ts
+ * const opened = openModel(await Deno.readFile("tests/fixtures/onnx/mlp.onnx"), "mlp.onnx");
+ * const [pruned] = prune(opened.model, "weight", [90]);
+ * const files = exportFiles(pruned);
+ * console.log(openModel(files.get("model.dcz")!, "model.dcz").sparsity.toFixed(2)); // 0.90
+ * ```
+ */
+export function exportFiles(pruned: PrunedModel): Map<string, Uint8Array> {
+  const info = { method: pruned.method, k: pruned.k, strategy: "oneshot" };
+  return new Map(encodeExport(pruned.model, pruned.masks, info));
 }

@@ -9,7 +9,9 @@
  *   logit margin under `NEAR_TIE`), each named in the failure;
  * - trains the same network with the same seed and flags to within 0.2 points of the CLI;
  * - prunes the CLI's checkpoint at the challenge's levels: the same sparsity at every point and
- *   the same accuracy (to `NEAR_TIE_IMAGES` test images);
+ *   the same accuracy (to `NEAR_TIE_IMAGES` test images), and offers the files of weight k = 90
+ *   as `deno task export` wrote them (byte for byte; model.dcz decoded, its header compressed by
+ *   another DEFLATE encoder);
  * - classifies a drawn digit with the dense and the pruned model;
  * - loads and runs again offline, from its service worker's cache.
  */
@@ -19,6 +21,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { runCli } from "./_cli.ts";
 import { openAppPage } from "./browser/app_page.ts";
 import { readSweep } from "../src/sweep/results.ts";
+import { openModel } from "../src/mod.ts";
 import type { AppState, CurvePoint, Measured, PathEvaluation } from "../src/web/state.ts";
 
 /** A logit margin below this is a near-tie another summation order may flip. */
@@ -174,7 +177,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "web: the page's pruning curve of the CLI's checkpoint has the CLI sweep's points",
+  name:
+    "web: the page's pruning curve of the CLI's checkpoint has the CLI sweep's points; its downloads are the export's files",
   ...sanitize,
   async fn() {
     await openFile(`${dir}/checkpoint.safetensors`);
@@ -201,6 +205,30 @@ Deno.test({
     console.log(
       `curve: 20 points, sparsity equal, accuracy within ${worst} test images of the sweep's`,
     );
+    // The point selected (weight k = 90) offers the files deno task export wrote for it: the
+    // same bytes, but for model.dcz's DEFLATE-compressed header (fflate in the page, zlib under
+    // Deno), which must decode to the same model.
+    const dcz = await page.evaluate(async () => {
+      const a = document.querySelector<HTMLAnchorElement>(`#downloads a[download="model.dcz"]`)!;
+      return [...new Uint8Array(await (await fetch(a.href)).arrayBuffer())];
+    });
+    const fromPage = openModel(Uint8Array.from(dcz), "model.dcz").model;
+    const fromCli = openModel(await Deno.readFile(`${exported}/model.dcz`), "model.dcz").model;
+    assertEquals(fromPage.spec, fromCli.spec);
+    for (const [name, t] of fromCli.params) {
+      assertEquals([...fromPage.params.get(name)!.data], [...t.data], `model.dcz ${name}`);
+    }
+    for (const name of ["model_csr.safetensors", "model.onnx"]) {
+      const bytes = await page.evaluate(async (n) => {
+        const a = document.querySelector<HTMLAnchorElement>(`#downloads a[download="${n}"]`)!;
+        return [...new Uint8Array(await (await fetch(a.href)).arrayBuffer())];
+      }, name);
+      const want = await Deno.readFile(`${exported}/${name}`);
+      assert(
+        bytes.length === want.length && bytes.every((b, i) => b === want[i]),
+        `${name}: the page's ${bytes.length} bytes differ from deno task export's ${want.length}`,
+      );
+    }
   },
 });
 

@@ -99,6 +99,28 @@ export async function writeExport(
   stored: StoredValues = {},
 ): Promise<ExportMeta> {
   await ensureDir(dir);
+  const files = encodeExport(model, masks, info, stored);
+  const sizes: Record<string, FileSize> = {};
+  for (const [name, bytes] of files) {
+    await writeFileAtomic(`${dir}/${name}`, bytes);
+    sizes[name] = { bytes: bytes.length, gzip_bytes: gzipSync(bytes, { level: 9 }).length };
+  }
+  const compact = hiddenWidths(compactUnits(model).spec);
+  const out = { ...info, hidden_compact: compact, files: sizes };
+  await writeJsonAtomic(`${dir}/${META_FILE}`, out);
+  return out;
+}
+
+/**
+ * The model files of an export folder (every one `writeExport` writes but `meta.json`), encoded:
+ * `model` with `masks` applied already; `info` names the point in each file's metadata.
+ */
+export function encodeExport(
+  model: Model,
+  masks: Masks,
+  info: Pick<ExportInfo, "method" | "k" | "strategy">,
+  stored: StoredValues = {},
+): [string, Uint8Array][] {
   const meta = { spec: JSON.stringify(model.spec), method: info.method, k: String(info.k) };
   const compact = compactUnits(model);
   const files: [string, Uint8Array][] = [
@@ -144,14 +166,7 @@ export async function writeExport(
       files.push(["model_int8.onnx", encodeOnnx(model, doc, stored.ptq)]);
     }
   }
-  const sizes: Record<string, FileSize> = {};
-  for (const [name, bytes] of files) {
-    await writeFileAtomic(`${dir}/${name}`, bytes);
-    sizes[name] = { bytes: bytes.length, gzip_bytes: gzipSync(bytes, { level: 9 }).length };
-  }
-  const out = { ...info, hidden_compact: hiddenWidths(compact.spec), files: sizes };
-  await writeJsonAtomic(`${dir}/${META_FILE}`, out);
-  return out;
+  return files;
 }
 
 /** The weight-shared file: shared weights as U8 cluster indices, codebook and mask. */

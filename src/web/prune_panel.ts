@@ -3,12 +3,13 @@
  * The pruning panel: prunes the app's dense model one-shot with `weight` and/or `unit` at the
  * seed challenge's levels, evaluates each point on the test set on the fastest exact path and
  * draws the accuracy-versus-sparsity curves as the points arrive; a row of the table, clicked,
- * becomes the app's pruned model (weight k = 90 by default).
+ * becomes the app's pruned model (weight k = 90 by default), its exported files offered for
+ * download.
  *
  * @module
  */
 
-import { openInference, prune, type PrunedModel } from "../mod.ts";
+import { exportFiles, openInference, prune, type PrunedModel } from "../mod.ts";
 import { liveChart } from "./charts.ts";
 import { type AppState, type CurvePoint, messageOf, showStatus } from "./state.ts";
 
@@ -73,6 +74,29 @@ function select(state: AppState, tr: Element, pruned: PrunedModel): void {
   tr.parentElement?.querySelectorAll("tr").forEach((r) => r.classList.remove("selected"));
   tr.classList.add("selected");
   state.setPruned({ label: `${pruned.method} k=${pruned.k}`, model: pruned.model });
+  offerDownloads(pruned);
+}
+
+/** The files a visitor may download of the selected point, as `deno task export` writes them. */
+const DOWNLOADS = ["model_csr.safetensors", "model.dcz", "model.onnx"];
+
+/** Links to the selected point's exported files (object URLs of the encoded bytes). */
+function offerDownloads(pruned: PrunedModel): void {
+  const element = document.getElementById("downloads")!;
+  element.querySelectorAll("a").forEach((a) => URL.revokeObjectURL(a.href));
+  const files = exportFiles(pruned);
+  const links = DOWNLOADS.map((name) => {
+    const a = document.createElement("a");
+    const bytes = files.get(name)!;
+    a.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    a.download = name;
+    a.textContent = `${name} (${(bytes.length / 1024).toFixed(0)} KiB)`;
+    return a;
+  });
+  element.replaceChildren(
+    `Download ${pruned.method} k=${pruned.k}: `,
+    ...links.flatMap((a, i) => i === 0 ? [a] : [", ", a]),
+  );
 }
 
 /** A table row of a point; clicked, it selects the point. */
