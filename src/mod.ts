@@ -54,7 +54,7 @@ import { median } from "./util/stats.ts";
 
 export { getGpu, type GpuContext } from "./gpu/device.ts";
 export { provideShaderSources } from "./gpu/kernel.ts";
-export type { Dataset, Split } from "./data/datasets.ts";
+export { type Dataset, IDX_FILES, type Split } from "./data/datasets.ts";
 export type { Model, ModelSpec } from "./model/network.ts";
 export type { EpochRecord } from "./train/trainer.ts";
 export type { LayerPath } from "./train/infer_paths.ts";
@@ -324,7 +324,7 @@ export async function train(
     valid: data.valid.count > 0 ? uploadSplit(gpu, data.valid, "valid") : undefined,
     test: uploadSplit(gpu, data.test, "test"),
   };
-  let epoch = 0;
+  let epoch = 0; // trainModel starts one progress display per epoch
   try {
     const outcome = await trainModel(gpu, {
       model: init,
@@ -335,8 +335,8 @@ export async function train(
       adam: { lr: o.learningRate, l1: 0, l2: 0 },
       seed: o.seed,
       keepBest: o.keepBest,
-      progress: (label, steps): Progress => {
-        epoch = Number(label.match(/epoch (\d+)/)?.[1] ?? epoch + 1);
+      progress: (_label, steps): Progress => {
+        epoch++;
         return {
           update: (step, payload) =>
             onProgress({
@@ -366,7 +366,7 @@ export async function train(
     const test = await evaluateModel(gpu, outcome.model, splits.test);
     return { model: outcome.model, history: outcome.history, test };
   } finally {
-    for (const split of new Set(Object.values(splits))) if (split) destroySplit(split);
+    for (const split of [splits.train, splits.valid, splits.test]) if (split) destroySplit(split);
   }
 }
 

@@ -17,7 +17,7 @@ import {
   writeFileAtomic,
 } from "../src/util/files.ts";
 import { UsageError } from "../src/util/errors.ts";
-import { loadDataset, mnistDir } from "../src/data/datasets.ts";
+import { IDX_FILES, loadDataset, mnistDir } from "../src/data/datasets.ts";
 
 /** Runs `body` with `h` installed, then puts Deno's host back. */
 async function withHost(h: ReturnType<typeof memoryHost>, body: () => Promise<void>) {
@@ -69,14 +69,7 @@ Deno.test("memory host: a lock is held by one body at a time, the waiter told on
 Deno.test("a dataset loads through the memory host as from disk (same pixels, same fingerprint)", async () => {
   const disk = await loadDataset({ dataset: "mnist", numValid: 100, seed: 3, limitTrain: 50 });
   const files = new Map<string, Uint8Array>();
-  for (
-    const name of [
-      "train-images-idx3-ubyte",
-      "train-labels-idx1-ubyte",
-      "t10k-images-idx3-ubyte",
-      "t10k-labels-idx1-ubyte",
-    ]
-  ) {
+  for (const name of IDX_FILES) {
     files.set(`mnist/${name}`, await Deno.readFile(`${mnistDir()}${name}`));
   }
   await withHost(memoryHost(files), async () => {

@@ -12,20 +12,12 @@ import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { EnvironmentError } from "../util/errors.ts";
 import { ensureDir, writeFileAtomic } from "../util/files.ts";
-import { mnistDir } from "../data/datasets.ts";
+import { IDX_FILES, mnistDir } from "../data/datasets.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
 /** The folder `deno task web` builds into unless `--out` says otherwise. */
 export const WEB_OUT = "results/web";
-
-/** The IDX files of MNIST, as the app loads them (gzipped). */
-export const MNIST_FILES = [
-  "train-images-idx3-ubyte",
-  "train-labels-idx1-ubyte",
-  "t10k-images-idx3-ubyte",
-  "t10k-labels-idx1-ubyte",
-];
 
 /**
  * Bundles `entry` (a module under the checkout) for browsers into one ES module file; returns
@@ -98,7 +90,7 @@ export async function buildWebApp(dir: string, log: (line: string) => void): Pro
   put("style.css", await Deno.readFile(new URL("src/web/style.css", ROOT)));
   put("app.js", await bundleForBrowser("src/web/app.ts", true));
   put("shaders.json", JSON.stringify(await shaderSources()));
-  for (const name of MNIST_FILES) {
+  for (const name of IDX_FILES) {
     put(`mnist/${name}.gz`, gzipSync(await Deno.readFile(`${mnistDir()}${name}`), { level: 6 }));
   }
   const hash = createHash("sha256");

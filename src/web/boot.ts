@@ -11,6 +11,7 @@ import {
   type Dataset,
   getGpu,
   type GpuContext,
+  IDX_FILES,
   loadData,
   memoryHost,
   provideShaderSources,
@@ -19,14 +20,6 @@ import {
 
 /** Where the app keeps MNIST in its in-memory host. */
 export const MNIST_DIR = "mnist";
-
-/** The IDX files, as the build ships them (gzipped). */
-const MNIST_FILES = [
-  "train-images-idx3-ubyte.gz",
-  "train-labels-idx1-ubyte.gz",
-  "t10k-images-idx3-ubyte.gz",
-  "t10k-labels-idx1-ubyte.gz",
-];
 
 /** A file of the app's folder, fetched; a failure names it. */
 async function fetchBytes(name: string): Promise<Uint8Array> {
@@ -49,8 +42,10 @@ export async function boot(
   const shaders = JSON.parse(new TextDecoder().decode(await fetchBytes("shaders.json")));
   provideShaderSources(shaders);
   const files = new Map<string, Uint8Array>();
-  await Promise.all(MNIST_FILES.map(async (name) => {
-    files.set(`${MNIST_DIR}/${name}`, await fetchBytes(`${MNIST_DIR}/${name}`));
+  // The build ships each IDX file gzipped.
+  await Promise.all(IDX_FILES.map(async (base) => {
+    const name = `${MNIST_DIR}/${base}.gz`;
+    files.set(name, await fetchBytes(name));
   }));
   useHost(memoryHost(files));
   const gpu = await getGpu({ quiet: true });
